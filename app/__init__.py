@@ -1,0 +1,1 @@
+"""Shared parts of the service: settings, app factory, logging, staff accounts, admin CLI."""

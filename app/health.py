@@ -1,0 +1,43 @@
+"""Liveness and readiness endpoints for load balancers and operators."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.deps import EngineDep, SettingsDep
+from storage import migrate
+from storage.db import ping
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    """The process is alive (no dependencies checked)."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+def readyz(request: Request, settings: SettingsDep, engine: EngineDep) -> JSONResponse:
+    """Ready when the database answers and its migrations are current; lists every feature."""
+    checks: dict[str, Any] = {}
+    ok = True
+    try:
+        ping(engine)
+        checks["database"] = {"status": "ok", "backend": engine.dialect.name}
+        missing = sorted(migrate.pending(engine))
+        checks["migrations"] = {"status": "ok" if not missing else "pending", "pending": missing}
+        ok = not missing
+    except SQLAlchemyError as exc:
+        checks["database"] = {"status": "error", "error": type(exc).__name__}
+        ok = False
+    features = {
+        name: "ready" if configured else "not configured" for name, configured in settings.features().items()
+    }
+    extra = getattr(request.app.state, "feature_notes", {})
+    body = {"status": "ready" if ok else "not ready", "checks": checks, "features": features, "notes": extra}
+    return JSONResponse(body, status_code=200 if ok else 503)

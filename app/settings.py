@@ -1,0 +1,146 @@
+"""One typed settings object, read from the environment and `.env`.
+
+Every external API has a base URL setting so tests and demos can point it at a local fake server.
+Secrets are `SecretStr` and never appear in logs or `repr`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+ROOT = Path(__file__).resolve().parent.parent
+SUPPORTED_DRIVERS = ("sqlite", "sqlite+pysqlite", "postgresql", "postgresql+psycopg")
+
+
+class ConfigError(ValueError):
+    """A setting has a value the service cannot run with; the message names the setting."""
+
+
+class Settings(BaseSettings):
+    """All settings of the service. Field names map to upper-case environment variables."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    # --- core ---
+    app_env: Literal["development", "production", "test"] = "development"
+    database_url: str = f"sqlite:///{ROOT / 'var' / 'suita.db'}"
+    secret_key: SecretStr | None = None
+    log_level: str = "INFO"
+    log_format: Literal["json", "text"] = "json"
+    public_base_url: str = "http://127.0.0.1:8000"
+    run_worker_in_app: bool = True
+
+    # --- LINE Messaging API ---
+    line_channel_secret: SecretStr | None = None
+    line_channel_access_token: SecretStr | None = None
+    line_api_base_url: str = "https://api.line.me"
+    line_data_api_base_url: str = "https://api-data.line.me"
+    line_request_timeout: float = Field(default=10.0, gt=0, le=10.0)
+
+    # --- X (Twitter) ---
+    x_api_base_url: str = "https://api.twitter.com"
+    x_api_key: SecretStr | None = None
+    x_api_secret: SecretStr | None = None
+    x_access_token: SecretStr | None = None
+    x_access_token_secret: SecretStr | None = None
+
+    # --- Facebook Page (Graph API) ---
+    facebook_api_base_url: str = "https://graph.facebook.com"
+    facebook_api_version: str = "v21.0"
+    facebook_page_id: str | None = None
+    facebook_page_access_token: SecretStr | None = None
+
+    # --- Mastodon ---
+    mastodon_api_base_url: str | None = None
+    mastodon_access_token: SecretStr | None = None
+
+    # --- Bluesky (AT Protocol) ---
+    bluesky_api_base_url: str = "https://bsky.social"
+    bluesky_handle: str | None = None
+    bluesky_app_password: SecretStr | None = None
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        check_database_url(value)
+        return value
+
+    @property
+    def is_sqlite(self) -> bool:
+        return make_url(self.database_url).get_backend_name() == "sqlite"
+
+    def features(self) -> dict[str, bool]:
+        """Which optional features have the credentials they need."""
+        return {
+            "line": _all(self.line_channel_secret, self.line_channel_access_token),
+            "x": _all(self.x_api_key, self.x_api_secret, self.x_access_token, self.x_access_token_secret),
+            "facebook": _all(self.facebook_page_id, self.facebook_page_access_token),
+            "mastodon": _all(self.mastodon_api_base_url, self.mastodon_access_token),
+            "bluesky": _all(self.bluesky_handle, self.bluesky_app_password),
+        }
+
+
+def _all(*values: object) -> bool:
+    return all(
+        v is not None and (v.get_secret_value() if isinstance(v, SecretStr) else str(v)).strip()
+        for v in values
+    )
+
+
+def check_database_url(value: str) -> None:
+    """Raise `ConfigError` naming DATABASE_URL when the URL cannot be used."""
+    try:
+        url = make_url(value)
+    except ArgumentError as exc:
+        raise ConfigError(f"DATABASE_URL is not a valid database URL: {exc}") from None
+    if url.drivername not in SUPPORTED_DRIVERS:
+        raise ConfigError(
+            f"DATABASE_URL uses unsupported driver {url.drivername!r}; "
+            "use sqlite:///path or postgresql+psycopg://user:pass@host/db"
+        )
+    if url.get_backend_name() == "postgresql" and not url.database:
+        raise ConfigError("DATABASE_URL names no database (postgresql+psycopg://user:pass@host/DBNAME)")
+
+
+def require_database(url: str) -> None:
+    """Raise `ConfigError` naming DATABASE_URL (password hidden) when the database does not answer."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from storage.db import describe, make_engine, ping
+
+    engine = make_engine(url, pool_size=1)
+    try:
+        ping(engine)
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise ConfigError(
+            f"DATABASE_URL: cannot reach the database at {describe(url)} ({type(exc).__name__}: {reason})"
+        ) from None
+    finally:
+        engine.dispose()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment, turning validation errors into one clear `ConfigError`."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]).upper() if first["loc"] else "settings"
+        msg = str(first.get("ctx", {}).get("error", first["msg"]))
+        raise ConfigError(msg if name in msg else f"{name}: {msg}") from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (tests build their own with `load_settings`)."""
+    return load_settings()

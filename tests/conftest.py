@@ -1,0 +1,222 @@
+"""Shared fixtures: a fresh migrated database per test (SQLite, or PostgreSQL when TEST_DATABASE_URL
+points at one), settings isolated from the environment, the app, a live server, a headless browser."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.settings import Settings
+from fakes.server import ThreadedServer
+from storage import migrate
+from storage.db import make_engine, make_sessionmaker, session_scope
+
+PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+ON_POSTGRES = PG_URL.startswith("postgresql")
+_counter = itertools.count()
+
+
+def pytest_report_header() -> str:
+    return f"database backend: {'postgresql' if ON_POSTGRES else 'sqlite'}"
+
+
+@pytest.fixture(autouse=True)
+def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No setting leaks in from the developer's shell or CI environment."""
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
+
+
+# ---- databases ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated database that each test copies: a file on SQLite, a template database on PostgreSQL."""
+    if ON_POSTGRES:
+        name = f"tmpl_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+        migrate.upgrade(url)
+        yield name
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    else:
+        path = tmp_path_factory.mktemp("template") / "template.db"
+        migrate.upgrade(f"sqlite:///{path}")
+        yield str(path)
+
+
+@pytest.fixture
+def db_url(template_db: str, tmp_path: Path) -> Iterator[str]:
+    """URL of a fresh, migrated, empty database for this test only."""
+    if ON_POSTGRES:
+        name = f"t_{os.getpid()}_{next(_counter)}"
+        admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template_db}"'))
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    else:
+        path = tmp_path / "test.db"
+        shutil.copyfile(template_db, path)
+        yield f"sqlite:///{path}"
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    eng = make_engine(db_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def sessions(engine: Engine) -> sessionmaker[Session]:
+    return make_sessionmaker(engine)
+
+
+@pytest.fixture
+def session(sessions: sessionmaker[Session]) -> Iterator[Session]:
+    with sessions() as s:
+        yield s
+
+
+# ---- settings and app -----------------------------------------------------------------------
+
+
+def make_settings(db_url: str, **overrides: Any) -> Settings:
+    """Settings for a test: nothing from the environment or `.env`, nothing configured by default."""
+    values: dict[str, Any] = {"app_env": "test", "database_url": db_url, "run_worker_in_app": False}
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    return make_settings(db_url)
+
+
+@pytest.fixture
+def app(settings: Settings) -> FastAPI:
+    from app.main import create_app
+
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app) as c:
+        yield c
+
+
+STAFF_PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def staff_user(sessions: sessionmaker[Session]) -> str:
+    from app.auth import create_staff_user
+
+    with session_scope(sessions) as s:
+        create_staff_user(s, username="kouhou", password=STAFF_PASSWORD, role="editor")
+    return "kouhou"
+
+
+@pytest.fixture
+def staff_client(client: TestClient, staff_user: str) -> TestClient:
+    """A client signed in as an editor."""
+    r = client.post(
+        "/login", data={"username": staff_user, "password": STAFF_PASSWORD}, follow_redirects=False
+    )
+    assert r.status_code == 303
+    return client
+
+
+@pytest.fixture
+def live_server(app: FastAPI) -> Iterator[ThreadedServer]:
+    """The app served over real HTTP on a loopback port (lifespan included)."""
+    with ThreadedServer(app, name="app") as server:
+        yield server
+
+
+# ---- PostgreSQL server control (fault tests) ---------------------------------------------------
+
+
+def restart_postgres() -> None:
+    """Restart the throwaway PostgreSQL server of the PostgreSQL leg (fast shutdown, then start)."""
+    bindir, data = os.environ["TEST_PG_BIN"], os.environ["TEST_PG_DATA"]
+    run_as = os.environ.get("TEST_PG_RUN_AS", "").split()
+    subprocess.run(
+        [
+            *run_as,
+            f"{bindir}/pg_ctl",
+            "-D",
+            data,
+            "-o",
+            os.environ["TEST_PG_OPTIONS"],
+            "-l",
+            os.environ["TEST_PG_LOG"],
+            "-m",
+            "fast",
+            "-w",
+            "restart",
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+# ---- browser ------------------------------------------------------------------------------------
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """A headless Chromium driven by Playwright. Skipped when Chromium is absent, unless
+    REQUIRE_BROWSER=1 (CI), where its absence fails the run."""
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail("Chromium not found but REQUIRE_BROWSER=1")
+        pytest.skip("Chromium not installed (apt install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(locale="ja-JP")
+    pg = context.new_page()
+    yield pg
+    context.close()
