@@ -15,6 +15,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from app.topics import DEFAULT_TOPICS, Topic
+
 ROOT = Path(__file__).resolve().parent.parent
 SUPPORTED_DRIVERS = ("sqlite", "sqlite+pysqlite", "postgresql", "postgresql+psycopg")
 
@@ -36,6 +38,7 @@ class Settings(BaseSettings):
     log_format: Literal["json", "text"] = "json"
     public_base_url: str = "http://127.0.0.1:8000"
     run_worker_in_app: bool = True
+    topics: list[Topic] = Field(default_factory=lambda: list(DEFAULT_TOPICS), min_length=1)
 
     # --- LINE Messaging API ---
     line_channel_secret: SecretStr | None = None
@@ -71,6 +74,17 @@ class Settings(BaseSettings):
     def _check_database_url(cls, value: str) -> str:
         check_database_url(value)
         return value
+
+    @field_validator("topics")
+    @classmethod
+    def _unique_topics(cls, value: list[Topic]) -> list[Topic]:
+        ids = [t.id for t in value]
+        if len(ids) != len(set(ids)):
+            raise ValueError("TOPICS: topic ids must be unique")
+        return value
+
+    def topic(self, topic_id: str) -> Topic | None:
+        return next((t for t in self.topics if t.id == topic_id), None)
 
     @property
     def is_sqlite(self) -> bool:

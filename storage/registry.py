@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 
-MODEL_MODULES: tuple[str, ...] = ("storage.models",)
+MODEL_MODULES: tuple[str, ...] = ("storage.models", "bot.models")
 
 
 def import_all_models() -> None:

@@ -83,3 +83,21 @@ def test_dotenv_file_is_read(tmp_path: Path) -> None:
     env.write_text("LINE_API_BASE_URL=http://127.0.0.1:9\nAPP_ENV=test\n")
     s = Settings(_env_file=env)  # type: ignore[call-arg]
     assert s.line_api_base_url == "http://127.0.0.1:9"
+
+
+def test_default_topics_and_lookup() -> None:
+    s = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert [t.id for t in s.topics] == ["bousai", "kosodate", "fukushi", "event", "shisei"]
+    topic = s.topic("bousai")
+    assert (
+        topic is not None and topic.label("ja") == "防災・防犯" and topic.label("en") == "Disaster & safety"
+    )
+    assert s.topic("nope") is None
+
+
+def test_topics_from_json_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TOPICS", '[{"id": "gomi", "ja": "ごみ・リサイクル", "en": "Waste"}]')
+    assert [t.id for t in load_settings(_env_file=None).topics] == ["gomi"]
+    monkeypatch.setenv("TOPICS", '[{"id": "a", "ja": "A", "en": "A"}, {"id": "a", "ja": "B", "en": "B"}]')
+    with pytest.raises(ConfigError, match="TOPICS"):
+        load_settings(_env_file=None)

@@ -1,0 +1,1 @@
+"""The LINE bot: signed webhook, conversation, residents' topic and language settings."""

@@ -1,0 +1,1 @@
+"""The FAQ: corpus, plan extraction and the Japanese-aware matcher."""

@@ -1,0 +1,49 @@
+"""The FAQ's answer to one question: the contract between the matcher and its users (bot, API, CLI)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal, Protocol
+
+DecisionKind = Literal["answer", "suggest", "fallback"]
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    entry_id: str
+    question: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Decision:
+    """`answer`: confident; `suggest`: offer `suggestions` (top 3); `fallback`: say how to reach the city."""
+
+    decision: DecisionKind
+    answer: str | None
+    entry_id: str | None
+    score: float
+    suggestions: list[Suggestion] = field(default_factory=list)
+    truncated: bool = False  # the question was cut to the maximum length before matching
+
+    def to_json(self) -> dict[str, Any]:
+        """The `python -m faq ask --json` shape."""
+        data = asdict(self)
+        data.pop("truncated")
+        return data
+
+
+class FaqEntryView(Protocol):
+    id: str
+    question: str
+    answer: str
+    department: str | None
+    url: str | None
+
+
+class FaqService(Protocol):
+    """What the bot and the API need from the FAQ."""
+
+    def ask(self, question: str, *, lang: str = "ja") -> Decision: ...
+
+    def entry(self, entry_id: str, *, lang: str = "ja") -> FaqEntryView | None: ...
