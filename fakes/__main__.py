@@ -13,7 +13,12 @@ import uvicorn
 from fakes.server import FakePlatform, FaultMiddleware
 
 # name -> "module:Class" of each platform fake
-PLATFORMS: dict[str, str] = {}
+PLATFORMS: dict[str, str] = {
+    "x": "fakes.x:FakeX",
+    "facebook": "fakes.facebook:FakeFacebook",
+    "mastodon": "fakes.mastodon:FakeMastodon",
+    "bluesky": "fakes.bluesky:FakeBluesky",
+}
 
 
 def load_platform(name: str) -> FakePlatform:

@@ -1,0 +1,89 @@
+"""Fixtures for the notifier: the SNS fakes over real HTTP (one server each per test session, reset
+before every test) and settings pointing every channel's real SDK client at them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from app.settings import Settings
+from fakes.bluesky import FakeBluesky
+from fakes.facebook import FakeFacebook
+from fakes.mastodon import FakeMastodon
+from fakes.server import FakeServer
+from fakes.x import FakeX
+from tests.conftest import make_settings
+
+SNS = ("x", "facebook", "mastodon", "bluesky")
+
+
+@dataclass
+class Fakes:
+    x: FakeServer
+    facebook: FakeServer
+    mastodon: FakeServer
+    bluesky: FakeServer
+
+    def __getitem__(self, name: str) -> FakeServer:
+        server: FakeServer = getattr(self, name)
+        return server
+
+    def settings(self) -> dict[str, Any]:
+        """Settings overrides that configure every SNS channel against these fakes."""
+        return {
+            "x_api_base_url": self.x.url,
+            "x_api_key": "ck",
+            "x_api_secret": "cs",
+            "x_access_token": "1500000000000000001-token",
+            "x_access_token_secret": "ts",
+            "facebook_api_base_url": self.facebook.url,
+            "facebook_page_id": self.facebook.platform.page_id,  # type: ignore[attr-defined]
+            "facebook_page_access_token": self.facebook.platform.token,  # type: ignore[attr-defined]
+            "mastodon_api_base_url": self.mastodon.url,
+            "mastodon_access_token": self.mastodon.platform.token,  # type: ignore[attr-defined]
+            "bluesky_api_base_url": self.bluesky.url,
+            "bluesky_handle": self.bluesky.platform.handle,  # type: ignore[attr-defined]
+            "bluesky_app_password": self.bluesky.platform.password,  # type: ignore[attr-defined]
+        }
+
+    def published(self, name: str) -> list[Any]:
+        """What the platform holds now: tweets, page posts, statuses or records."""
+        key = {"x": "tweets", "facebook": "posts", "mastodon": "statuses", "bluesky": "records"}[name]
+        items: list[Any] = self[name].platform.dump()[key]
+        return items
+
+
+@pytest.fixture(scope="session")
+def fake_servers() -> Iterator[Fakes]:
+    servers = [FakeServer(p()).start() for p in (FakeX, FakeFacebook, FakeMastodon, FakeBluesky)]
+    yield Fakes(*servers)
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def fakes(fake_servers: Fakes) -> Fakes:
+    """The fakes, emptied of posts, calls and faults."""
+    for name in SNS:
+        server = fake_servers[name]
+        server.state.reset()
+        server.platform.reset()
+        server.platform.window.set(10_000, 900)  # type: ignore[attr-defined]
+    return fake_servers
+
+
+FAST = {
+    "notifier_request_timeout": 1.0,
+    "notifier_backoff_seconds": 0.05,
+    "notifier_poll_seconds": 0.05,
+    "notifier_lease_seconds": 30.0,
+}
+
+
+@pytest.fixture
+def sns_settings(db_url: str, fakes: Fakes) -> Settings:
+    """Every SNS channel configured against the fakes; short timeouts and backoff."""
+    return make_settings(db_url, **fakes.settings(), **FAST)
