@@ -28,7 +28,6 @@ from urllib.parse import urlsplit
 
 from linebot.v3 import insight as li
 from linebot.v3 import messaging as lm
-from pydantic.v1 import ValidationError
 
 from app.privacy import mask_user_id
 from app.settings import ConfigError, Settings
@@ -43,13 +42,14 @@ from bot.line_errors import (
     ReplyTokenInvalid,
 )
 from bot.line_retry import Answer, RetryPolicy, call
+from bot.line_richmenu import RichMenuCalls
 from bot.line_types import (
     MAX_MULTICAST,
     NarrowcastProgress,
     Profile,
     Quota,
-    RichMenuInfo,
     Sent,
+    build_request,
     check_messages,
     follower_count,
 )
@@ -73,7 +73,7 @@ Message = Any  # an SDK message object (linebot.v3.messaging.Message subclasses)
 OFFICIAL_HOSTS = ("api.line.me", "api-data.line.me")
 
 
-class LineApi:
+class LineApi(RichMenuCalls):
     """The LINE Messaging and Insight APIs for this channel. Build it with `LineApi.open(settings)`."""
 
     def __init__(
@@ -134,7 +134,7 @@ class LineApi:
     ) -> Sent:
         """Reply to an event. Raises `ReplyTokenInvalid` when the token is unknown, used or expired."""
         check_messages(messages, "reply")
-        request = _build(
+        request = build_request(
             "reply",
             lm.ReplyMessageRequest,
             reply_token=reply_token,
@@ -147,7 +147,7 @@ class LineApi:
     async def push(self, to: str, messages: Sequence[Message], retry_key: str | uuid.UUID) -> Sent:
         """Push to one user (or group/room). `retry_key` (a UUID stored with the job) makes retries safe."""
         check_messages(messages, "push")
-        request = _build("push", lm.PushMessageRequest, to=to, messages=list(messages))
+        request = build_request("push", lm.PushMessageRequest, to=to, messages=list(messages))
         key = _retry_key(retry_key, "push")
         answer = await self._call(
             "push",
@@ -165,9 +165,10 @@ class LineApi:
         check_messages(messages, "multicast")
         if not 1 <= len(to) <= MAX_MULTICAST:
             raise LineRequestInvalid(
-                f"LINE multicast: {len(to)} recipients; 1 to {MAX_MULTICAST} are allowed"
+                f"LINE multicast: {len(to)} recipients; 1 to {MAX_MULTICAST} are allowed",
+                endpoint="multicast",
             )
-        request = _build("multicast", lm.MulticastRequest, to=list(to), messages=list(messages))
+        request = build_request("multicast", lm.MulticastRequest, to=list(to), messages=list(messages))
         key = _retry_key(retry_key, "multicast")
         answer = await self._call(
             "multicast",
@@ -181,7 +182,7 @@ class LineApi:
     async def broadcast(self, messages: Sequence[Message], retry_key: str | uuid.UUID) -> Sent:
         """Send to every friend of the account."""
         check_messages(messages, "broadcast")
-        request = _build("broadcast", lm.BroadcastRequest, messages=list(messages))
+        request = build_request("broadcast", lm.BroadcastRequest, messages=list(messages))
         key = _retry_key(retry_key, "broadcast")
         answer = await self._call(
             "broadcast", self._messaging.broadcast_with_http_info, request, retry_key=key
@@ -200,7 +201,7 @@ class LineApi:
         """Send to an audience or demographic filter (SDK `Recipient`/`Filter`/`Limit` objects).
         Asynchronous at LINE: poll `narrowcast_progress(sent.request_id)`."""
         check_messages(messages, "narrowcast")
-        request = _build(
+        request = build_request(
             "narrowcast",
             lm.NarrowcastRequest,
             messages=list(messages),
@@ -226,7 +227,9 @@ class LineApi:
     async def show_loading(self, chat_id: str, seconds: int = 20) -> None:
         """Show the typing indicator (rounded up to a multiple of 5 within 5–60 seconds)."""
         seconds = max(5, min(60, math.ceil(seconds / 5) * 5))
-        request = _build("loading", lm.ShowLoadingAnimationRequest, chat_id=chat_id, loading_seconds=seconds)
+        request = build_request(
+            "loading", lm.ShowLoadingAnimationRequest, chat_id=chat_id, loading_seconds=seconds
+        )
         await self._call(
             "loading",
             self._messaging.show_loading_animation_with_http_info,
@@ -278,49 +281,6 @@ class LineApi:
         )
         return Quota(value, used.data.total_usage)
 
-    # ---- rich menus ----
-
-    async def create_rich_menu(self, menu: Any) -> str:
-        """Create a rich menu from an SDK `RichMenuRequest`; returns its ID."""
-        answer = await self._call("richmenu_create", self._messaging.create_rich_menu_with_http_info, menu)
-        return str(answer.data.rich_menu_id)
-
-    async def upload_rich_menu_image(
-        self, rich_menu_id: str, image: bytes, content_type: str = "image/png"
-    ) -> None:
-        """Attach the menu's image (PNG or JPEG, the menu's exact size, ≤ 1 MB); once per menu."""
-        # The SDK sends no Content-Type for this call unless told (it would default to JSON).
-        await self._call(
-            "richmenu_image",
-            self._blob.set_rich_menu_image_with_http_info,
-            rich_menu_id,
-            image,
-            _headers={"Content-Type": content_type},
-        )
-
-    async def set_default_rich_menu(self, rich_menu_id: str) -> None:
-        await self._call(
-            "richmenu_default", self._messaging.set_default_rich_menu_with_http_info, rich_menu_id
-        )
-
-    async def create_rich_menu_alias(self, alias_id: str, rich_menu_id: str) -> None:
-        request = _build(
-            "richmenu_alias",
-            lm.CreateRichMenuAliasRequest,
-            rich_menu_alias_id=alias_id,
-            rich_menu_id=rich_menu_id,
-        )
-        await self._call("richmenu_alias", self._messaging.create_rich_menu_alias_with_http_info, request)
-
-    async def rich_menus(self) -> list[RichMenuInfo]:
-        answer = await self._call("richmenu_list", self._messaging.get_rich_menu_list_with_http_info)
-        return [
-            RichMenuInfo(m.rich_menu_id, m.name, m.chat_bar_text, m.selected) for m in answer.data.richmenus
-        ]
-
-    async def delete_rich_menu(self, rich_menu_id: str) -> None:
-        await self._call("richmenu_delete", self._messaging.delete_rich_menu_with_http_info, rich_menu_id)
-
 
 class LineFollowerSource:
     """The LINE account as a `notifier.channels.base.FollowerSource` for the KPI collector."""
@@ -333,14 +293,6 @@ class LineFollowerSource:
 
     async def follower_count(self, date: dt.date) -> FollowerCount:
         return await self.api.followers(date)
-
-
-def _build(endpoint: str, model: Any, **fields: Any) -> Any:
-    """An SDK request model; its own validation errors become `LineRequestInvalid` (nothing sent)."""
-    try:
-        return model(**fields)
-    except ValidationError as exc:
-        raise LineRequestInvalid(f"LINE {endpoint}: {exc}", endpoint=endpoint) from None
 
 
 def _retry_key(value: str | uuid.UUID, endpoint: str) -> str:

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic.v1 import ValidationError
+
 from bot.line_errors import LineRequestInvalid
 from notifier.channels.base import FollowerCount
 
@@ -58,6 +60,14 @@ class Quota:
 
     limit: int | None
     used: int
+
+
+def build_request(endpoint: str, model: Any, **fields: Any) -> Any:
+    """An SDK request model; its own validation errors become `LineRequestInvalid` (nothing sent)."""
+    try:
+        return model(**fields)
+    except ValidationError as exc:
+        raise LineRequestInvalid(f"LINE {endpoint}: {exc}", endpoint=endpoint) from None
 
 
 def utf16_units(text: str) -> int:

@@ -360,6 +360,15 @@ async def test_logs_request_ids_but_no_token_or_user_id(
     assert LINE_TOKEN not in text and U1 not in text
 
 
+async def test_sdk_debug_logs_do_not_leak_profiles(
+    line_api: LineApi, fake_line: FakeLine, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)  # the SDK's Configuration keeps its own loggers at WARNING
+    fake_line.set_profile(U1, "吹田花子", "ja")
+    await line_api.profile(U1)
+    assert caplog.records and "吹田花子" not in caplog.text and U1 not in caplog.text
+
+
 async def test_official_host_needs_a_token() -> None:
     with pytest.raises(ConfigError, match="LINE_CHANNEL_ACCESS_TOKEN"):
         async with LineApi.open(make_settings("sqlite://")):
