@@ -75,13 +75,21 @@ def line_settings(line_server: FakeServer) -> Settings:
         line_api_base_url=line_server.url,
         line_data_api_base_url=line_server.url + "/",
         line_channel_access_token=LINE_TOKEN,
-        line_request_timeout=0.5,
+        line_request_timeout=5.0,
     )
 
 
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture
+async def impatient_line_api(line_settings: Settings, fake_line: FakeLine) -> AsyncIterator[LineApi]:
+    """An adapter that gives up on a call after 0.5 s, for the timeout tests."""
+    settings = line_settings.model_copy(update={"line_request_timeout": 0.5})
+    async with LineApi.open(settings, retry=FAST_RETRY) as api:
+        yield api
 
 
 @pytest.fixture

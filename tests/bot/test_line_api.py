@@ -79,11 +79,11 @@ async def test_reply_token_invalid(
 
 
 async def test_reply_timeout_after_delivery_flags_maybe_delivered(
-    line_api: LineApi, fake_line: FakeLine, line_server: FakeServer
+    impatient_line_api: LineApi, fake_line: FakeLine, line_server: FakeServer
 ) -> None:
-    fake_line.fail("timeout_after", seconds=1.0, path="/reply")
+    fake_line.fail("timeout_after", seconds=2.0, path="/reply")
     with pytest.raises(ReplyTokenInvalid) as err:
-        await line_api.reply(fake_line.issue_reply_token(U1), [hello()])
+        await impatient_line_api.reply(fake_line.issue_reply_token(U1), [hello()])
     assert err.value.maybe_delivered
     assert len(fake_line.messages_for(U1)) == 1
 
@@ -100,16 +100,20 @@ async def test_push_retries_5xx_with_the_same_key_and_delivers_once(
     assert len(fake_line.deliveries("push")) == 1 and not sent.accepted_before
 
 
-async def test_timeout_then_success(line_api: LineApi, fake_line: FakeLine, line_server: FakeServer) -> None:
-    fake_line.fail("timeout", seconds=1.5, path="/message/broadcast")
-    sent = await line_api.broadcast([hello()], key())
+async def test_timeout_then_success(
+    impatient_line_api: LineApi, fake_line: FakeLine, line_server: FakeServer
+) -> None:
+    fake_line.fail("timeout", seconds=2.0, path="/message/broadcast")
+    sent = await impatient_line_api.broadcast([hello()], key())
     assert len(line_server.state.find("/message/broadcast")) == 2
     assert [d.request_id for d in fake_line.broadcasts()] == [sent.request_id]
 
 
-async def test_timeout_after_acceptance_then_409_is_success(line_api: LineApi, fake_line: FakeLine) -> None:
-    fake_line.fail("timeout_after", seconds=1.5, path="/message/push")
-    sent = await line_api.push(U1, [hello()], key())
+async def test_timeout_after_acceptance_then_409_is_success(
+    impatient_line_api: LineApi, fake_line: FakeLine
+) -> None:
+    fake_line.fail("timeout_after", seconds=2.0, path="/message/push")
+    sent = await impatient_line_api.push(U1, [hello()], key())
     (delivery,) = fake_line.deliveries("push")
     assert sent.accepted_before and sent.request_id == delivery.request_id and len(sent.message_ids) == 1
 
@@ -207,7 +211,7 @@ async def test_total_time_bounds_the_retries(
     async with LineApi.open(line_settings, retry=policy) as api:
         with pytest.raises(LineUnavailable) as err:
             await api.push(U1, [hello()], key())
-    assert 2 <= err.value.attempts < 10
+    assert 1 <= err.value.attempts < 10  # 9 delays of at least 25 ms exceed the 0.2 s budget
 
 
 async def test_connection_refused_is_unavailable(line_settings: Settings) -> None:
