@@ -14,6 +14,7 @@ from fakes.server import FakePlatform, FaultMiddleware
 
 # name -> "module:Class" of each platform fake
 PLATFORMS: dict[str, str] = {
+    "line": "fakes.line:FakeLine",
     "x": "fakes.x:FakeX",
     "facebook": "fakes.facebook:FakeFacebook",
     "mastodon": "fakes.mastodon:FakeMastodon",
@@ -37,4 +38,5 @@ def main(name: str, host: str, port: int) -> None:
     uvicorn.run(FaultMiddleware(platform.app(), platform.state), host=host, port=port, log_level="warning")
 
 
-main()
+if __name__ == "__main__":
+    main()
