@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.settings import Settings
 from notifier import claims
-from notifier.channels import build
 from notifier.channels.base import Ambiguous, Channel, ChannelError, Outgoing, Sent, ServerError
+from notifier.channels.registry import build
 from notifier.claims import Job
 from notifier.parts import DbPartStore
 from notifier.policy import UNKNOWN_HINT, Decision, after_lookup, decide

@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from app.settings import Settings
-from notifier.channels import CHANNELS
+from notifier.channels.registry import CHANNELS
 from notifier.compose import PostIn, Prepared, VariantIn, prepare
 from notifier.models import FINAL_STATES, Delivery, Post, PostVariant
 from storage.db import begin_immediate

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
@@ -34,12 +34,8 @@ class DbPartStore:
         self.job = job
         self._known: set[str] = set()
 
-    async def snapshot(self, build: Callable[[], Awaitable[list[PartPlan]]]) -> list[Part]:
-        stored = await self.engine.db(load_parts, self.job.id)
-        if stored:
-            return stored
-        plans = await build()
-        return await self.engine.db(store_parts, self.job.id, plans)
+    async def snapshot(self, plan: Callable[[Session], list[PartPlan]]) -> list[Part]:
+        return await self.engine.db(snapshot_parts, self.job.id, plan)
 
     async def mark_sent(self, part: Part, request_id: str | None) -> None:
         now = utcnow()
@@ -80,6 +76,13 @@ def load_parts(session: Session, delivery_id: int) -> list[Part]:
         select(DeliveryPart).where(DeliveryPart.delivery_id == delivery_id).order_by(DeliveryPart.seq)
     ).all()
     return [_to_part(r) for r in rows]
+
+
+def snapshot_parts(
+    session: Session, delivery_id: int, plan: Callable[[Session], list[PartPlan]]
+) -> list[Part]:
+    """The stored parts, or the plan computed and stored now (one transaction)."""
+    return load_parts(session, delivery_id) or store_parts(session, delivery_id, plan(session))
 
 
 def store_parts(session: Session, delivery_id: int, plans: list[PartPlan]) -> list[Part]:

@@ -13,8 +13,8 @@ import logging
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from notifier.channels import CHANNELS, build
 from notifier.channels.base import Channel, ChannelError, Outgoing
+from notifier.channels.registry import CHANNELS, build
 from notifier.jobs import JobContext, periodic
 from notifier.ledger import refresh_post_state
 from notifier.models import Delivery, DeliveryAttempt, Post

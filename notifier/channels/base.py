@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, Self
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from app.settings import Settings
 
 FollowerStatus = Literal["ok", "unready", "error"]
@@ -116,8 +118,9 @@ class Sent:
 class PartStore(Protocol):
     """Durable sub-steps of one delivery (LINE chunks), provided by the engine."""
 
-    async def snapshot(self, build: Callable[[], Awaitable[list[PartPlan]]]) -> list[Part]:
-        """The delivery's parts: stored ones, or `build()`'s result stored now with a retry key each."""
+    async def snapshot(self, plan: Callable[[Session], list[PartPlan]]) -> list[Part]:
+        """The delivery's parts: the stored ones, or else `plan(session)`'s (run in the same database
+        transaction that stores them, each with a new retry key)."""
         ...
 
     async def mark_sent(self, part: Part, request_id: str | None) -> None: ...

@@ -114,8 +114,15 @@ class BlueskyChannel:
     def _session(self, *, fresh: bool = False) -> Client:
         with self._lock:
             if self._client is None or fresh:
+                if self._client is not None:
+                    self._client.request.close()
+                    self._client = None
                 client = Client(base_url=self._base, request=Request(timeout=self._timeout))
-                client.login(self.account, self._password, fetch_bsky_profile=False)
+                try:
+                    client.login(self.account, self._password, fetch_bsky_profile=False)
+                except BaseException:
+                    client.request.close()
+                    raise
                 self._client = client
             return self._client
 
@@ -183,8 +190,10 @@ class BlueskyChannel:
         return FollowerCount("ok", followers=followers)
 
     async def aclose(self) -> None:
-        if self._client is not None:
-            self._client.request.close()
+        with self._lock:
+            if self._client is not None:
+                self._client.request.close()
+                self._client = None
 
 
 def _xrpc_error(exc: atx.RequestErrorBase) -> str | None:

@@ -12,16 +12,20 @@ import pytest
 from app.settings import Settings
 from fakes.bluesky import FakeBluesky
 from fakes.facebook import FakeFacebook
+from fakes.line import FakeLine
 from fakes.mastodon import FakeMastodon
 from fakes.server import FakeServer
 from fakes.x import FakeX
 from tests.conftest import make_settings
 
 SNS = ("x", "facebook", "mastodon", "bluesky")
+CHANNEL_NAMES = ("line", *SNS)
+LINE_TOKEN = "fake-line-token"
 
 
 @dataclass
 class Fakes:
+    line: FakeServer
     x: FakeServer
     facebook: FakeServer
     mastodon: FakeServer
@@ -34,6 +38,10 @@ class Fakes:
     def settings(self) -> dict[str, Any]:
         """Settings overrides that configure every SNS channel against these fakes."""
         return {
+            "line_api_base_url": self.line.url,
+            "line_data_api_base_url": self.line.url,
+            "line_channel_access_token": LINE_TOKEN,
+            "line_channel_secret": "line-secret",
             "x_api_base_url": self.x.url,
             "x_api_key": "ck",
             "x_api_secret": "cs",
@@ -50,15 +58,18 @@ class Fakes:
         }
 
     def published(self, name: str) -> list[Any]:
-        """What the platform holds now: tweets, page posts, statuses or records."""
-        key = {"x": "tweets", "facebook": "posts", "mastodon": "statuses", "bluesky": "records"}[name]
+        """What the platform holds now: LINE deliveries, tweets, page posts, statuses or records."""
+        key = {"line": "deliveries", "x": "tweets", "facebook": "posts", "mastodon": "statuses"}.get(
+            name, "records"
+        )
         items: list[Any] = self[name].platform.dump()[key]
         return items
 
 
 @pytest.fixture(scope="session")
 def fake_servers() -> Iterator[Fakes]:
-    servers = [FakeServer(p()).start() for p in (FakeX, FakeFacebook, FakeMastodon, FakeBluesky)]
+    line = FakeServer(FakeLine(access_token=LINE_TOKEN)).start()
+    servers = [line] + [FakeServer(p()).start() for p in (FakeX, FakeFacebook, FakeMastodon, FakeBluesky)]
     yield Fakes(*servers)
     for server in servers:
         server.stop()
@@ -67,16 +78,18 @@ def fake_servers() -> Iterator[Fakes]:
 @pytest.fixture
 def fakes(fake_servers: Fakes) -> Fakes:
     """The fakes, emptied of posts, calls and faults."""
-    for name in SNS:
+    for name in CHANNEL_NAMES:
         server = fake_servers[name]
         server.state.reset()
         server.platform.reset()
-        server.platform.window.set(10_000, 900)  # type: ignore[attr-defined]
+        if name != "line":
+            server.platform.window.set(10_000, 900)  # type: ignore[attr-defined]
     return fake_servers
 
 
 FAST = {
     "notifier_request_timeout": 1.0,
+    "line_request_timeout": 1.0,
     "notifier_backoff_seconds": 0.05,
     "notifier_poll_seconds": 0.05,
     "notifier_lease_seconds": 30.0,
