@@ -6,10 +6,11 @@
 | RateLimited  | retry at the reset time (or backoff)      | same                                          |
 | Retryable    | retry with backoff                        | same                                          |
 | ServerError  | retry with the same key                   | look in recent posts: found → sent, else retry |
+|              | (out of attempts: failed)                 | (out of attempts: failed)                     |
 | Ambiguous    | retry with the same key while the         | look in recent posts: found → sent,            |
 |              | platform remembers it, else unknown       | else unknown (a person checks)                 |
 
-Out of attempts: failed, or unknown when an earlier call may have published the post.
+Out of attempts after timeouts: unknown (a call may have published the post); otherwise failed.
 """
 
 from __future__ import annotations
@@ -68,9 +69,12 @@ def decide(
     if ambiguous and key_expired:
         return Decision("unknown", outcome, f"{reason}; idempotency key expired; {UNKNOWN_HINT}")
     if attempts >= max_attempts:
-        final = "unknown" if ambiguous else "failed"
-        hint = f"; {UNKNOWN_HINT}" if ambiguous else ""
-        return Decision(final, outcome, f"gave up after {attempts} attempts: {reason}{hint}")
+        # a last call under the same key answered with an error: the platform does not have the post
+        unclear = ambiguous and not isinstance(error, ServerError)
+        hint = f"; {UNKNOWN_HINT}" if unclear else ""
+        return Decision(
+            "unknown" if unclear else "failed", outcome, f"gave up after {attempts} attempts: {reason}{hint}"
+        )
     return Decision("pending", outcome, reason, backoff(attempts, base, now))
 
 
@@ -86,6 +90,9 @@ def after_lookup(
     """X / Facebook after an unclear call: the recent-posts lookup decides."""
     if found is not None:
         return Decision("sent", "reconciled", None)
-    if isinstance(error, ServerError) and attempts < max_attempts:
-        return Decision("pending", "server_error", error.reason, backoff(attempts, base, now))
+    if isinstance(error, ServerError):  # it answered with an error and the post is not there
+        if attempts < max_attempts:
+            return Decision("pending", "server_error", error.reason, backoff(attempts, base, now))
+        reason = f"gave up after {attempts} attempts: {error.reason}; not found in recent posts"
+        return Decision("failed", "server_error", reason)
     return Decision("unknown", "ambiguous", f"{error.reason}; not found in recent posts; {UNKNOWN_HINT}")

@@ -3,11 +3,13 @@ before every test) and settings pointing every channel's real SDK client at them
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.settings import Settings
 from fakes.bluesky import FakeBluesky
@@ -16,6 +18,13 @@ from fakes.line import FakeLine
 from fakes.mastodon import FakeMastodon
 from fakes.server import FakeServer
 from fakes.x import FakeX
+from notifier import ledger
+from notifier.channels.base import Channel
+from notifier.compose import prepare
+from notifier.views import show_json
+from notifier.worker import Worker
+from storage.base import utcnow
+from storage.db import session_scope
 from tests.conftest import make_settings
 
 SNS = ("x", "facebook", "mastodon", "bluesky")
@@ -100,3 +109,40 @@ FAST = {
 def sns_settings(db_url: str, fakes: Fakes) -> Settings:
     """Every SNS channel configured against the fakes; short timeouts and backoff."""
     return make_settings(db_url, **fakes.settings(), **FAST)
+
+
+def post_data(**changes: Any) -> dict[str, Any]:
+    """A valid POST.json for the SNS channels, due now."""
+    data: dict[str, Any] = {
+        "title": "ごみ収集日の変更",
+        "body": "年末年始のごみ収集日が変わります。",
+        "link": "https://www.city.suita.osaka.jp/gomi",
+        "topic": None,
+        "urgency": "normal",
+        "channels": list(SNS),
+        "scheduled_at": None,
+        "variants": {},
+    }
+    data.update(changes)
+    return data
+
+
+def schedule(settings: Settings, sessions: sessionmaker[Session], **changes: Any) -> int:
+    """Create and schedule a post directly in the ledger; returns its id."""
+    with session_scope(sessions) as session:
+        prepared = prepare(post_data(**changes), settings, utcnow())
+        return ledger.create_post(session, prepared, author="test").id
+
+
+def run_worker(settings: Settings, *, channels: dict[str, Channel] | None = None) -> int:
+    """One `--once` pass of a worker."""
+    return asyncio.run(Worker(settings, mode="once", channels=channels).run(once=True))
+
+
+def shown(sessions: sessionmaker[Session], post_id: int) -> dict[str, Any]:
+    with sessions() as session:
+        return show_json(ledger.load(session, post_id))
+
+
+def states(sessions: sessionmaker[Session], post_id: int) -> dict[str, str]:
+    return {d["channel"]: d["state"] for d in shown(sessions, post_id)["deliveries"]}
