@@ -18,7 +18,6 @@ from app.settings import Settings
 from notifier.channels.registry import CHANNELS
 from notifier.compose import PostIn, Prepared, VariantIn, prepare
 from notifier.models import FINAL_STATES, Delivery, Post, PostVariant
-from storage.db import begin_immediate
 
 JST = dt.timezone(dt.timedelta(hours=9), "JST")
 
@@ -29,6 +28,14 @@ class LedgerError(ValueError):
     def __init__(self, message: str, status: int = 409) -> None:
         super().__init__(message)
         self.status = status
+
+
+def write_lock(session: Session) -> None:
+    """SQLite: take the write lock now (`BEGIN IMMEDIATE`) unless this transaction already wrote and
+    holds it. PostgreSQL relies on the row locks taken next."""
+    conn = session.connection()
+    if conn.dialect.name == "sqlite" and not conn.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def to_jst(value: dt.datetime | None) -> str | None:
@@ -97,7 +104,7 @@ def load(session: Session, post_id: int) -> Post:
 
 def _lock_unstarted(session: Session, post_id: int, action: str) -> Post:
     """Lock the post's deliveries; refuse when any has started (claimed, attempted or finished)."""
-    begin_immediate(session)
+    write_lock(session)
     rows = session.scalars(select(Delivery).where(Delivery.post_id == post_id).with_for_update()).all()
     post = load(session, post_id)
     if post.state == "cancelled":
@@ -194,7 +201,7 @@ def resolve_delivery(
 ) -> Delivery:
     """A person's decision on an `unknown` (or `failed`) delivery after checking the account:
     it was published (`sent`), publish it again (`resend`), or give up (`failed`)."""
-    begin_immediate(session)
+    write_lock(session)
     delivery = session.get(Delivery, delivery_id, with_for_update=True)
     if delivery is None:
         raise LedgerError(f"no delivery with id {delivery_id}", status=404)
