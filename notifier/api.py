@@ -4,22 +4,49 @@ Asia/Tokyo; input times must carry an offset."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, HTTPException, Query
+from fastapi import APIRouter, Body, HTTPException, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from app.auth import EditorDep, StaffDep
 from app.deps import SessionDep, SettingsDep
 from notifier import ledger, status
-from notifier.compose import EXAMPLE, ComposeError, PostIn, prepare
+from notifier.compose import EXAMPLE, ComposeError, PostIn, field_name, prepare
 from notifier.models import POST_STATES
 from notifier.preview import preview
 from notifier.views import post_view
 from storage.base import utcnow
 
-router = APIRouter(prefix="/api/v1", tags=["notifier"])
+
+class ProblemRoute(APIRoute):
+    """Invalid request bodies answer 422 with `detail: [{"field", "message"}]`, like the post checks
+    (FastAPI's `loc`/`msg`/`type` are kept alongside)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RequestValidationError as exc:
+                return JSONResponse({"detail": [_problem(e) for e in exc.errors()]}, 422)
+
+        return route
+
+
+def _problem(error: Any) -> dict[str, Any]:
+    loc = tuple(error.get("loc", ()))
+    where = field_name(loc[1:]) if loc[:1] == ("body",) else field_name(loc)
+    msg = str(error.get("msg", ""))
+    return {"field": where, "message": msg, "loc": list(loc), "msg": msg, "type": error.get("type")}
+
+
+router = APIRouter(prefix="/api/v1", tags=["notifier"], route_class=ProblemRoute)
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "Not signed in"},

@@ -84,10 +84,11 @@ def parse(data: Any) -> PostIn:
     try:
         return PostIn.model_validate(data)
     except ValidationError as exc:
-        raise ComposeError([Problem(_loc(e["loc"]), e["msg"]) for e in exc.errors()]) from None
+        raise ComposeError([Problem(field_name(e["loc"]), e["msg"]) for e in exc.errors()]) from None
 
 
-def _loc(loc: tuple[int | str, ...]) -> str:
+def field_name(loc: tuple[int | str, ...]) -> str:
+    """A pydantic error location as a field path: `channels[1]`, `variants.en.body`."""
     text = ""
     for part in loc:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
