@@ -14,7 +14,6 @@ import unicodedata
 
 import regex
 import twitter_text
-from mastodon._url_regex import url_regex as _mastodon_url_regex
 
 MASTODON_URL_LENGTH = 23
 _GRAPHEME = regex.compile(r"\X")
@@ -38,7 +37,9 @@ def utf8_bytes(text: str) -> int:
 
 def mastodon_length(text: str) -> int:
     """Mastodon's count: URLs are 23 characters, remote mentions count only the local part."""
-    countable = _mastodon_url_regex.sub(lambda m: m.group(2) + "x" * MASTODON_URL_LENGTH, text)
+    from mastodon._url_regex import url_regex  # Mastodon.py's own URL pattern (imported on first use)
+
+    countable = url_regex.sub(lambda m: m.group(2) + "x" * MASTODON_URL_LENGTH, text)
     countable = _MASTODON_MENTION.sub(r"\1@\3", countable)
     return graphemes(countable)
 

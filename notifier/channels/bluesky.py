@@ -13,12 +13,9 @@ import re
 import secrets
 import threading
 import time
-from typing import Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import httpx
-from atproto import Client, models
-from atproto_client import exceptions as atx
-from atproto_client.request import Request
 
 from app.settings import Settings
 from notifier.channels._http import from_httpx, rate_info, short
@@ -35,6 +32,13 @@ from notifier.channels.base import (
     one_post,
 )
 from notifier.counting import graphemes
+
+if TYPE_CHECKING:
+    from atproto import Client
+    from atproto_client import exceptions as atx
+
+# The atproto SDK takes about half a second to import: it is loaded on first use, so commands that
+# never talk to Bluesky start fast.
 
 POST = "app.bsky.feed.post"
 MAX_BYTES = 3000
@@ -112,6 +116,9 @@ class BlueskyChannel:
         return "createRecord"
 
     def _session(self, *, fresh: bool = False) -> Client:
+        from atproto import Client
+        from atproto_client.request import Request
+
         with self._lock:
             if self._client is None or fresh:
                 if self._client is not None:
@@ -136,6 +143,8 @@ class BlueskyChannel:
 
     def _guarded(self, func: Any, *args: Any) -> Any:
         """Run a call, logging in again once if the session was refused."""
+        from atproto_client import exceptions as atx
+
         try:
             try:
                 return func(self._session(), *args)
@@ -145,6 +154,8 @@ class BlueskyChannel:
             raise _error(exc) from None
 
     def _send(self, client: Client, out: Outgoing) -> Sent:
+        from atproto import models
+
         repo = self._did(client)
         if out.resumed or out.attempt > 1:
             existing = self._get(client, repo, out.key)
@@ -164,6 +175,9 @@ class BlueskyChannel:
         return Sent(platform_id=str(response.uri), http_status=200)
 
     def _get(self, client: Client, repo: str, rkey: str) -> str | None:
+        from atproto import models
+        from atproto_client import exceptions as atx
+
         params = models.ComAtprotoRepoGetRecord.Params(repo=repo, collection=POST, rkey=rkey)
         try:
             return str(client.com.atproto.repo.get_record(params).uri)
@@ -202,6 +216,8 @@ def _xrpc_error(exc: atx.RequestErrorBase) -> str | None:
 
 
 def _error(exc: atx.AtProtocolError) -> ChannelError:
+    from atproto_client import exceptions as atx
+
     response = getattr(exc, "response", None)
     status = response.status_code if response is not None else None
     reason = short(f"Bluesky {status or ''}: {exc}")

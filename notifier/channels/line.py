@@ -14,21 +14,18 @@ import asyncio
 import contextlib
 import datetime as dt
 import uuid
-from typing import Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
-from linebot.v3.messaging import TextMessage
 from sqlalchemy.orm import Session
 
 from app.settings import Settings
 from bot.audience import recipients
-from bot.line_api import (
-    LineApi,
+from bot.line_errors import (
     LineApiError,
     LineClientError,
     LineRateLimited,
     LineRequestInvalid,
     LineUnavailable,
-    RetryPolicy,
 )
 from notifier.channels.base import (
     Ambiguous,
@@ -44,6 +41,11 @@ from notifier.channels.base import (
     ServerError,
 )
 from notifier.counting import utf16_units
+
+if TYPE_CHECKING:
+    from bot.line_api import LineApi, RetryPolicy
+
+# line-bot-sdk takes most of a second to import: the adapter is loaded on first use.
 
 CHUNK = 500
 PARALLEL_CHUNKS = 8
@@ -115,6 +117,8 @@ class LineChannel:
         return "broadcast" if out.topic is None else "fanout"
 
     async def _api(self) -> LineApi:
+        from bot.line_api import LineApi
+
         loop = id(asyncio.get_running_loop())
         if loop not in self._apis:
             stack = contextlib.AsyncExitStack()
@@ -131,12 +135,16 @@ class LineChannel:
             raise _error(exc) from None
 
     async def _broadcast(self, out: Outgoing) -> Sent:
+        from linebot.v3.messaging import TextMessage
+
         messages = [TextMessage(text=t) for t in self.message_groups(out.texts, None)[0]]
         sent = await (await self._api()).broadcast(messages, out.key)
         note = "accepted earlier (retry key)" if sent.accepted_before else "broadcast"
         return Sent(platform_id=sent.request_id, request_id=sent.request_id, note=note)
 
     async def _multicast(self, out: Outgoing) -> Sent:
+        from linebot.v3.messaging import TextMessage
+
         parts_store = _parts(out)
         topic = str(out.topic)
         languages = set(out.texts)

@@ -9,18 +9,10 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
-from typing import Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 from urllib.parse import urlsplit
 
 import requests
-from mastodon import Mastodon
-from mastodon.errors import (
-    MastodonAPIError,
-    MastodonError,
-    MastodonNetworkError,
-    MastodonRatelimitError,
-    MastodonServerError,
-)
 
 from app.settings import Settings
 from notifier.channels._http import from_requests, short
@@ -38,6 +30,10 @@ from notifier.channels.base import (
     one_post,
 )
 from notifier.counting import mastodon_length
+
+if TYPE_CHECKING:
+    from mastodon import Mastodon
+    from mastodon.errors import MastodonError
 
 
 class MastodonChannel:
@@ -87,6 +83,8 @@ class MastodonChannel:
         return "statuses"
 
     def _api(self) -> Mastodon:
+        from mastodon import Mastodon  # imported on first use, like every SDK here
+
         # One light client per call: Mastodon.py keeps rate-limit figures on the instance.
         return Mastodon(
             access_token=self._token,
@@ -101,6 +99,8 @@ class MastodonChannel:
         return await asyncio.to_thread(self._send, out)
 
     def _send(self, out: Outgoing) -> Sent:
+        from mastodon.errors import MastodonError
+
         api = self._api()
         try:
             status = api.status_post(
@@ -118,6 +118,8 @@ class MastodonChannel:
         return await asyncio.to_thread(self._followers)
 
     def _followers(self) -> FollowerCount:
+        from mastodon.errors import MastodonError
+
         try:
             me: dict[str, Any] = self._api().account_verify_credentials()
         except MastodonError as exc:
@@ -141,6 +143,13 @@ def _rate(api: Mastodon) -> RateInfo | None:
 
 
 def _error(exc: MastodonError, api: Mastodon) -> ChannelError:
+    from mastodon.errors import (
+        MastodonAPIError,
+        MastodonNetworkError,
+        MastodonRatelimitError,
+        MastodonServerError,
+    )
+
     if isinstance(exc, MastodonRatelimitError):
         info = _rate(api)
         return RateLimited(
