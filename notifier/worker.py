@@ -72,19 +72,22 @@ class Worker:
         try:
             while not self._stop.is_set():
                 await self._housekeeping(once)
-                claimed = await self._fill()
+                claimed, asked = await self._fill()
                 if once and not claimed and not self._inflight:
                     break
-                await self._pause(full=len(self._inflight) >= self.concurrency, once=once)
+                # a full claim means more may be due: go on as soon as a slot frees up
+                more = asked > 0 and claimed == asked
+                await self._pause(wake_on_slot=more or once or len(self._inflight) >= self.concurrency)
         finally:
             await self._drain()
         log.info("notifier worker %s stopped after %d deliveries", self.id, self.processed)
         return self.processed
 
-    async def _fill(self) -> int:
+    async def _fill(self) -> tuple[int, int]:
+        """Claim up to the free slots and start them: (claimed, asked)."""
         free = self.concurrency - len(self._inflight)
         if free <= 0:
-            return 0
+            return 0, 0
         try:
             ids = await self.engine.db(
                 claims.claim,
@@ -95,12 +98,12 @@ class Worker:
             )
         except SQLAlchemyError as exc:
             log.warning("claim failed (%s); retrying", type(exc).__name__)
-            return 0
+            return 0, 0
         for delivery_id in ids:
             task = asyncio.create_task(self._process(delivery_id))
             self._inflight.add(task)
             task.add_done_callback(self._inflight.discard)
-        return len(ids)
+        return len(ids), free
 
     async def _process(self, delivery_id: int) -> None:
         try:
@@ -110,11 +113,11 @@ class Worker:
         finally:
             self.processed += 1
 
-    async def _pause(self, *, full: bool, once: bool) -> None:
-        """Wait for a free slot when full, otherwise for the poll interval (or, in once mode, work)."""
+    async def _pause(self, *, wake_on_slot: bool) -> None:
+        """Wait for the poll interval, or less: until stopped, or a slot frees up if `wake_on_slot`."""
         stop = asyncio.create_task(self._stop.wait())
         waiters: set[asyncio.Future[Any]] = {stop}
-        if full or once:
+        if wake_on_slot:
             waiters |= set(self._inflight)
         timeout = self.settings.notifier_poll_seconds
         await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
