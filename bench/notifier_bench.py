@@ -229,6 +229,11 @@ def main() -> None:
             for proc, _ in fakes.values():
                 proc.terminate()
                 proc.wait()
+    if args.scenario == "line":
+        rate, took = calls / r["span"], time.monotonic() - wall
+        print(f"| line topic push | {backend} | {args.subscribers:,} subscribers | {calls} multicast calls | "
+              f"{r['p50']:.2f} s due→sent | {rate:.0f} calls/s | {took:.0f} s wall |")  # fmt: skip
+        return
     ideal = args.workers * args.concurrency / args.latency if args.latency else float("inf")
     print(f"| {args.scenario} | {backend} | {args.workers} | {r['n']:,} | {r['states']} | {r['p50']:.2f} s | "
           f"{r['p99']:.2f} s | {r['per_s']:.0f} | {ideal:.0f} | {r['span']:.1f} s | {calls} calls | "
