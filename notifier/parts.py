@@ -37,26 +37,34 @@ class DbPartStore:
     async def snapshot(self, plan: Callable[[Session], list[PartPlan]]) -> list[Part]:
         return await self.engine.db(snapshot_parts, self.job.id, plan)
 
-    async def mark_sent(self, part: Part, request_id: str | None) -> None:
-        now = utcnow()
-        lease = dt.timedelta(seconds=self.engine.settings.notifier_lease_seconds)
-        await self.engine.db(mark_part_sent, part.id, request_id, now)
-        await self.engine.db(claims.renew, self.job.id, worker=self.engine.worker, until=now + lease)
+    async def mark_sent(self, done: list[tuple[Part, str | None]]) -> None:
+        if done:
+            lease = dt.timedelta(seconds=self.engine.settings.notifier_lease_seconds)
+            await self.engine.db(_mark_and_renew, self.job.id, self.engine.worker, done, lease)
 
-    async def throttle(self, endpoint: str, bucket: Bucket | None) -> None:
+    async def throttle(self, endpoint: str, bucket: Bucket | None, calls: int = 1) -> None:
         key = f"{self.job.channel}:{self.job.account}:{endpoint}"
         while True:
-            wait = await self.engine.db(_reserve, key, bucket, key not in self._known)
+            wait = await self.engine.db(_reserve, key, bucket, key not in self._known, calls)
             self._known.add(key)
             if wait <= 0:
                 return
             await asyncio.sleep(wait)
 
 
-def _reserve(session: Session, key: str, bucket: Bucket | None, create: bool) -> float:
+def _reserve(session: Session, key: str, bucket: Bucket | None, create: bool, calls: int) -> float:
     if create:
         ratelimit.ensure(session, key, bucket)
-    return ratelimit.reserve(session, key, utcnow().timestamp())
+    return ratelimit.reserve(session, key, utcnow().timestamp(), calls)
+
+
+def _mark_and_renew(
+    session: Session, delivery_id: int, worker: str, done: list[tuple[Part, str | None]], lease: dt.timedelta
+) -> None:
+    now = utcnow()
+    for part, request_id in done:
+        mark_part_sent(session, part.id, request_id, now)
+    claims.renew(session, delivery_id, worker=worker, until=now + lease)
 
 
 def _to_part(row: DeliveryPart) -> Part:

@@ -30,15 +30,17 @@ def ensure(session: Session, key: str, bucket: Bucket | None) -> None:
     )
 
 
-def reserve(session: Session, key: str, now: float) -> float:
-    """Take one call from `key`'s budget: 0.0 when reserved, else the seconds to wait."""
+def reserve(session: Session, key: str, now: float, calls: int = 1) -> float:
+    """Take `calls` calls from `key`'s budget (all or none): 0.0 when reserved, else the seconds to
+    wait. `calls` larger than the bucket's capacity is treated as the capacity."""
     row = ChannelLimit
+    want = case((row.capacity < calls, row.capacity), else_=float(calls))
     refilled = row.tokens + (now - row.refilled_at) * row.rate
     level = case((refilled > row.capacity, row.capacity), else_=refilled)
     taken = session.execute(
         update(row)
-        .where(row.key == key, row.blocked_until <= now, row.capacity.is_not(None), level >= 1)
-        .values(tokens=level - 1, refilled_at=now)
+        .where(row.key == key, row.blocked_until <= now, row.capacity.is_not(None), level >= want)
+        .values(tokens=level - want, refilled_at=now)
         .returning(row.key)
     ).first()
     if taken is not None:
@@ -46,20 +48,29 @@ def reserve(session: Session, key: str, now: float) -> float:
     state = session.execute(
         select(row.capacity, row.rate, row.tokens, row.refilled_at, row.blocked_until).where(row.key == key)
     ).one()
-    wait = wait_seconds(state.capacity, state.rate, state.tokens, state.refilled_at, state.blocked_until, now)
+    needed = min(float(calls), state.capacity) if state.capacity is not None else 1.0
+    wait = wait_seconds(
+        state.capacity, state.rate, state.tokens, state.refilled_at, state.blocked_until, now, needed
+    )
     # a bucket key whose UPDATE took nothing must wait, even if float rounding says a token is there
     return wait if state.capacity is None else max(wait, 0.001)
 
 
 def wait_seconds(
-    capacity: float | None, rate: float | None, tokens: float, refilled_at: float, blocked: float, now: float
+    capacity: float | None,
+    rate: float | None,
+    tokens: float,
+    refilled_at: float,
+    blocked: float,
+    now: float,
+    needed: float = 1.0,
 ) -> float:
-    """Seconds until a call is allowed (pure; 0.0 = now)."""
+    """Seconds until `needed` calls are allowed (pure; 0.0 = now)."""
     wait = max(blocked - now, 0.0)
     if capacity is None or not rate:
         return wait
     level = min(capacity, tokens + (now - refilled_at) * rate)
-    return max(wait, (1.0 - level) / rate if level < 1 else 0.0)
+    return max(wait, (needed - level) / rate if level < needed else 0.0)
 
 
 def observe(session: Session, key: str, info: RateInfo | None, now: dt.datetime) -> None:

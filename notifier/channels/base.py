@@ -123,10 +123,12 @@ class PartStore(Protocol):
         transaction that stores them, each with a new retry key)."""
         ...
 
-    async def mark_sent(self, part: Part, request_id: str | None) -> None: ...
+    async def mark_sent(self, done: list[tuple[Part, str | None]]) -> None:
+        """Record parts as sent, each with its request id (and keep the lease)."""
+        ...
 
-    async def throttle(self, endpoint: str, bucket: Bucket | None) -> None:
-        """Wait until the account's rate limit for `endpoint` allows one more call."""
+    async def throttle(self, endpoint: str, bucket: Bucket | None, calls: int = 1) -> None:
+        """Wait until the account's rate limit for `endpoint` allows `calls` more calls, and take them."""
         ...
 
 

@@ -33,6 +33,7 @@ from notifier.channels.base import (
     ChannelError,
     FollowerCount,
     Outgoing,
+    Part,
     PartPlan,
     PartStore,
     RateLimited,
@@ -57,7 +58,7 @@ def plan_chunks(session: Session, topic: str, languages: set[str]) -> list[PartP
     """Every subscriber of `topic`, grouped by the language they will receive, in chunks of 500."""
     by_lang: dict[str, list[str]] = {}
     after: str | None = None
-    while page := recipients(session, topic, after=after, limit=5000):
+    while page := recipients(session, topic, after=after, limit=20_000):
         for r in page:
             by_lang.setdefault(r.language if r.language in languages else "ja", []).append(r.user_id)
         after = page[-1].user_id
@@ -152,21 +153,22 @@ class LineChannel:
         languages = set(out.texts)
         parts = await parts_store.snapshot(lambda session: plan_chunks(session, topic, languages))
         api = await self._api()
-        gate = asyncio.Semaphore(PARALLEL_CHUNKS)
 
-        async def push(part: Any) -> None:
-            async with gate:
-                await parts_store.throttle("multicast", self.buckets["multicast"])
-                texts = out.texts.get(part.language) or out.texts["ja"]
-                sent = await api.multicast(
-                    part.recipients, [TextMessage(text=t) for t in texts], part.retry_key
-                )
-                await parts_store.mark_sent(part, sent.request_id)
+        async def push(part: Part) -> tuple[Part, str | None]:
+            texts = out.texts.get(part.language) or out.texts["ja"]
+            messages = [TextMessage(text=t) for t in texts]
+            return part, (await api.multicast(part.recipients, messages, part.retry_key)).request_id
 
         todo = [p for p in parts if not p.sent]
-        results = await asyncio.gather(*(push(p) for p in todo), return_exceptions=True)
-        if errors := [r for r in results if isinstance(r, BaseException)]:
-            raise errors[0]  # every chunk has finished; the sent ones are recorded
+        # Batches: one rate-limit reservation and one "sent" record per batch. A crash between a
+        # chunk's call and its record only means a repeat with the same retry key (answered 409).
+        for i in range(0, len(todo), PARALLEL_CHUNKS):
+            batch = todo[i : i + PARALLEL_CHUNKS]
+            await parts_store.throttle("multicast", self.buckets["multicast"], len(batch))
+            results = await asyncio.gather(*(push(p) for p in batch), return_exceptions=True)
+            await parts_store.mark_sent([r for r in results if not isinstance(r, BaseException)])
+            if errors := [r for r in results if isinstance(r, BaseException)]:
+                raise errors[0]
         if not parts:
             return Sent(platform_id=None, note="no subscribers to this topic")
         people = sum(len(p.recipients) for p in todo)

@@ -161,6 +161,12 @@ def test_token_bucket_and_header_blocks(sessions: sessionmaker[Session]) -> None
         assert [ratelimit.reserve(s, "line:official:broadcast", t) for _ in range(2)] == [0.0, 0.0]
         assert ratelimit.reserve(s, "line:official:broadcast", t) == pytest.approx(30.0)
         assert ratelimit.reserve(s, "line:official:broadcast", t + 30) == 0.0
+        ratelimit.ensure(s, "line:official:multicast", Bucket(200, 1.0))
+        assert ratelimit.reserve(s, "line:official:multicast", t, calls=150) == 0.0
+        assert ratelimit.reserve(s, "line:official:multicast", t, calls=100) == pytest.approx(
+            0.25
+        )  # all or none
+        assert ratelimit.reserve(s, "line:official:multicast", t + 0.25, calls=100) == 0.0
         assert ratelimit.reserve(s, "x:1:tweets", t) == 0.0
     reset = dt.datetime.fromtimestamp(t + 900, dt.UTC)
     with session_scope(sessions) as s:
