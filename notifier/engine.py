@@ -26,7 +26,7 @@ from notifier.channels.base import Ambiguous, Channel, ChannelError, Outgoing, S
 from notifier.channels.registry import build
 from notifier.claims import Job
 from notifier.parts import DbPartStore
-from notifier.policy import UNKNOWN_HINT, Decision, after_lookup, decide
+from notifier.policy import UNKNOWN_HINT, Decision, after_lookup, backoff, decide
 from storage.base import utcnow
 from storage.db import session_scope
 
@@ -116,8 +116,12 @@ class Engine:
                 job, Decision("sent", "reconciled"), None, sent=Sent(found, note="found in recent posts")
             )
             return True
-        if job.last_outcome == "server_error" and lookup_error is None:
-            return False  # the platform answered 5xx and the post is not there: send again
+        if job.last_outcome == "server_error":
+            if lookup_error is None:
+                return False  # the platform answered 5xx and the post is not there: send again
+            later = backoff(job.attempts, self.settings.notifier_backoff_seconds, utcnow())
+            await self.db(claims.release, job.id, worker=self.worker, run_at=later)  # look again later
+            return True
         reason = "an earlier call may have published it" + (
             f" (lookup failed: {lookup_error})" if lookup_error else ""
         )

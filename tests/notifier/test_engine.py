@@ -274,3 +274,18 @@ def test_expired_idempotency_key_is_not_trusted(
     (delivery,) = shown(sessions, post_id)["deliveries"]
     assert delivery["state"] == "unknown" and "key has expired" in delivery["error"]
     assert fakes.published("mastodon") == []
+
+
+def test_server_error_with_lookup_down_waits_instead_of_guessing(
+    sns_settings: Settings, sessions: sessionmaker[Session], fakes: Fakes
+) -> None:
+    """X answered 5xx and its timeline cannot be read: neither resend blindly nor give up."""
+    fakes.x.platform.fail("status", status=503, path="/2/tweets", method="POST")
+    fakes.x.platform.fail("status", status=500, path="/2/users/me", times=2)
+    post_id = schedule(sns_settings, sessions, channels=["x"])
+    run_worker(sns_settings)
+    time.sleep(0.2)
+    run_worker(sns_settings)
+    assert states(sessions, post_id) == {"x": "pending"} and fakes.published("x") == []
+    drain(sns_settings, sessions)
+    assert states(sessions, post_id) == {"x": "sent"} and len(fakes.published("x")) == 1
