@@ -29,30 +29,31 @@ __all__ = ["lifespan", "router"]
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     worker = Worker(settings, mode="in-app") if settings.run_worker_in_app else None
-    tasks: list[asyncio.Task[Any]] = [asyncio.create_task(_keep_note(app), name="notifier-note")]
+    stop = asyncio.Event()
+    tasks: list[asyncio.Task[Any]] = [asyncio.create_task(_keep_note(app, stop), name="notifier-note")]
     if worker is not None:
         tasks.append(asyncio.create_task(worker.run(), name="notifier-worker"))
     app.state.notifier_worker = worker
     try:
         yield
     finally:
+        # stop (never cancel) both, so no thread still holds a database connection at shutdown
+        stop.set()
         if worker is not None:
             worker.stop()
-        tasks[0].cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await asyncio.gather(*tasks)
 
 
-async def _keep_note(app: FastAPI) -> None:
-    """Refresh `app.state.feature_notes["notifier"]` (workers alive, overdue deliveries)."""
-    while True:
+async def _keep_note(app: FastAPI, stop: asyncio.Event) -> None:
+    """Refresh `app.state.feature_notes["notifier"]` (workers alive, overdue deliveries) until `stop`."""
+    while not stop.is_set():
         try:
             note = await asyncio.to_thread(_note, app)
         except SQLAlchemyError as exc:
             note = {"ok": False, "problems": [f"status unavailable: {type(exc).__name__}"]}
         app.state.feature_notes["notifier"] = note
-        await asyncio.sleep(NOTE_REFRESH_SECONDS)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), NOTE_REFRESH_SECONDS)
 
 
 def _note(app: FastAPI) -> dict[str, object]:

@@ -155,6 +155,9 @@ def cancel_post(session: Session, post_id: int) -> Post:
 
 def refresh_post_state(session: Session, post_id: int) -> None:
     """`sending` once a delivery has started, `done` when every delivery is final."""
+    # Lock the post first: deliveries finishing at the same moment in other transactions then take
+    # turns, and the last one sees every other's outcome (PostgreSQL, READ COMMITTED).
+    session.execute(select(Post.id).where(Post.id == post_id).with_for_update())
     rows = session.execute(select(Delivery.state, Delivery.attempts).where(Delivery.post_id == post_id)).all()
     if not rows:
         return

@@ -3,9 +3,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import email.utils
-from collections.abc import Mapping
+import functools
+import threading
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import httpx
 import requests
@@ -14,6 +19,19 @@ from notifier.channels.base import Ambiguous, ChannelError, RateInfo, Retryable
 
 # An epoch value below this is a delta in seconds (Retry-After style), above it a timestamp.
 _EPOCH_FLOOR = 10**9
+T = TypeVar("T")
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+async def in_thread(fn: Callable[..., T], *args: Any) -> T:
+    """Run a blocking SDK call in the channels' own thread pool (not the loop's small default one,
+    which would cap concurrent sends at cpu_count + 4)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=64, thread_name_prefix="sdk")
+    return await asyncio.get_running_loop().run_in_executor(_pool, functools.partial(fn, *args))
 
 
 def parse_reset(value: str | None, now: dt.datetime | None = None) -> dt.datetime | None:

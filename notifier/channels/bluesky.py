@@ -7,7 +7,6 @@ today, bluesky-social/atproto#3718). Links become facets with UTF-8 byte offsets
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import re
 import secrets
@@ -18,7 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 import httpx
 
 from app.settings import Settings
-from notifier.channels._http import from_httpx, rate_info, short
+from notifier.channels._http import from_httpx, in_thread, rate_info, short
 from notifier.channels.base import (
     Ambiguous,
     Bucket,
@@ -139,7 +138,7 @@ class BlueskyChannel:
         return str(client._session.did)
 
     async def send(self, out: Outgoing) -> Sent:
-        return await asyncio.to_thread(self._guarded, self._send, out)
+        return await in_thread(self._guarded, self._send, out)
 
     def _guarded(self, func: Any, *args: Any) -> Any:
         """Run a call, logging in again once if the session was refused."""
@@ -190,7 +189,7 @@ class BlueskyChannel:
         def find(client: Client) -> str | None:
             return self._get(client, self._did(client), out.key)
 
-        result: str | None = await asyncio.to_thread(self._guarded, find)
+        result: str | None = await in_thread(self._guarded, find)
         return result
 
     async def follower_count(self, date: dt.date) -> FollowerCount:
@@ -198,7 +197,7 @@ class BlueskyChannel:
             return int(client.get_profile(actor=self.account).followers_count or 0)
 
         try:
-            followers: int = await asyncio.to_thread(self._guarded, profile)
+            followers: int = await in_thread(self._guarded, profile)
         except ChannelError as exc:
             return FollowerCount("error", reason=exc.reason)
         return FollowerCount("ok", followers=followers)

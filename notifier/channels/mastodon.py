@@ -6,7 +6,6 @@ that hour returns the original status instead of posting again (`key_ttl`).
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import uuid
 from typing import TYPE_CHECKING, Any, ClassVar, Self
@@ -15,7 +14,7 @@ from urllib.parse import urlsplit
 import requests
 
 from app.settings import Settings
-from notifier.channels._http import from_requests, short
+from notifier.channels._http import from_requests, in_thread, short
 from notifier.channels.base import (
     Ambiguous,
     Bucket,
@@ -96,7 +95,7 @@ class MastodonChannel:
         )
 
     async def send(self, out: Outgoing) -> Sent:
-        return await asyncio.to_thread(self._send, out)
+        return await in_thread(self._send, out)
 
     def _send(self, out: Outgoing) -> Sent:
         from mastodon.errors import MastodonError
@@ -115,7 +114,7 @@ class MastodonChannel:
         return None
 
     async def follower_count(self, date: dt.date) -> FollowerCount:
-        return await asyncio.to_thread(self._followers)
+        return await in_thread(self._followers)
 
     def _followers(self) -> FollowerCount:
         from mastodon.errors import MastodonError

@@ -7,7 +7,6 @@ adapter mounted on the client's session sends every call to `X_API_BASE_URL` and
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 import re
@@ -19,7 +18,7 @@ import tweepy
 from requests.adapters import HTTPAdapter
 
 from app.settings import Settings
-from notifier.channels._http import from_requests, rate_info, short
+from notifier.channels._http import from_requests, in_thread, rate_info, short
 from notifier.channels.base import (
     Bucket,
     FollowerCount,
@@ -133,7 +132,7 @@ class XChannel:
 
     async def send(self, out: Outgoing) -> Sent:
         try:
-            return await asyncio.to_thread(self._send, out.text("ja"))
+            return await in_thread(self._send, out.text("ja"))
         except Duplicate as exc:
             since = out.first_attempt_at or dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
             found = await self.find_sent(out, since)
@@ -155,7 +154,7 @@ class XChannel:
         )
 
     async def find_sent(self, out: Outgoing, since: dt.datetime) -> str | None:
-        return await asyncio.to_thread(self._find, out.text("ja"), since)
+        return await in_thread(self._find, out.text("ja"), since)
 
     def _find(self, text: str, since: dt.datetime) -> str | None:
         client = self._client()
@@ -176,7 +175,7 @@ class XChannel:
         return None
 
     async def follower_count(self, date: dt.date) -> FollowerCount:
-        return await asyncio.to_thread(self._followers)
+        return await in_thread(self._followers)
 
     def _followers(self) -> FollowerCount:
         try:
