@@ -1,0 +1,132 @@
+"""The hybrid matcher: BM25 over question (+ alternatives) and answer, rapidfuzz on questions, an
+optional semantic re-ranker, and the features the calibrated confidence is computed from.
+
+A `Matcher` is immutable once built, so any number of threads can call `rank` at once.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from faq.bm25 import BM25, FloatArray
+from faq.corpus import Entry
+from faq.normalize import fold_kana, normalize
+from faq.tokenize import terms
+
+W_QUESTION = 0.5  # weight of the question field against the answer field (tuned on the dev split)
+W_FUZZ = 0.05  # rapidfuzz similarity of the questions, as a share of the query's best possible score
+FUZZ_CANDIDATES = 50  # BM25 candidates re-scored by rapidfuzz (and the semantic re-ranker)
+TYPO_SCAN_LIMIT = 5000  # corpora up to this size get a full rapidfuzz scan when BM25 finds nothing
+TYPO_CUTOFF = 70.0
+
+
+class Reranker(Protocol):
+    """A semantic similarity model (optional extra); `similarities` returns one value per entry."""
+
+    def index(self, texts: Sequence[str]) -> None: ...
+
+    def similarities(self, query: str) -> FloatArray: ...
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One ranked entry with the features confidence is computed from."""
+
+    index: int
+    score: float  # fused score, comparable within one query
+    coverage: float  # idf-weighted share of the query's terms found in the entry (0..1)
+    q_coverage: float  # the same, in the entry's question and alternatives only
+    fuzzy: float  # rapidfuzz similarity of the question (0..1)
+
+
+@dataclass(frozen=True)
+class Ranking:
+    candidates: list[Candidate]
+    known_terms: int  # query terms that occur in the corpus
+    query_terms: int
+
+
+def fuzzy_key(text: str) -> str:
+    """The string rapidfuzz compares: normalised, kana folded, without spaces."""
+    return fold_kana(normalize(text)).replace(" ", "")
+
+
+class Matcher:
+    """Ranks the entries of one language for a question."""
+
+    def __init__(self, entries: Sequence[Entry], reranker: Reranker | None = None) -> None:
+        self.entries = list(entries)
+        q_docs = [terms(" ".join((e.question, *e.alternatives))) for e in self.entries]
+        a_docs = [terms(e.answer) for e in self.entries]
+        self.questions = BM25(q_docs)
+        self.answers = BM25(a_docs)
+        self.q_terms = [frozenset(d) for d in q_docs]
+        self.all_terms = [frozenset(q).union(a) for q, a in zip(q_docs, a_docs, strict=True)]
+        self.keys = [fuzzy_key(e.question) for e in self.entries]
+        self.ids = np.array([e.id for e in self.entries])
+        self.reranker = reranker
+        if reranker is not None:
+            reranker.index([e.question for e in self.entries])
+        n = max(len(self.entries), 1)
+        self.unknown_idf = math.log(1 + (n + 0.5) / 0.5)
+
+    def _weights(self, query: list[str]) -> dict[str, float]:
+        """Each distinct query term's weight: its idf, the highest idf for terms the corpus lacks."""
+        return {
+            t: max(self.questions.idf.get(t, 0.0), self.answers.idf.get(t, 0.0)) or self.unknown_idf
+            for t in dict.fromkeys(query)
+        }
+
+    def _coverage(self, weights: dict[str, float], found: frozenset[str]) -> float:
+        total = sum(weights.values())
+        return sum(w for t, w in weights.items() if t in found) / total if total else 0.0
+
+    def rank(self, question: str, k: int = 10) -> Ranking:
+        """The best `k` entries, best first; ties broken by entry id."""
+        query = terms(question)
+        known = sum(1 for t in dict.fromkeys(query) if t in self.questions.idf or t in self.answers.idf)
+        if not self.entries or not question.strip():
+            return Ranking([], known, len(set(query)))
+        bm25 = W_QUESTION * self.questions.scores(query) + self.answers.scores(query)
+        weights = self._weights(query)
+        best = (1 + W_QUESTION) * sum(weights.values()) or 1.0
+        fused = bm25.copy()
+        pool = self._pool(bm25, max(k, FUZZ_CANDIDATES))
+        key = fuzzy_key(question)
+        fz = np.zeros(len(self.entries), dtype=np.float32)
+        if pool.size:
+            fz[pool] = process.cdist([key], [self.keys[i] for i in pool], scorer=fuzz.WRatio)[0] / 100
+        elif len(self.entries) <= TYPO_SCAN_LIMIT and key:
+            fz = (process.cdist([key], self.keys, scorer=fuzz.WRatio)[0] / 100).astype(np.float32)
+            fz[fz < TYPO_CUTOFF / 100] = 0
+            pool = np.flatnonzero(fz)
+        fused += W_FUZZ * best * fz
+        order = self._top(fused, pool, k)
+        out = [
+            Candidate(
+                int(i),
+                float(fused[i]),
+                self._coverage(weights, self.all_terms[i]),
+                self._coverage(weights, self.q_terms[i]),
+                float(fz[i]),
+            )
+            for i in order
+        ]
+        return Ranking(out, known, len(set(query)))
+
+    def _pool(self, scores: FloatArray, size: int) -> np.ndarray:
+        hits = np.flatnonzero(scores > 0)
+        if hits.size > size:
+            hits = hits[np.argpartition(-scores[hits], size - 1)[:size]]
+        return hits
+
+    def _top(self, scores: FloatArray, pool: np.ndarray, k: int) -> list[int]:
+        pool = pool[scores[pool] > 0]
+        order = np.lexsort((self.ids[pool], -scores[pool]))
+        return [int(pool[i]) for i in order[:k]]
