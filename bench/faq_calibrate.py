@@ -73,13 +73,14 @@ def report(cal: Calibration, data: tuple[list[Ranking], list[int], list[set[int]
         ans = conf >= t
         prec = lab[ans & ins].mean() if (ans & ins).any() else float("nan")
         sug = (conf < t) & (conf >= cal.suggest_at) & ins
-        print(
-            f"{t:9.2f} {(ans & ins).sum() / ins.sum():8.3f} {prec:9.3f} {(ans & ~ins).sum() / (~ins).sum():10.3f}"
-            f" {top3[sug].mean() if sug.any() else float('nan'):12.3f}"
-        )
-    fb_in = ((conf < cal.suggest_at) & ins).sum() / ins.sum()
-    fb_oos = ((conf < cal.suggest_at) & ~ins).sum() / (~ins).sum()
-    print(f"fallback below {cal.suggest_at}: in-scope {fb_in:.3f}, out-of-scope {fb_oos:.3f}")
+        oos_answer = (ans & ~ins).sum() / (~ins).sum()
+        ok3 = top3[sug].mean() if sug.any() else float("nan")
+        print(f"{t:9.2f} {(ans & ins).sum() / ins.sum():8.3f} {prec:9.3f} {oos_answer:10.3f} {ok3:12.3f}")
+    print(f"{'suggest_at':>10} {'in-scope fallback':>17} {'oos fallback':>12}")
+    for s in (0.05, 0.1, 0.15, 0.2, 0.3, cal.suggest_at):
+        fb_in = ((conf < s) & ins).sum() / ins.sum()
+        fb_oos = ((conf < s) & ~ins).sum() / (~ins).sum()
+        print(f"{s:10.2f} {fb_in:17.3f} {fb_oos:12.3f}")
 
 
 def main() -> None:

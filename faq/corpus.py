@@ -119,8 +119,8 @@ def _csv_rows(text: str, name: str, errors: list[RowError]) -> Iterator[_Row]:
     reader = csv.reader(io.StringIO(text, newline=""))
     header = [h.strip().lower() for h in next(reader, [])]
     missing = [c for c in REQUIRED if c not in header]
-    for col in missing:
-        errors.append(RowError(name, 1, len(header) + 1, f"missing column {col!r} in the header"))
+    for column in missing:
+        errors.append(RowError(name, 1, len(header) + 1, f"missing column {column!r} in the header"))
     if missing:
         return
     start = reader.line_num + 1
@@ -220,6 +220,22 @@ def parse_text(text: str, name: str, *, fmt: str) -> list[Entry]:
     """Entries of a JSONL or CSV text; raises `CorpusError` listing every bad row."""
     errors: list[RowError] = []
     rows: Iterable[_Row] = _csv_rows(text, name, errors) if fmt == "csv" else _jsonl_rows(text, name, errors)
+    return _validate(rows, name, errors)
+
+
+def parse_objects(objects: list[Any], name: str) -> list[Entry]:
+    """Validate already-decoded objects (an API body); 'line' is the 1-based position in the list."""
+    errors: list[RowError] = []
+    rows: list[_Row] = []
+    for i, obj in enumerate(objects, start=1):
+        if isinstance(obj, dict):
+            rows.append(_Row(i, obj))
+        else:
+            errors.append(RowError(name, i, 1, "must be a JSON object"))
+    return _validate(rows, name, errors)
+
+
+def _validate(rows: Iterable[_Row], name: str, errors: list[RowError]) -> list[Entry]:
     entries: list[Entry] = []
     seen: dict[tuple[str, str], int] = {}
     for row in rows:

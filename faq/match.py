@@ -20,7 +20,7 @@ from faq.normalize import fold_kana, normalize
 from faq.tokenize import terms
 
 W_QUESTION = 0.5  # weight of the question field against the answer field (tuned on the dev split)
-W_FUZZ = 0.05  # rapidfuzz similarity of the questions, as a share of the query's best possible score
+W_FUZZ = 0.1  # rapidfuzz similarity of the questions, as a share of the query's best possible score
 FUZZ_CANDIDATES = 50  # BM25 candidates re-scored by rapidfuzz (and the semantic re-ranker)
 TYPO_SCAN_LIMIT = 5000  # corpora up to this size get a full rapidfuzz scan when BM25 finds nothing
 TYPO_CUTOFF = 70.0
