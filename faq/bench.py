@@ -73,3 +73,12 @@ def run(rank: Callable[[str], list[str]], queries: Sequence[Query], qrels: Qrels
     result["median_ms"] = round(statistics.median(times), 3) if times else 0.0
     result["p95_ms"] = round(sorted(times)[int(0.95 * (len(times) - 1))], 3) if times else 0.0
     return result
+
+
+def current_rss_mb() -> float:
+    """Resident memory now (Linux /proc), for the size of what a step added."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0.0
+    return pages * resource.getpagesize() / 2**20
