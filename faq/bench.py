@@ -10,10 +10,13 @@ import json
 import resource
 import statistics
 import time
+import tracemalloc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 Qrels = dict[str, dict[str, int]]
 
@@ -75,10 +78,16 @@ def run(rank: Callable[[str], list[str]], queries: Sequence[Query], qrels: Qrels
     return result
 
 
-def current_rss_mb() -> float:
-    """Resident memory now (Linux /proc), for the size of what a step added."""
+def timed_build(build: Callable[[], T]) -> tuple[T, float, float]:
+    """Build twice: once timed, once under tracemalloc for the memory the result holds (MB)."""
+    start = time.perf_counter()
+    built = build()
+    seconds = time.perf_counter() - start
+    del built
+    tracemalloc.start()
     try:
-        pages = int(Path("/proc/self/statm").read_text().split()[1])
-    except (OSError, IndexError, ValueError):
-        return 0.0
-    return pages * resource.getpagesize() / 2**20
+        built = build()
+        held = tracemalloc.get_traced_memory()[0] / 2**20
+    finally:
+        tracemalloc.stop()
+    return built, seconds, held

@@ -98,12 +98,14 @@ class FaqIndexService:
         text, truncated = truncate(clean(question))
         if not has_words(text):
             return Decision("fallback", None, None, 0.0, [], truncated)
-        order = ["en", "ja"] if detect_lang(text) == "en" else ["ja"]
+        english = detect_lang(text) == "en"
+        order = ["en", "ja"] if english else ["ja"]
         decisions = [
             self._decide(snap, lang_, text, truncated, k) for lang_ in order if lang_ in snap.matchers
         ]
         best = _best(decisions) or Decision("fallback", None, None, 0.0, [], truncated)
-        return _localise(best, snap, lang)
+        # An English question gets English text where a translation exists, whatever the setting.
+        return _localise(best, snap, "en" if english else lang)
 
     def _decide(self, snap: Snapshot, lang: str, text: str, truncated: bool, k: int) -> Decision:
         matcher = snap.matchers[lang]
