@@ -68,9 +68,11 @@ def report(cal: Calibration, data: tuple[list[Ranking], list[int], list[set[int]
     top3 = np.array(
         [any(c.index in rel for c in r.candidates[:3]) for r, rel in zip(rankings, rels, strict=True)]
     )
+    cov = np.array([features(r)[0] for r in rankings])
+    print(f"answer also needs coverage >= {cal.answer_coverage}")
     print(f"{'answer_at':>9} {'answers':>8} {'precision':>9} {'oos→answer':>10} {'suggest ok@3':>12}")
     for t in (0.4, 0.5, 0.6, 0.7, 0.8, 0.9, cal.answer_at):
-        ans = conf >= t
+        ans = (conf >= t) & (cov >= cal.answer_coverage)
         prec = lab[ans & ins].mean() if (ans & ins).any() else float("nan")
         sug = (conf < t) & (conf >= cal.suggest_at) & ins
         oos_answer = (ans & ~ins).sum() / (~ins).sum()

@@ -46,7 +46,6 @@ class BM25:
             weights = (idf * tf_a * (k1 + 1) / (tf_a + norm[ids_a])).astype(np.float32)
             self.idf[term] = idf
             self.postings[term] = Postings(ids_a, weights)
-        self.k1 = k1
 
     def scores(self, query: Sequence[str]) -> FloatArray:
         """BM25 score of every document for the query terms (repeated terms count once)."""
@@ -56,7 +55,3 @@ class BM25:
             if p is not None:
                 out[p.docs] += p.weights
         return out
-
-    def max_score(self, query: Sequence[str]) -> float:
-        """An upper bound of `scores` for this query: every known term at saturation."""
-        return sum(self.idf.get(t, 0.0) for t in dict.fromkeys(query)) * (self.k1 + 1)

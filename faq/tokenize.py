@@ -80,8 +80,3 @@ def terms(text: str) -> list[str]:
         elif (term := _ja_term(m.normalized_form(), m.part_of_speech()[0])) is not None:
             out.append(term)
     return out
-
-
-def with_pairs(tokens: list[str]) -> list[str]:
-    """Terms plus each adjacent pair joined (保育+所 → 保育所), so compounds count more than parts."""
-    return tokens + [a + b for a, b in zip(tokens, tokens[1:], strict=False)]
