@@ -66,8 +66,6 @@ class Matcher:
         a_docs = [terms(e.answer) for e in self.entries]
         self.questions = BM25(q_docs)
         self.answers = BM25(a_docs)
-        self.q_terms = [frozenset(d) for d in q_docs]
-        self.all_terms = [frozenset(q).union(a) for q, a in zip(q_docs, a_docs, strict=True)]
         self.keys = [fuzzy_key(e.question) for e in self.entries]
         self.ids = np.array([e.id for e in self.entries])
         self.reranker = reranker
@@ -83,9 +81,26 @@ class Matcher:
             for t in dict.fromkeys(query)
         }
 
-    def _coverage(self, weights: dict[str, float], found: frozenset[str]) -> float:
-        total = sum(weights.values())
-        return sum(w for t, w in weights.items() if t in found) / total if total else 0.0
+    def _coverage(self, weights: dict[str, float], docs: list[int]) -> tuple[FloatArray, FloatArray]:
+        """Idf-weighted share of the query found in each doc: anywhere, and in question fields."""
+        cands = np.array(docs, dtype=np.int32)
+        anywhere = np.zeros(len(docs), dtype=np.float32)
+        in_question = np.zeros(len(docs), dtype=np.float32)
+        for term, weight in weights.items():
+            q = self._has(self.questions, term, cands)
+            in_question += weight * q
+            anywhere += weight * (q | self._has(self.answers, term, cands))
+        total = sum(weights.values()) or 1.0
+        return anywhere / total, in_question / total
+
+    @staticmethod
+    def _has(index: BM25, term: str, cands: np.ndarray) -> np.ndarray:
+        postings = index.postings.get(term)
+        if postings is None:
+            return np.zeros(len(cands), dtype=bool)
+        docs = postings.docs  # ascending, so a binary search per candidate suffices
+        at = np.minimum(np.searchsorted(docs, cands), len(docs) - 1)
+        return np.asarray(docs[at] == cands)
 
     def rank(self, question: str, k: int = 10) -> Ranking:
         """The best `k` entries, best first; ties broken by entry id."""
@@ -108,15 +123,10 @@ class Matcher:
             pool = np.flatnonzero(fz)
         fused += W_FUZZ * best * fz
         order = self._top(fused, pool, k)
+        cov, q_cov = self._coverage(weights, order)
         out = [
-            Candidate(
-                int(i),
-                float(fused[i]),
-                self._coverage(weights, self.all_terms[i]),
-                self._coverage(weights, self.q_terms[i]),
-                float(fz[i]),
-            )
-            for i in order
+            Candidate(i, float(fused[i]), float(cov[n]), float(q_cov[n]), float(fz[i]))
+            for n, i in enumerate(order)
         ]
         return Ranking(out, known, len(set(query)))
 

@@ -60,8 +60,13 @@ def seed_if_new(session: Session, entries: Sequence[Entry]) -> bool:
     begin_immediate(session)
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(FaqState).values(id=STATE_ID, version=1, updated_at=utcnow()).on_conflict_do_nothing()
-    claimed = bool(session.execute(stmt).rowcount == 1)  # type: ignore[attr-defined]
+    stmt = (
+        insert(FaqState)
+        .values(id=STATE_ID, version=1, updated_at=utcnow())
+        .on_conflict_do_nothing()
+        .returning(FaqState.id)
+    )
+    claimed = session.execute(stmt).first() is not None  # a row comes back only to the claimant
     if claimed:
         session.add_all(FaqEntryRow(**_values(e)) for e in entries)
     return claimed

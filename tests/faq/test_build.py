@@ -35,13 +35,23 @@ PLAN = """\
 
 def test_extracts_each_plan_with_its_fields() -> None:
     first, second = extract(PLAN)
-    assert (first.number, first.name, first.policy, first.theme) == (1, "手続の電子化", "市民のためのサービスデザイン", "手続")
+    assert (first.number, first.name, first.policy, first.theme) == (
+        1,
+        "手続の電子化",
+        "市民のためのサービスデザイン",
+        "手続",
+    )
     assert first.summary == "申請手続をインターネットで行えるようにします。"
     assert first.purpose == "窓口の待ち時間を減らします。"
     assert first.targets == "電子化率100%を目標とします。"
     assert (first.departments, first.related) == ("各室課", "情報政策室")
     # a missing 概要 label and policy line: the policy follows from the theme
-    assert (second.number, second.name, second.policy, second.departments) == (21, "防犯カメラの更新", "市民を守るICT", "危機管理室")
+    assert (second.number, second.name, second.policy, second.departments) == (
+        21,
+        "防犯カメラの更新",
+        "市民を守るICT",
+        "危機管理室",
+    )
 
 
 def test_drafts_are_valid_entries() -> None:
@@ -50,7 +60,10 @@ def test_drafts_are_valid_entries() -> None:
     assert entries[0].answer.endswith("(担当: 各室課)") and entries[0].source.endswith("No.1")
 
 
-@pytest.mark.parametrize(("raw", "clean"), [("キャッシュ レス\t決済", "キャッシュレス決済"), ("Web 施設", "Web 施設"), ("a · b", "a b")])
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [("キャッシュ レス\t決済", "キャッシュレス決済"), ("Web 施設", "Web 施設"), ("a · b", "a b")],
+)
 def test_tidy(raw: str, clean: str) -> None:
     assert tidy(raw) == clean
 
@@ -59,7 +72,10 @@ def test_the_city_plan() -> None:
     text = shared_file("seed", "000_c7170861a566d0e6.txt").read_text(encoding="utf-8")
     plans = {p.number: p for p in extract(text)}
     assert sorted(plans) == [1, 2, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 19, 20, 21, 22]
-    assert plans[2].name == "コンビニエンスストア等での証明交付の拡充" and plans[2].departments == "税制課、市民課"
+    assert (
+        plans[2].name == "コンビニエンスストア等での証明交付の拡充"
+        and plans[2].departments == "税制課、市民課"
+    )
     assert "ドローン" in plans[14].summary and plans[14].related == "危機管理室"
     assert plans[11].departments == "保育幼稚園室" and "窓口" in plans[11].summary
     assert all(p.name and p.summary and p.policy for p in plans.values())

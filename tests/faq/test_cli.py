@@ -16,7 +16,12 @@ ASK_KEYS = {"decision", "answer", "entry_id", "score", "suggestions"}
 
 def faq(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "faq", *args], input=stdin, capture_output=True, text=True, cwd=ROOT, timeout=60
+        [sys.executable, "-m", "faq", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
     )
 
 
@@ -41,7 +46,9 @@ def test_ask_json() -> None:
 
 
 def test_ask_reads_stdin_one_json_line_per_question_in_order() -> None:
-    out = faq("ask", stdin="電子書籍を借りたい\n\n今日の夕飯なにがいい？\nHow do I follow the city on LINE?\n")
+    out = faq(
+        "ask", stdin="電子書籍を借りたい\n\n今日の夕飯なにがいい？\nHow do I follow the city on LINE?\n"
+    )
     assert out.returncode == 0, out.stderr
     rows = [json.loads(line) for line in out.stdout.splitlines()]
     for row in rows:
@@ -64,7 +71,12 @@ def test_rank_on_any_corpus(tmp_path: Path) -> None:
         {"id": "3", "question": "粗大ごみの申し込み", "answer": "電話で申し込みます"},
     ]
     corpus.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    queries = '{"id": "q1", "text": "粗大ごみを申し込みたい"}\n{"id": 7, "text": "図書館"}\n{"id": "q3", "text": "😀"}\n'
+    lines = [
+        {"id": "q1", "text": "粗大ごみを申し込みたい"},
+        {"id": 7, "text": "図書館"},
+        {"id": "q3", "text": "😀"},
+    ]
+    queries = "".join(json.dumps(q, ensure_ascii=False) + "\n" for q in lines)
     out = faq("rank", "--corpus", str(corpus), "--k", "2", stdin=queries)
     assert out.returncode == 0, out.stderr
     results = [json.loads(line) for line in out.stdout.splitlines()]
@@ -80,7 +92,10 @@ def test_rank_reports_bad_query_lines(tmp_path: Path) -> None:
     corpus.write_text('{"id": "1", "question": "q", "answer": "a"}\n', encoding="utf-8")
     out = faq("rank", "--corpus", str(corpus), stdin='{"text": "no id"}\nnot json\n')
     assert out.returncode == 1
-    assert [json.loads(line)["error"].startswith("bad query line") for line in out.stdout.splitlines()] == [True, True]
+    assert [json.loads(line)["error"].startswith("bad query line") for line in out.stdout.splitlines()] == [
+        True,
+        True,
+    ]
 
 
 def test_bench_prints_every_metric(tmp_path: Path) -> None:
@@ -90,7 +105,9 @@ def test_bench_prints_every_metric(tmp_path: Path) -> None:
         '{"id": "2", "question": "図書館の開館時間", "answer": "10時"}\n',
         encoding="utf-8",
     )
-    queries.write_text('{"id": "a", "text": "粗大ごみ"}\n{"id": "b", "text": "図書館は何時から"}\n', encoding="utf-8")
+    queries.write_text(
+        '{"id": "a", "text": "粗大ごみ"}\n{"id": "b", "text": "図書館は何時から"}\n', encoding="utf-8"
+    )
     qrels.write_text('{"a": {"1": 2}, "b": {"1": 1}}', encoding="utf-8")
     out = faq("bench", "--corpus", str(corpus), "--queries", str(queries), "--qrels", str(qrels), "--json")
     assert out.returncode == 0, out.stderr
@@ -121,7 +138,11 @@ def test_build_from_a_plan(tmp_path: Path) -> None:
     plan.write_text(PLAN, encoding="utf-8")
     out = faq("build", str(plan))
     assert out.returncode == 0 and "2 action plans: 1, 21" in out.stderr
-    assert [json.loads(line)["id"] for line in out.stdout.splitlines()] == ["plan-01", "plan-01-targets", "plan-21"]
+    assert [json.loads(line)["id"] for line in out.stdout.splitlines()] == [
+        "plan-01",
+        "plan-01-targets",
+        "plan-21",
+    ]
     empty = tmp_path / "empty.txt"
     empty.write_text("nothing here", encoding="utf-8")
     assert faq("build", str(empty)).returncode == 1

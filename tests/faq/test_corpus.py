@@ -24,7 +24,11 @@ def errors_of(data: bytes, name: str) -> list[str]:
         # CSV: a required column missing from the header
         ("a.csv", "id,question\nx,質問\n".encode(), ["a.csv:1:3: missing column 'answer' in the header"]),
         # CSV: a row with fewer values than columns
-        ("b.csv", (HEADER + "x,質問\n").encode(), ["b.csv:2:3: missing value for column 'answer' (2 of 6 columns)"]),
+        (
+            "b.csv",
+            (HEADER + "x,質問\n").encode(),
+            ["b.csv:2:3: missing value for column 'answer' (2 of 6 columns)"],
+        ),
         # CSV: empty answer
         ("c.csv", (HEADER + "x,質問,,,,ja\n").encode(), ["c.csv:2:3: answer: must not be empty"]),
         # CSV: duplicate id (same language)
@@ -34,7 +38,11 @@ def errors_of(data: bytes, name: str) -> list[str]:
             ["d.csv:3:1: duplicate id 'x' (ja), first on line 2"],
         ),
         # CSV: bad byte that is neither UTF-8 nor cp932
-        ("e.csv", HEADER.encode() + b"x,\x81,answer,,,ja\n", ["e.csv:2:3: encoding: byte 0x81 is not utf-8 or cp932"]),
+        (
+            "e.csv",
+            HEADER.encode() + b"x,\x81,answer,,,ja\n",
+            ["e.csv:2:3: encoding: byte 0x81 is not utf-8 or cp932"],
+        ),
         # JSONL: invalid JSON, with the column of the error
         ("f.jsonl", b'{"id": "x", "question": }\n', ["f.jsonl:1:25: invalid JSON: Expecting value"]),
         # JSONL: missing key and unknown language
@@ -57,7 +65,9 @@ def errors_of(data: bytes, name: str) -> list[str]:
         ),
     ],
 )
-def test_bad_rows_are_reported_with_file_line_and_column(name: str, data: bytes, expected: list[str] | None) -> None:
+def test_bad_rows_are_reported_with_file_line_and_column(
+    name: str, data: bytes, expected: list[str] | None
+) -> None:
     errors = errors_of(data, name)
     if expected is None:
         assert errors[0].startswith(f"{name}:1:") and "encoding" in errors[0]
@@ -76,7 +86,10 @@ def test_every_error_of_a_file_is_reported_and_nothing_returned() -> None:
 
 @pytest.mark.parametrize("encoding", ["cp932", "shift_jis", "utf-8", "utf-8-sig"])
 def test_csv_in_shift_jis_and_utf8(encoding: str) -> None:
-    text = HEADER + 'juminhyo,住民票はコンビニで取れますか,"はい、取れます。",コンビニ交付|住民票の写し,市民課,ja\n'
+    text = (
+        HEADER
+        + 'juminhyo,住民票はコンビニで取れますか,"はい、取れます。",コンビニ交付|住民票の写し,市民課,ja\n'
+    )
     (entry,) = parse_bytes(text.encode(encoding), "faq.csv")
     assert (entry.question, entry.answer) == ("住民票はコンビニで取れますか", "はい、取れます。")
     assert entry.alternatives == ("コンビニ交付", "住民票の写し") and entry.department == "市民課"
@@ -91,7 +104,10 @@ def test_csv_fields_and_multiline_answer() -> None:
 
 def test_same_id_in_two_languages_is_allowed() -> None:
     entries = parse_objects(
-        [{"id": "x", "question": "質問", "answer": "回答"}, {"id": "x", "question": "Q", "answer": "A", "lang": "en"}],
+        [
+            {"id": "x", "question": "質問", "answer": "回答"},
+            {"id": "x", "question": "Q", "answer": "A", "lang": "en"},
+        ],
         "body",
     )
     assert [(e.id, e.lang) for e in entries] == [("x", "ja"), ("x", "en")]

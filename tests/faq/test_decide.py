@@ -21,7 +21,12 @@ def ranking(*cands: tuple[float, float, float, float]) -> Ranking:
         (ranking(), "fallback", None, 0),  # nothing matched
         (ranking((10.0, 1.0, 1.0, 1.0), (2.0, 0.5, 0.0, 0.3)), "answer", "e0", 0),  # clear winner
         (ranking((10.0, 1.0, 1.0, 0.9)), "answer", "e0", 0),  # only one candidate
-        (ranking((10.0, 1.0, 1.0, 0.6), (9.0, 1.0, 1.0, 0.6), (8.0, 1.0, 0.5, 0.5)), "suggest", None, 3),  # close
+        (
+            ranking((10.0, 1.0, 1.0, 0.6), (9.0, 1.0, 1.0, 0.6), (8.0, 1.0, 0.5, 0.5)),
+            "suggest",
+            None,
+            3,
+        ),  # close
         (ranking((5.0, 0.5, 0.5, 0.4), (4.9, 0.5, 0.5, 0.4)), "suggest", None, 2),  # partial and close
         (ranking((3.0, 0.2, 0.0, 0.2), (2.9, 0.2, 0.0, 0.2)), "fallback", None, 0),  # weak everywhere
     ],

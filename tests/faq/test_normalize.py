@@ -23,7 +23,12 @@ def test_normalize(text: str, expected: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("こんびに", "コンビニ"), ("マイナンバー", "マイナンバー"), ("すいた市報", "スイタ市報"), ("abc", "abc")],
+    [
+        ("こんびに", "コンビニ"),
+        ("マイナンバー", "マイナンバー"),
+        ("すいた市報", "スイタ市報"),
+        ("abc", "abc"),
+    ],
 )
 def test_fold_kana(text: str, expected: str) -> None:
     assert fold_kana(text) == expected
@@ -45,7 +50,8 @@ def test_detect_lang(text: str, lang: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "expected"), [("", False), ("   ", False), ("😀🎉", False), ("!?！", False), ("a", True), ("税", True)]
+    ("text", "expected"),
+    [("", False), ("   ", False), ("😀🎉", False), ("!?！", False), ("a", True), ("税", True)],
 )
 def test_has_words(text: str, expected: bool) -> None:
     assert has_words(text) is expected

@@ -177,6 +177,8 @@ def test_a_failing_source_keeps_the_old_index() -> None:
     def broken() -> int:
         raise RuntimeError("database down")
 
-    service = FaqIndexService([Entry(id="a", question="電子書籍", answer="あります")], source=Source(broken, list))
+    service = FaqIndexService(
+        [Entry(id="a", question="電子書籍", answer="あります")], source=Source(broken, list)
+    )
     service.refresh(force=True)
     assert service.ask("電子書籍").entry_id == "a"

@@ -59,7 +59,8 @@ def test_terms(text: str, expected: list[str]) -> None:
 
 
 @pytest.mark.parametrize(
-    ("word", "stem"), [("certificates", "certificate"), ("libraries", "library"), ("booking", "book"), ("bus", "bus")]
+    ("word", "stem"),
+    [("certificates", "certificate"), ("libraries", "library"), ("booking", "book"), ("bus", "bus")],
 )
 def test_stem_en(word: str, stem: str) -> None:
     assert stem_en(word) == stem
