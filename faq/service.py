@@ -17,13 +17,14 @@ from pathlib import Path
 
 from faq.corpus import Entry, parse_file
 from faq.decide import SUGGESTIONS, decide
-from faq.match import Matcher, Ranking
+from faq.match import Matcher, Ranking, Reranker
 from faq.normalize import clean, detect_lang, has_words, truncate
 from faq.types import Decision, Suggestion
 
 log = logging.getLogger(__name__)
 
 SEED_CORPUS = Path(__file__).resolve().parent / "data" / "suita_faq.jsonl"
+RerankerFactory = Callable[[], Reranker]
 
 
 class Source:
@@ -41,9 +42,14 @@ class Snapshot:
     by_key: dict[tuple[str, str], Entry]
 
     @classmethod
-    def build(cls, entries: Sequence[Entry], version: int = 0) -> Snapshot:
+    def build(
+        cls, entries: Sequence[Entry], version: int = 0, reranker: RerankerFactory | None = None
+    ) -> Snapshot:
         langs = sorted({e.lang for e in entries})
-        matchers = {lang: Matcher([e for e in entries if e.lang == lang]) for lang in langs}
+        matchers = {
+            lang: Matcher([e for e in entries if e.lang == lang], reranker() if reranker else None)
+            for lang in langs
+        }
         return cls(version, matchers, {(e.id, e.lang): e for e in entries})
 
 
@@ -51,8 +57,9 @@ class FaqIndexService:
     """Concrete `faq.types.FaqService`: thread-safe, cheap per call, refreshed from a `Source`."""
 
     def __init__(self, entries: Sequence[Entry], *, source: Source | None = None, version: int = 0,
-                 refresh_seconds: float = 2.0) -> None:  # fmt: skip
-        self._snapshot = Snapshot.build(entries, version)
+                 refresh_seconds: float = 2.0, reranker: RerankerFactory | None = None) -> None:  # fmt: skip
+        self._reranker = reranker
+        self._snapshot = Snapshot.build(entries, version, reranker)
         self._source = source
         self._refresh_seconds = refresh_seconds
         self._checked = time.monotonic()
@@ -64,9 +71,13 @@ class FaqIndexService:
         return cls(parse_file(path))
 
     @classmethod
-    def from_source(cls, source: Source, *, refresh_seconds: float = 2.0) -> FaqIndexService:
+    def from_source(
+        cls, source: Source, *, refresh_seconds: float = 2.0, reranker: RerankerFactory | None = None
+    ) -> FaqIndexService:
         stamp = source.version()
-        return cls(source.load(), source=source, version=stamp, refresh_seconds=refresh_seconds)
+        return cls(
+            source.load(), source=source, version=stamp, refresh_seconds=refresh_seconds, reranker=reranker
+        )
 
     @property
     def version(self) -> int:
@@ -80,7 +91,7 @@ class FaqIndexService:
             self._checked = time.monotonic()
             stamp = self._source.version()
             if force or stamp != self._snapshot.version:
-                self._snapshot = Snapshot.build(self._source.load(), stamp)
+                self._snapshot = Snapshot.build(self._source.load(), stamp, self._reranker)
                 log.info("faq index reloaded", extra={"faq_version": stamp})
         except Exception:  # the old index keeps answering; the next check retries
             log.exception("faq index refresh failed")
