@@ -3,7 +3,7 @@ against the default matcher on the localgovFAQ dev split (read from ../shared at
 
 Needs the extra: `make install-semantic` (or `pip install -r requirements-semantic.lock`).
 
-    OMP_NUM_THREADS=1 .venv/bin/python bench/faq_semantic.py
+    .venv/bin/python bench/faq_semantic.py
 """
 
 from __future__ import annotations

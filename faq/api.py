@@ -22,7 +22,7 @@ from faq import semantic, store
 from faq.corpus import CorpusError, Entry, parse_bytes, parse_file, parse_objects
 from faq.normalize import has_words
 from faq.service import SEED_CORPUS, FaqIndexService, RerankerFactory, Source
-from faq.types import Decision
+from faq.types import Decision, FaqService
 from faq.unanswered import log_unanswered, recent_unanswered
 from storage.db import session_scope
 
@@ -68,14 +68,16 @@ def semantic_reranker(settings: Settings) -> RerankerFactory | None:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    service: FaqService  # what the bot relies on: `ask` and `entry`
     try:
-        app.state.faq = await anyio.to_thread.run_sync(
+        service = await anyio.to_thread.run_sync(
             partial(start_service, app.state.sessionmaker, app.state.settings)
         )
     except SQLAlchemyError as exc:  # e.g. not migrated yet: /readyz reports it, the bot still answers
         log.error("faq: database unavailable (%s); serving the shipped FAQ", type(exc).__name__)
         app.state.feature_notes["faq"] = "serving the shipped FAQ file: database not ready at start-up"
-        app.state.faq = await anyio.to_thread.run_sync(FaqIndexService.from_file)
+        service = await anyio.to_thread.run_sync(FaqIndexService.from_file)
+    app.state.faq = service
     yield
 
 

