@@ -37,9 +37,7 @@ def samples(matcher: Matcher) -> tuple[list[Ranking], list[int], list[set[int]],
         q = json.loads(line)
         rel = {index[e] for e, g in qrels.get(q["id"], {}).items() if g >= 1 and e in index}
         full = matcher.rank(q["text"], 60)
-        removed = Ranking(
-            [c for c in full.candidates if c.index not in rel], full.known_terms, full.query_terms
-        )
+        removed = Ranking([c for c in full.candidates if c.index not in rel])
         for ranking, in_scope in ((full, True), (removed, False)):
             top = ranking.candidates[0].index if ranking.candidates else -1
             out[0].append(ranking)

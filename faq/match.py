@@ -49,8 +49,6 @@ class Candidate:
 @dataclass(frozen=True)
 class Ranking:
     candidates: list[Candidate]
-    known_terms: int  # query terms that occur in the corpus
-    query_terms: int
 
 
 def fuzzy_key(text: str) -> str:
@@ -105,15 +103,26 @@ class Matcher:
 
     def rank(self, question: str, k: int = 10) -> Ranking:
         """The best `k` entries, best first; ties broken by entry id."""
-        query = terms(question)
-        known = sum(1 for t in dict.fromkeys(query) if t in self.questions.idf or t in self.answers.idf)
         if not self.entries or not question.strip():
-            return Ranking([], known, len(set(query)))
+            return Ranking([])
+        query = terms(question)
         bm25 = W_QUESTION * self.questions.scores(query) + self.answers.scores(query)
         weights = self._weights(query)
         best = (1 + W_QUESTION) * sum(weights.values()) or 1.0
-        fused = bm25.copy()
-        pool = self._pool(bm25, max(k, FUZZ_CANDIDATES))
+        fz, pool = self._fuzzy(question, self._pool(bm25, max(k, FUZZ_CANDIDATES)))
+        fused = bm25 + W_FUZZ * best * fz
+        if self.reranker is not None:
+            fused, pool = self._semantic(self.reranker, question, fused, pool, best)
+        order = self._top(fused, pool, k)
+        cov, q_cov = self._coverage(weights, order)
+        out = [
+            Candidate(i, float(fused[i]), float(cov[n]), float(q_cov[n]), float(fz[i]))
+            for n, i in enumerate(order)
+        ]
+        return Ranking(out)
+
+    def _fuzzy(self, question: str, pool: np.ndarray) -> tuple[FloatArray, np.ndarray]:
+        """rapidfuzz similarity (0..1) for the BM25 candidates; with none, a typo scan of all questions."""
         key = fuzzy_key(question)
         fz = np.zeros(len(self.entries), dtype=np.float32)
         if pool.size:
@@ -122,23 +131,13 @@ class Matcher:
             fz = (process.cdist([key], self.keys, scorer=fuzz.WRatio)[0] / 100).astype(np.float32)
             fz[fz < TYPO_CUTOFF / 100] = 0
             pool = np.flatnonzero(fz)
-        fused += W_FUZZ * best * fz
-        if self.reranker is not None:
-            fused, pool = self._semantic(question, fused, pool, best)
-        order = self._top(fused, pool, k)
-        cov, q_cov = self._coverage(weights, order)
-        out = [
-            Candidate(i, float(fused[i]), float(cov[n]), float(q_cov[n]), float(fz[i]))
-            for n, i in enumerate(order)
-        ]
-        return Ranking(out, known, len(set(query)))
+        return fz, pool
 
     def _semantic(
-        self, question: str, fused: FloatArray, pool: np.ndarray, best: float
+        self, reranker: Reranker, question: str, fused: FloatArray, pool: np.ndarray, best: float
     ) -> tuple[FloatArray, np.ndarray]:
         """Add the standardised semantic similarity; its best entries join the candidate pool."""
-        assert self.reranker is not None
-        sims = self.reranker.similarities(question)
+        sims = reranker.similarities(question)
         if sims.size != len(self.entries) or not sims.size:
             return fused, pool
         z = np.maximum((sims - sims.mean()) / (sims.std() or 1.0), 0).astype(np.float32)

@@ -12,7 +12,7 @@ ENTRIES = [Entry(id=f"e{i}", question=f"質問{i}", answer=f"回答{i}") for i i
 
 def ranking(*cands: tuple[float, float, float, float]) -> Ranking:
     """Candidates as (score, coverage, question coverage, fuzzy), in rank order."""
-    return Ranking([Candidate(i, *c) for i, c in enumerate(cands)], known_terms=2, query_terms=2)
+    return Ranking([Candidate(i, *c) for i, c in enumerate(cands)])
 
 
 @pytest.mark.parametrize(
