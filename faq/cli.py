@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from faq import bench as benchmark
 from faq.corpus import CorpusError, Entry, dump_jsonl, parse_file
@@ -20,12 +24,14 @@ from faq.types import Decision
 CORPUS = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
-def _load(path: Path) -> list[Entry]:
+def _load(path: Path, encoding: str | None = None) -> list[Entry]:
     try:
-        return parse_file(path)
+        return parse_file(path, encoding=encoding)
     except CorpusError as exc:
         click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
+    except LookupError:
+        click.echo(f"error: unknown encoding {encoding!r}", err=True)
+    sys.exit(1)
 
 
 def _print_decision(decision: Decision, as_json: bool) -> None:
@@ -140,30 +146,42 @@ def build(plan: Path, output: Path | None) -> None:
     click.echo(f"{len(plans)} action plans: {', '.join(str(p.number) for p in plans)}", err=True)
 
 
+@contextmanager
+def _database() -> Iterator[Session]:
+    """A committed session on DATABASE_URL; configuration and database errors end the command cleanly."""
+    from app.cli import ready_settings
+    from app.settings import ConfigError
+    from storage.db import make_engine, make_sessionmaker, session_scope
+
+    try:
+        engine = make_engine(ready_settings().database_url, pool_size=1)
+    except ConfigError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    try:
+        with session_scope(make_sessionmaker(engine)) as session:
+            yield session
+    except SQLAlchemyError as exc:
+        click.echo(f"error: database: {type(exc).__name__} (run `python -m app migrate` first?)", err=True)
+        sys.exit(1)
+    finally:
+        engine.dispose()
+
+
 @cli.command("import")
 @click.argument("file", type=CORPUS)
 @click.option("--encoding", help="force an encoding (default: UTF-8, else Shift_JIS/cp932 for CSV)")
 @click.option("--dry-run", is_flag=True, help="check the file only")
 def import_(file: Path, encoding: str | None, dry_run: bool) -> None:
     """Import a JSONL or CSV file into the database (all or nothing; entries upserted by id+lang)."""
-    from app.cli import ready_settings
     from faq import store
-    from storage.db import make_engine, make_sessionmaker, session_scope
 
-    try:
-        entries = parse_file(file, encoding=encoding)
-    except CorpusError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
+    entries = _load(file, encoding)
     if dry_run:
         click.echo(f"{file}: {len(entries)} entries, no errors")
         return
-    engine = make_engine(ready_settings().database_url, pool_size=1)
-    try:
-        with session_scope(make_sessionmaker(engine)) as session:
-            store.upsert(session, entries)
-    finally:
-        engine.dispose()
+    with _database() as session:
+        store.upsert(session, entries)
     click.echo(f"imported {len(entries)} entries from {file}")
 
 
@@ -171,16 +189,10 @@ def import_(file: Path, encoding: str | None, dry_run: bool) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="default: stdout")
 def export(output: Path | None) -> None:
     """Write the database's FAQ entries as JSONL (the import format)."""
-    from app.cli import ready_settings
     from faq import store
-    from storage.db import make_engine, make_sessionmaker
 
-    engine = make_engine(ready_settings().database_url, pool_size=1)
-    try:
-        with make_sessionmaker(engine)() as session:
-            text = dump_jsonl(store.load_entries(session))
-    finally:
-        engine.dispose()
+    with _database() as session:
+        text = dump_jsonl(store.load_entries(session))
     if output:
         output.write_text(text, encoding="utf-8")
     else:

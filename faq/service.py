@@ -56,8 +56,15 @@ class Snapshot:
 class FaqIndexService:
     """Concrete `faq.types.FaqService`: thread-safe, cheap per call, refreshed from a `Source`."""
 
-    def __init__(self, entries: Sequence[Entry], *, source: Source | None = None, version: int = 0,
-                 refresh_seconds: float = 2.0, reranker: RerankerFactory | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        entries: Sequence[Entry],
+        *,
+        source: Source | None = None,
+        version: int = 0,
+        refresh_seconds: float = 2.0,
+        reranker: RerankerFactory | None = None,
+    ) -> None:
         self._reranker = reranker
         self._snapshot = Snapshot.build(entries, version, reranker)
         self._source = source

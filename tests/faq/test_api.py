@@ -49,6 +49,12 @@ def test_fallback_is_logged_masked(client: TestClient, session: Session) -> None
     assert "090-1234-5678" not in row.text and "[電話]" in row.text and row.channel == "api"
 
 
+def test_staff_see_unanswered_questions(staff_client: TestClient) -> None:
+    staff_client.get("/api/v1/faq/search", params={"q": "犬が迷子です me@example.com", "lang": "en"})
+    (row,) = staff_client.get("/api/v1/faq/unanswered").json()
+    assert row["text"] == "犬が迷子です [メール]" and row["lang"] == "en" and row["created_at"]
+
+
 def test_long_question_is_truncated_and_said_so(client: TestClient) -> None:
     r = client.get("/api/v1/faq/search", params={"q": "電子書籍を借りたい " + "x" * 10_000})
     assert r.status_code == 200 and r.headers["x-faq-truncated"] == "true"

@@ -146,3 +146,22 @@ def test_build_from_a_plan(tmp_path: Path) -> None:
     empty = tmp_path / "empty.txt"
     empty.write_text("nothing here", encoding="utf-8")
     assert faq("build", str(empty)).returncode == 1
+
+
+def test_import_and_export_through_the_database(tmp_path: Path) -> None:
+    import os
+
+    db = tmp_path / "faq.db"
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "APP_ENV": "test"}
+    run = lambda *a: subprocess.run(  # noqa: E731
+        [sys.executable, "-m", *a], capture_output=True, text=True, cwd=ROOT, env=env, timeout=60
+    )
+    source = tmp_path / "new.csv"
+    source.write_bytes("id,question,answer\nsodai,粗大ごみの出し方,申し込み制です\n".encode("cp932"))
+    not_migrated = run("faq", "import", str(source))
+    assert not_migrated.returncode == 1 and "python -m app migrate" in not_migrated.stderr
+    assert run("app", "migrate").returncode == 0
+    assert run("faq", "import", str(source)).stdout.strip() == f"imported 1 entries from {source}"
+    exported = run("faq", "export")
+    assert [json.loads(line)["id"] for line in exported.stdout.splitlines()] == ["sodai"]
+    assert run("faq", "import", str(source), "--encoding", "klingon").returncode == 1
