@@ -1,0 +1,100 @@
+"""What the bot area holds while the app runs (`app.state.bot`): the channel secret, the LINE adapter,
+the inbox worker and the simulator's fake LINE platform.
+
+Without LINE credentials the bot runs against the simulator: a generated channel secret signs the
+simulator's webhooks, and every LINE call goes to an in-app fake LINE server (`fakes.line.FakeLine`
+on a free loopback port, started on first use). With credentials, LINE calls go to
+`LINE_API_BASE_URL`, and only the simulator's own events are answered through the fake.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from contextlib import AsyncExitStack
+
+import anyio
+from fastapi import FastAPI
+from pydantic import SecretStr
+
+from app.settings import Settings
+from bot.handling import Preparer
+from bot.line_api import LineApi
+from bot.worker import InboxWorker, Tuning
+from fakes.line import FakeLine
+from fakes.server import ThreadedServer
+
+
+class SimulatorBackend:
+    """The fake LINE platform behind `/simulator`, and an adapter pointed at it (started lazily, so apps
+    that never use it pay nothing)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.access_token = secrets.token_urlsafe(24)
+        self.fake = FakeLine(access_token=self.access_token)
+        self.server: ThreadedServer | None = None
+        self._api: LineApi | None = None
+        self._lock = asyncio.Lock()
+        self._stack = AsyncExitStack()
+
+    @property
+    def url(self) -> str | None:
+        return self.server.url if self.server is not None else None
+
+    async def api(self) -> LineApi:
+        """The adapter for simulator events; starts the fake server on first use."""
+        async with self._lock:
+            if self._api is None:
+                server = ThreadedServer(self.fake.app(), name="simulator-line")
+                await anyio.to_thread.run_sync(server.start)
+                self.server = server
+                fake_settings = self.settings.model_copy(
+                    update={
+                        "line_api_base_url": server.url,
+                        "line_data_api_base_url": server.url,
+                        "line_channel_access_token": SecretStr(self.access_token),
+                    }
+                )
+                self._api = await self._stack.enter_async_context(LineApi.open(fake_settings))
+            return self._api
+
+    async def close(self) -> None:
+        await self._stack.aclose()
+        if self.server is not None:
+            await anyio.to_thread.run_sync(self.server.stop)
+            self.server = None
+
+
+class BotRuntime:
+    """The bot's parts for one app process."""
+
+    def __init__(self, app: FastAPI, tuning: Tuning | None = None) -> None:
+        settings: Settings = app.state.settings
+        self.settings = settings
+        self.sessions = app.state.sessionmaker
+        self.live = settings.features()["line"]
+        secret = settings.line_channel_secret
+        self.channel_secret = secret.get_secret_value() if self.live and secret else secrets.token_urlsafe(32)
+        self.simulator = SimulatorBackend(settings)
+        self.line_api: LineApi | None = None
+        self.preparer = Preparer(self.sessions, settings.topics, lambda: getattr(app.state, "faq", None))
+        self.worker = InboxWorker(self.sessions, self.preparer, self.api_for, tuning)
+
+    async def api_for(self, channel: str) -> LineApi:
+        """The adapter for events of `channel` ("line" or "simulator")."""
+        if channel == "simulator" or self.line_api is None:
+            return await self.simulator.api()
+        return self.line_api
+
+    async def __aenter__(self) -> BotRuntime:
+        self._stack = AsyncExitStack()
+        if self.live:
+            self.line_api = await self._stack.enter_async_context(LineApi.open(self.settings))
+        self._stack.push_async_callback(self.simulator.close)
+        await self.worker.start()
+        self._stack.push_async_callback(self.worker.stop)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._stack.aclose()

@@ -1,0 +1,99 @@
+"""`POST /line/webhook`: verify, store, answer 200 at once; the worker replies afterwards.
+
+400: missing or wrong `X-Line-Signature` (nothing is processed), or a body that is not JSON.
+413: a body over 1 MB (by Content-Length, or counted while streaming).
+200: everything else the signature covers, including `{"events": []}` (the console's "Verify"),
+     events the SDK cannot parse (kept as dead letters: a redelivery would fail the same way) and
+     bugs in our parsing (dead-lettered too: LINE must not redeliver forever).
+503: the database cannot store the events: nothing is lost if LINE redelivers later.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import anyio
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot import inbox
+from bot.events import MalformedBody, ParsedBody, masked, parse_body, signature_ok
+from storage.db import session_scope
+
+if TYPE_CHECKING:
+    from bot.runtime import BotRuntime
+
+log = logging.getLogger(__name__)
+MAX_BODY = 1024 * 1024
+
+router = APIRouter(tags=["line"])
+
+
+def _error(status: int, detail: str) -> JSONResponse:
+    return JSONResponse({"detail": detail}, status_code=status)
+
+
+async def read_limited(request: Request, limit: int) -> bytes | None:
+    """The body, or None as soon as it exceeds `limit` bytes (the rest is not read into memory)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@router.post(
+    "/line/webhook",
+    summary="LINE Messaging API webhook",
+    responses={400: {"description": "bad signature or JSON"}, 413: {"description": "body over 1 MB"}},
+)
+async def line_webhook(request: Request) -> Response:
+    """Receive LINE webhook events (signed with the channel secret)."""
+    runtime: BotRuntime = request.app.state.bot
+    length = request.headers.get("content-length", "")
+    if length and (not length.isdigit() or int(length) > MAX_BODY):
+        return _error(
+            413 if length.isdigit() else 400, "body too large" if length.isdigit() else "bad length"
+        )
+    body = await read_limited(request, MAX_BODY)
+    if body is None:
+        return _error(413, "body too large")
+    signature = request.headers.get("x-line-signature")
+    if not signature_ok(body, signature, runtime.channel_secret):
+        log.warning("webhook: bad signature", extra={"x_line_signature": (signature or "-")[:64]})
+        return _error(400, "invalid signature")
+    try:
+        parsed = parse_body(body)
+    except MalformedBody:
+        return _error(400, "the body is not valid JSON")
+    except Exception as exc:  # a bug in our parsing must not make LINE redeliver forever
+        log.exception("webhook: unexpected error while parsing")
+        parsed = ParsedBody(
+            dead=[
+                (
+                    f"internal error while parsing: {type(exc).__name__}",
+                    masked(body.decode("utf-8", "replace")),
+                )
+            ]
+        )
+    try:
+        await anyio.to_thread.run_sync(_store, runtime, parsed)
+    except SQLAlchemyError as exc:
+        log.error("webhook: events not stored (%s); LINE may redeliver", type(exc).__name__)
+        return _error(503, "storage unavailable")
+    if parsed.dead:
+        log.warning("webhook: %d event(s) dead-lettered", len(parsed.dead), extra={"dead": len(parsed.dead)})
+    runtime.worker.notify(dict.fromkeys(i.chat_id for i in parsed.items))
+    return Response(status_code=200)
+
+
+def _store(runtime: BotRuntime, parsed: ParsedBody) -> None:
+    if not parsed.items and not parsed.dead:
+        return
+    with session_scope(runtime.sessions) as session:
+        inbox.store(session, parsed.items, parsed.dead)

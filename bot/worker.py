@@ -1,0 +1,231 @@
+"""Handling stored webhook events after the 200, inside the app process.
+
+The webhook calls `notify(chat_ids)` once the events are committed; the worker then takes the chat's
+lease, and for each unfinished event in timestamp order: prepares the reply (conversation + effects +
+the reply kept in the inbox, one transaction, the resident's text dropped), sends it, marks it done.
+A sweeper picks up chats whose events wait longer than `stale_after` seconds (left by a process that
+died, or due for a retry) and, once an hour, purges finished events and old dead letters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+import anyio
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.privacy import mask_user_id
+from bot import inbox
+from bot.handling import Preparer
+from bot.inbox import Work
+from bot.line_api import LineApi, LineApiError
+from bot.sender import Failed, deliver
+from storage.db import session_scope
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """How the worker paces itself (tests shorten the delays)."""
+
+    concurrency: int = 32  # chats handled at once by one process
+    sweep_every: float = 2.0
+    stale_after: float = 5.0  # seconds before the sweeper takes over an unfinished event
+    lease: float = 60.0
+    retry_delays: tuple[float, ...] = (5.0, 15.0, 60.0, 300.0, 900.0)
+    keep_events: dt.timedelta = dt.timedelta(days=2)
+    keep_dead_letters: dt.timedelta = dt.timedelta(days=30)
+    purge_every: float = 3600.0
+
+
+@dataclass
+class _Chats:
+    running: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+    again: set[str] = field(default_factory=set)  # notified while running: look once more
+
+
+class InboxWorker:
+    """One per app process. `api_for(channel)` gives the LINE adapter for "line" or "simulator"."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        preparer: Preparer,
+        api_for: Callable[[str], Awaitable[LineApi]],
+        tuning: Tuning | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.preparer = preparer
+        self.api_for = api_for
+        self.tuning = tuning or Tuning()
+        self.owner = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._chats = _Chats()
+        self._gate = asyncio.Semaphore(self.tuning.concurrency)
+        self._sweeper: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    async def start(self) -> None:
+        self._sweeper = asyncio.create_task(self._sweep_loop(), name="bot-inbox-sweeper")
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """Stop sweeping, let running chats finish for `grace` seconds, then cancel them (their events
+        stay in the inbox for the next start)."""
+        self._stopping = True
+        tasks = [t for t in (self._sweeper, *self._chats.running.values()) if t is not None]
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+        _, pending = await asyncio.wait(tasks, timeout=grace) if tasks else (set(), set())
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def notify(self, chat_ids: Iterable[str]) -> None:
+        """Events of these chats were just stored: handle them now (called on the event loop)."""
+        for chat_id in chat_ids:
+            self._schedule(chat_id)
+
+    def _schedule(self, chat_id: str) -> None:
+        if self._stopping:
+            return
+        if chat_id in self._chats.running:
+            self._chats.again.add(chat_id)
+            return
+        task = asyncio.create_task(self._run_chat(chat_id))
+        self._chats.running[chat_id] = task
+        task.add_done_callback(partial(self._finished, chat_id))
+
+    def _finished(self, chat_id: str, task: asyncio.Task[None]) -> None:
+        if self._chats.running.get(chat_id) is task:
+            del self._chats.running[chat_id]
+        if not task.cancelled() and task.exception() is not None:
+            log.error("bot inbox: chat task crashed", exc_info=task.exception())
+
+    async def idle(self, timeout: float = 10.0) -> bool:
+        """Wait until no chat is being handled (for tests and benchmarks); False on timeout."""
+        deadline = time.monotonic() + timeout
+        while self._chats.running:
+            if time.monotonic() > deadline:
+                return False
+            await asyncio.sleep(0.01)
+        return True
+
+    # ---- one chat ----
+
+    async def _run_chat(self, chat_id: str) -> None:
+        async with self._gate:
+            more = True
+            while more and not self._stopping:
+                self._chats.again.discard(chat_id)
+                if not await self._db(inbox.claim, chat_id, self.owner, self.tuning.lease):
+                    return  # another process holds the chat; it (or the sweeper) finishes it
+                try:
+                    blocked = await self._drain(chat_id)
+                except SQLAlchemyError as exc:  # the database is away: the sweeper tries again
+                    log.warning("bot inbox: database error (%s)", type(exc).__name__)
+                    blocked = True
+                finally:
+                    more = await self._db(self._release, chat_id)
+                more = not blocked and (more or chat_id in self._chats.again)
+
+    def _release(self, session: Session, chat_id: str) -> bool:
+        inbox.release(session, chat_id, self.owner)
+        return inbox.has_work(session, chat_id)
+
+    async def _drain(self, chat_id: str) -> bool:
+        """Handle the chat's events in order until none is left; True when one waits for a retry."""
+        while True:
+            works = await self._db(inbox.work_for, chat_id)
+            if not works:
+                return False
+            for work in works:
+                if work.next_try_at is not None and work.next_try_at > dt.datetime.now(dt.UTC):
+                    return True
+                if not await self._handle(work):
+                    return True
+
+    async def _handle(self, work: Work) -> bool:
+        """Prepare (if not yet) and send one event's reply; False when it must be retried later."""
+        try:
+            api = await self.api_for(work.channel)
+            resumed = work.status == "prepared"
+            if resumed:
+                messages = work.outbox or []
+            else:
+                language = await self._profile_language(api, work) if work.kind == "follow" else None
+                messages = await anyio.to_thread.run_sync(self.preparer.prepare, work, language, self.owner)
+            if not messages:
+                return True
+            result = await deliver(api, work, messages, resumed=resumed)
+        except SQLAlchemyError:
+            raise
+        except Exception as exc:  # a bug in our handling: keep the reason, never block the chat
+            log.exception("bot inbox: event failed", extra={"chat": mask_user_id(work.chat_id)})
+            await self._db(inbox.fail, work.id, f"internal error: {type(exc).__name__}")
+            return True
+        if isinstance(result, Failed):
+            return await self._failed(work, result)
+        await self._db(inbox.finish, work.id)
+        return True
+
+    async def _failed(self, work: Work, result: Failed) -> bool:
+        delays = self.tuning.retry_delays
+        attempts = work.attempts + 1
+        extra = {"chat": mask_user_id(work.chat_id), "attempts": attempts, "error": result.error[:200]}
+        if result.retry and attempts <= len(delays):
+            log.warning("bot reply not sent; will retry", extra=extra)
+            await self._db(inbox.retry_later, work.id, attempts, delays[attempts - 1], result.error)
+            return False
+        log.error("bot reply not sent; giving up", extra=extra)
+        await self._db(inbox.fail, work.id, result.error)
+        return True
+
+    async def _profile_language(self, api: LineApi, work: Work) -> str | None:
+        """Only the profile's language is used (and stored); failures leave it unknown."""
+        if work.user_id is None:
+            return None
+        try:
+            return (await api.profile(work.user_id)).language
+        except LineApiError:
+            return None
+
+    # ---- sweeping ----
+
+    async def _sweep_loop(self) -> None:
+        last_purge = 0.0
+        older_than = 0.0  # at start-up everything unfinished is fair game: its process is gone
+        while True:
+            try:
+                for chat_id in await self._db(inbox.stale_chats, older_than=older_than):
+                    self._schedule(chat_id)
+                if time.monotonic() - last_purge > self.tuning.purge_every:
+                    last_purge = time.monotonic()
+                    await self._db(
+                        inbox.purge,
+                        keep_events=self.tuning.keep_events,
+                        keep_dead=self.tuning.keep_dead_letters,
+                    )
+            except SQLAlchemyError as exc:
+                log.warning("bot inbox sweep: database error (%s)", type(exc).__name__)
+            older_than = self.tuning.stale_after
+            await asyncio.sleep(self.tuning.sweep_every)
+
+    async def _db(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run `fn(session, ...)` in a worker thread, in one committed transaction."""
+
+        def run() -> Any:
+            with session_scope(self.sessions) as session:
+                return fn(session, *args, **kwargs)
+
+        return await anyio.to_thread.run_sync(run)
