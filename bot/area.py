@@ -22,7 +22,7 @@ SIMULATOR_NOTE = (
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    runtime = BotRuntime(app)
+    runtime = BotRuntime(app, getattr(app.state, "bot_tuning", None))  # tests set `bot_tuning`
     app.state.bot = runtime
     if not runtime.live:
         app.state.feature_notes["line"] = SIMULATOR_NOTE

@@ -83,6 +83,21 @@ def claim(session: Session, chat_id: str, owner: str, lease: float) -> bool:
     return bool(session.execute(stmt).scalar() == owner)
 
 
+def lock_owner(session: Session, chat_id: str) -> str | None:
+    return session.scalar(select(InboxLock.owner).where(InboxLock.chat_id == chat_id))
+
+
+def take_over(session: Session, chat_id: str, dead_owner: str, owner: str, lease: float) -> bool:
+    """Take a chat from an owner known to be dead (before its lease expires)."""
+    until = utcnow() + dt.timedelta(seconds=lease)
+    result = session.execute(
+        update(InboxLock)
+        .where(InboxLock.chat_id == chat_id, InboxLock.owner == dead_owner)
+        .values(owner=owner, expires_at=until)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
 def release(session: Session, chat_id: str, owner: str) -> None:
     session.execute(delete(InboxLock).where(InboxLock.chat_id == chat_id, InboxLock.owner == owner))
 

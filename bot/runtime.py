@@ -19,7 +19,7 @@ from pydantic import SecretStr
 
 from app.settings import Settings
 from bot.handling import Preparer
-from bot.line_api import LineApi
+from bot.line_api import LineApi, RetryPolicy
 from bot.worker import InboxWorker, Tuning
 from fakes.line import FakeLine
 from fakes.server import ThreadedServer
@@ -29,8 +29,9 @@ class SimulatorBackend:
     """The fake LINE platform behind `/simulator`, and an adapter pointed at it (started lazily, so apps
     that never use it pay nothing)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, retry: RetryPolicy | None = None) -> None:
         self.settings = settings
+        self.retry = retry
         self.access_token = secrets.token_urlsafe(24)
         self.fake = FakeLine(access_token=self.access_token)
         self.server: ThreadedServer | None = None
@@ -56,7 +57,9 @@ class SimulatorBackend:
                         "line_channel_access_token": SecretStr(self.access_token),
                     }
                 )
-                self._api = await self._stack.enter_async_context(LineApi.open(fake_settings))
+                self._api = await self._stack.enter_async_context(
+                    LineApi.open(fake_settings, retry=self.retry)
+                )
             return self._api
 
     async def close(self) -> None:
@@ -76,10 +79,11 @@ class BotRuntime:
         self.live = settings.features()["line"]
         secret = settings.line_channel_secret
         self.channel_secret = secret.get_secret_value() if self.live and secret else secrets.token_urlsafe(32)
-        self.simulator = SimulatorBackend(settings)
+        self.tuning = tuning or Tuning()
+        self.simulator = SimulatorBackend(settings, self.tuning.line_retry)
         self.line_api: LineApi | None = None
         self.preparer = Preparer(self.sessions, settings.topics, lambda: getattr(app.state, "faq", None))
-        self.worker = InboxWorker(self.sessions, self.preparer, self.api_for, tuning)
+        self.worker = InboxWorker(self.sessions, self.preparer, self.api_for, self.tuning)
 
     async def api_for(self, channel: str) -> LineApi:
         """The adapter for events of `channel` ("line" or "simulator")."""
@@ -90,7 +94,8 @@ class BotRuntime:
     async def __aenter__(self) -> BotRuntime:
         self._stack = AsyncExitStack()
         if self.live:
-            self.line_api = await self._stack.enter_async_context(LineApi.open(self.settings))
+            api = LineApi.open(self.settings, retry=self.tuning.line_retry)
+            self.line_api = await self._stack.enter_async_context(api)
         self._stack.push_async_callback(self.simulator.close)
         await self.worker.start()
         self._stack.push_async_callback(self.worker.stop)

@@ -29,7 +29,7 @@ from app.privacy import mask_user_id
 from bot import inbox
 from bot.handling import Preparer
 from bot.inbox import Work
-from bot.line_api import LineApi, LineApiError
+from bot.line_api import LineApi, LineApiError, RetryPolicy
 from bot.sender import Failed, deliver
 from storage.db import session_scope
 
@@ -48,12 +48,33 @@ class Tuning:
     keep_events: dt.timedelta = dt.timedelta(days=2)
     keep_dead_letters: dt.timedelta = dt.timedelta(days=30)
     purge_every: float = 3600.0
+    line_retry: RetryPolicy | None = None  # the adapter's retries of 5xx and timeouts (None: its default)
 
 
 @dataclass
 class _Chats:
     running: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     again: set[str] = field(default_factory=set)  # notified while running: look once more
+
+
+def owner_name() -> str:
+    """`host:pid:random`: unique per process, and telling which processes of this host are gone."""
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def owner_is_dead(owner: str) -> bool:
+    """True only when `owner` ran on this host and its process no longer exists."""
+    host, _, rest = owner.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname()[:30] or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, owned by another user
+        return False
+    return False
 
 
 class InboxWorker:
@@ -70,7 +91,7 @@ class InboxWorker:
         self.preparer = preparer
         self.api_for = api_for
         self.tuning = tuning or Tuning()
-        self.owner = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.owner = owner_name()
         self._chats = _Chats()
         self._gate = asyncio.Semaphore(self.tuning.concurrency)
         self._sweeper: asyncio.Task[None] | None = None
@@ -128,7 +149,7 @@ class InboxWorker:
             more = True
             while more and not self._stopping:
                 self._chats.again.discard(chat_id)
-                if not await self._db(inbox.claim, chat_id, self.owner, self.tuning.lease):
+                if not await self._db(self._claim, chat_id):
                     return  # another process holds the chat; it (or the sweeper) finishes it
                 try:
                     blocked = await self._drain(chat_id)
@@ -138,6 +159,16 @@ class InboxWorker:
                 finally:
                     more = await self._db(self._release, chat_id)
                 more = not blocked and (more or chat_id in self._chats.again)
+
+    def _claim(self, session: Session, chat_id: str) -> bool:
+        """Take the chat's lease, also from a process of this host that died holding it."""
+        if inbox.claim(session, chat_id, self.owner, self.tuning.lease):
+            return True
+        holder = inbox.lock_owner(session, chat_id)
+        if holder is None or not owner_is_dead(holder):
+            return False
+        log.info("bot inbox: taking over from a dead process", extra={"dead_owner": holder})
+        return inbox.take_over(session, chat_id, holder, self.owner, self.tuning.lease)
 
     def _release(self, session: Session, chat_id: str) -> bool:
         inbox.release(session, chat_id, self.owner)
