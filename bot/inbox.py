@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from bot.events import InboxItem
+from bot.events import InboxItem, ParsedBody
 from bot.models import DeadLetter, InboxEvent, InboxLock
 from storage.base import utcnow
 from storage.upsert import insert_for
@@ -68,6 +68,10 @@ def store(session: Session, items: Sequence[InboxItem], dead: Sequence[tuple[str
         stmt = insert_for(session, InboxEvent).on_conflict_do_nothing(index_elements=["event_id"])
         session.execute(stmt, rows)
     session.add_all(DeadLetter(reason=reason[:500], body=body) for reason, body in dead)
+
+
+def store_parsed(session: Session, parsed: ParsedBody) -> None:
+    store(session, parsed.items, parsed.dead)
 
 
 def claim(session: Session, chat_id: str, owner: str, lease: float) -> bool:

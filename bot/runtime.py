@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 
 from app.settings import Settings
+from bot.dbwork import Db
 from bot.handling import Preparer
 from bot.line_api import LineApi, RetryPolicy
 from bot.worker import InboxWorker, Tuning
@@ -82,8 +83,9 @@ class BotRuntime:
         self.tuning = tuning or Tuning()
         self.simulator = SimulatorBackend(settings, self.tuning.line_retry)
         self.line_api: LineApi | None = None
-        self.preparer = Preparer(self.sessions, settings.topics, lambda: getattr(app.state, "faq", None))
-        self.worker = InboxWorker(self.sessions, self.preparer, self.api_for, self.tuning)
+        self.db = Db(self.sessions)
+        self.preparer = Preparer(self.db, settings.topics, lambda: getattr(app.state, "faq", None))
+        self.worker = InboxWorker(self.db, self.preparer, self.api_for, self.tuning)
 
     async def api_for(self, channel: str) -> LineApi:
         """The adapter for events of `channel` ("line" or "simulator")."""

@@ -25,11 +25,16 @@ def load_state(session: Session, user_id: str | None) -> cv.UserState:
     """The resident's stored language and topics (an empty state for unknown residents)."""
     if user_id is None:
         return cv.UserState()
-    user = session.get(LineUser, user_id)
-    if user is None:
+    stmt = (
+        select(LineUser.language, LineUser.profile_language, TopicSubscription.topic)
+        .outerjoin(TopicSubscription, TopicSubscription.user_id == LineUser.user_id)
+        .where(LineUser.user_id == user_id)
+    )
+    rows = session.execute(stmt).all()
+    if not rows:
         return cv.UserState()
-    topics = session.scalars(select(TopicSubscription.topic).where(TopicSubscription.user_id == user_id))
-    return cv.UserState(True, user.language, user.profile_language, frozenset(topics))
+    topics = frozenset(topic for _, _, topic in rows if topic is not None)
+    return cv.UserState(True, rows[0][0], rows[0][1], topics)
 
 
 def apply_effects(

@@ -13,14 +13,12 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import inbox
 from bot.events import MalformedBody, ParsedBody, masked, parse_body, signature_ok
-from storage.db import session_scope
 
 if TYPE_CHECKING:
     from bot.runtime import BotRuntime
@@ -82,7 +80,8 @@ async def line_webhook(request: Request) -> Response:
             ]
         )
     try:
-        await anyio.to_thread.run_sync(_store, runtime, parsed)
+        if parsed.items or parsed.dead:
+            await runtime.db.write(inbox.store_parsed, parsed)
     except SQLAlchemyError as exc:
         log.error("webhook: events not stored (%s); LINE may redeliver", type(exc).__name__)
         return _error(503, "storage unavailable")
@@ -90,10 +89,3 @@ async def line_webhook(request: Request) -> Response:
         log.warning("webhook: %d event(s) dead-lettered", len(parsed.dead), extra={"dead": len(parsed.dead)})
     runtime.worker.notify(dict.fromkeys(i.chat_id for i in parsed.items))
     return Response(status_code=200)
-
-
-def _store(runtime: BotRuntime, parsed: ParsedBody) -> None:
-    if not parsed.items and not parsed.dead:
-        return
-    with session_scope(runtime.sessions) as session:
-        inbox.store(session, parsed.items, parsed.dead)

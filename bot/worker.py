@@ -19,19 +19,17 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
 
-import anyio
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from app.privacy import mask_user_id
 from bot import inbox
+from bot.dbwork import Db
 from bot.handling import Preparer
 from bot.inbox import Work
 from bot.line_api import LineApi, LineApiError, RetryPolicy
 from bot.sender import Failed, deliver
-from storage.db import session_scope
 
 log = logging.getLogger(__name__)
 
@@ -82,12 +80,12 @@ class InboxWorker:
 
     def __init__(
         self,
-        sessions: sessionmaker[Session],
+        db: Db,
         preparer: Preparer,
         api_for: Callable[[str], Awaitable[LineApi]],
         tuning: Tuning | None = None,
     ) -> None:
-        self.sessions = sessions
+        self.db = db
         self.preparer = preparer
         self.api_for = api_for
         self.tuning = tuning or Tuning()
@@ -149,7 +147,7 @@ class InboxWorker:
             more = True
             while more and not self._stopping:
                 self._chats.again.discard(chat_id)
-                if not await self._db(self._claim, chat_id):
+                if not await self.db.write(self._claim, chat_id):
                     return  # another process holds the chat; it (or the sweeper) finishes it
                 try:
                     blocked = await self._drain(chat_id)
@@ -157,7 +155,7 @@ class InboxWorker:
                     log.warning("bot inbox: database error (%s)", type(exc).__name__)
                     blocked = True
                 finally:
-                    more = await self._db(self._release, chat_id)
+                    more = await self.db.write(self._release, chat_id)
                 more = not blocked and (more or chat_id in self._chats.again)
 
     def _claim(self, session: Session, chat_id: str) -> bool:
@@ -177,7 +175,7 @@ class InboxWorker:
     async def _drain(self, chat_id: str) -> bool:
         """Handle the chat's events in order until none is left; True when one waits for a retry."""
         while True:
-            works = await self._db(inbox.work_for, chat_id)
+            works = await self.db.read(inbox.work_for, chat_id)
             if not works:
                 return False
             for work in works:
@@ -195,7 +193,7 @@ class InboxWorker:
                 messages = work.outbox or []
             else:
                 language = await self._profile_language(api, work) if work.kind == "follow" else None
-                messages = await anyio.to_thread.run_sync(self.preparer.prepare, work, language, self.owner)
+                messages = await self.preparer.prepare(work, language, self.owner)
             if not messages:
                 return True
             result = await deliver(api, work, messages, resumed=resumed)
@@ -203,11 +201,11 @@ class InboxWorker:
             raise
         except Exception as exc:  # a bug in our handling: keep the reason, never block the chat
             log.exception("bot inbox: event failed", extra={"chat": mask_user_id(work.chat_id)})
-            await self._db(inbox.fail, work.id, f"internal error: {type(exc).__name__}")
+            await self.db.write(inbox.fail, work.id, f"internal error: {type(exc).__name__}")
             return True
         if isinstance(result, Failed):
             return await self._failed(work, result)
-        await self._db(inbox.finish, work.id)
+        await self.db.write(inbox.finish, work.id)
         return True
 
     async def _failed(self, work: Work, result: Failed) -> bool:
@@ -216,10 +214,10 @@ class InboxWorker:
         extra = {"chat": mask_user_id(work.chat_id), "attempts": attempts, "error": result.error[:200]}
         if result.retry and attempts <= len(delays):
             log.warning("bot reply not sent; will retry", extra=extra)
-            await self._db(inbox.retry_later, work.id, attempts, delays[attempts - 1], result.error)
+            await self.db.write(inbox.retry_later, work.id, attempts, delays[attempts - 1], result.error)
             return False
         log.error("bot reply not sent; giving up", extra=extra)
-        await self._db(inbox.fail, work.id, result.error)
+        await self.db.write(inbox.fail, work.id, result.error)
         return True
 
     async def _profile_language(self, api: LineApi, work: Work) -> str | None:
@@ -238,25 +236,21 @@ class InboxWorker:
         older_than = 0.0  # at start-up everything unfinished is fair game: its process is gone
         while True:
             try:
-                for chat_id in await self._db(inbox.stale_chats, older_than=older_than):
+                for chat_id in await self.db.read(self._stale, older_than):
                     self._schedule(chat_id)
                 if time.monotonic() - last_purge > self.tuning.purge_every:
                     last_purge = time.monotonic()
-                    await self._db(
-                        inbox.purge,
-                        keep_events=self.tuning.keep_events,
-                        keep_dead=self.tuning.keep_dead_letters,
-                    )
+                    await self.db.write(self._purge)
             except SQLAlchemyError as exc:
                 log.warning("bot inbox sweep: database error (%s)", type(exc).__name__)
             older_than = self.tuning.stale_after
             await asyncio.sleep(self.tuning.sweep_every)
 
-    async def _db(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """Run `fn(session, ...)` in a worker thread, in one committed transaction."""
+    @staticmethod
+    def _stale(session: Session, older_than: float) -> list[str]:
+        return inbox.stale_chats(session, older_than=older_than)
 
-        def run() -> Any:
-            with session_scope(self.sessions) as session:
-                return fn(session, *args, **kwargs)
-
-        return await anyio.to_thread.run_sync(run)
+    def _purge(self, session: Session) -> int:
+        return inbox.purge(
+            session, keep_events=self.tuning.keep_events, keep_dead=self.tuning.keep_dead_letters
+        )

@@ -1,0 +1,185 @@
+"""LINE webhook benchmark: signed webhooks against ONE uvicorn worker (a real process) with the fake LINE
+server (another process), and a bare FastAPI endpoint that only answers 200 as the floor.
+
+Measured in one run:
+- floor: closed-loop throughput of the bare endpoint at concurrency C;
+- webhook: closed-loop throughput of `POST /line/webhook` at concurrency C (acks), and how long the
+  worker took to answer all of those events;
+- paced: RATE requests/s for DURATION seconds (open loop, at most C in flight): ack latency p50/p99 and
+  end-to-end latency until the fake LINE server receives the reply (p50/p99);
+- 5xx count, peak RSS of the app process (VmHWM; the FAQ is loaded when the FAQ area is installed).
+
+    .venv/bin/python bench/line_webhook.py --n 2000 --concurrency 50 --rate 200 --duration 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.webhook_procs import Procs, peak_rss_mb  # noqa: E402
+from fakes import line_events as ev  # noqa: E402
+
+SECRET = "bench-channel-secret"
+QUESTIONS = (
+    "住民票をコンビニで取れますか",
+    "マイナンバーカードで何ができますか",
+    "市のWi-Fiはどこで使えますか",
+    "メニュー",
+    "電子申請はどうやって使うの",
+    "ごみの出し方",
+    "How can I get a residence certificate?",
+    "窓口の混雑状況を知りたい",
+    "設定",
+    "オープンデータはありますか",
+)
+
+
+def user(i: int) -> str:
+    return f"U{i % 500:032x}"
+
+
+def q(values: list[float], pct: int) -> float:
+    return statistics.quantiles(values, n=100)[pct - 1] * 1000 if len(values) > 1 else float("nan")
+
+
+async def closed_loop(url: str, bodies: list[bytes], concurrency: int, sign: bool) -> tuple[float, list[int]]:
+    """Send every body with `concurrency` in flight; (seconds, statuses)."""
+    statuses: list[int] = []
+    queue = list(reversed(bodies))
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session:
+
+        async def worker() -> None:
+            while queue:
+                raw = queue.pop()
+                headers = ev.signed(raw, SECRET) if sign else {"content-type": "application/json"}
+                async with session.post(f"{url}/line/webhook", data=raw, headers=headers) as resp:
+                    await resp.read()
+                    statuses.append(resp.status)
+
+        start = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return time.perf_counter() - start, statuses
+
+
+async def paced(
+    url: str, bodies: list[tuple[str, bytes]], rate: float, concurrency: int
+) -> tuple[list[float], dict[str, float], list[int]]:
+    """Open loop: body i leaves at start + i/rate (waiting for a free slot if C are in flight)."""
+    acks: list[float] = []
+    sent_at: dict[str, float] = {}
+    statuses: list[int] = []
+    gate = asyncio.Semaphore(concurrency)
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session:
+
+        async def one(i: int, token: str, raw: bytes, start: float) -> None:
+            await asyncio.sleep(max(0.0, start + i / rate - time.perf_counter()))
+            async with gate:
+                sent_at[token] = time.time()
+                began = time.perf_counter()
+                async with session.post(
+                    f"{url}/line/webhook", data=raw, headers=ev.signed(raw, SECRET)
+                ) as resp:
+                    await resp.read()
+                    acks.append(time.perf_counter() - began)
+                    statuses.append(resp.status)
+
+        start = time.perf_counter()
+        await asyncio.gather(*(one(i, t, raw, start) for i, (t, raw) in enumerate(bodies)))
+    return acks, sent_at, statuses
+
+
+def tokened_bodies(fake_url: str, n: int, offset: int) -> list[tuple[str, bytes]]:
+    """`n` text events from 500 residents, each with a reply token issued by the fake."""
+    out = []
+    with httpx.Client(base_url=fake_url) as client:
+        for i in range(offset, offset + n):
+            token = client.post("/__fake__/line/reply-tokens", json={"userId": user(i)}).json()["replyToken"]
+            out.append((token, ev.body([ev.text_event(user(i), QUESTIONS[i % len(QUESTIONS)], token)])))
+    return out
+
+
+def replies(fake_url: str) -> dict[str, float]:
+    calls = httpx.get(
+        f"{fake_url}/__fake__/calls", params={"path": "/v2/bot/message/reply"}, timeout=60
+    ).json()
+    return {c["json"]["replyToken"]: c["at"] for c in calls if isinstance(c.get("json"), dict)}
+
+
+def wait_replies(fake_url: str, tokens: list[str], timeout: float) -> tuple[dict[str, float], float]:
+    start = time.perf_counter()
+    while True:
+        got = replies(fake_url)
+        if all(t in got for t in tokens) or time.perf_counter() - start > timeout:
+            return got, time.perf_counter() - start
+        time.sleep(0.25)
+
+
+async def run(args: argparse.Namespace, procs: Procs) -> dict[str, Any]:
+    bare = [ev.body([ev.text_event(user(i), "x")]) for i in range(args.n)]
+    await closed_loop(procs.bare_url, bare[:200], args.concurrency, sign=False)  # warm-up
+    bare_s, bare_status = await closed_loop(procs.bare_url, bare, args.concurrency, sign=False)
+    warm = tokened_bodies(procs.fake_url, 200, 10**6)
+    await closed_loop(procs.app_url, [b for _, b in warm], args.concurrency, sign=True)
+    wait_replies(procs.fake_url, [t for t, _ in warm], 60)
+    load = tokened_bodies(procs.fake_url, args.n, 0)
+    hook_s, hook_status = await closed_loop(procs.app_url, [b for _, b in load], args.concurrency, sign=True)
+    _, drain_s = wait_replies(procs.fake_url, [t for t, _ in load], 300)
+    steady = tokened_bodies(procs.fake_url, int(args.rate * args.duration), 2 * 10**6)
+    acks, sent_at, paced_status = await paced(procs.app_url, steady, args.rate, args.concurrency)
+    got, _ = wait_replies(procs.fake_url, list(sent_at), 120)
+    e2e = [got[t] - sent_at[t] for t in sent_at if t in got]
+    return {
+        "bare_rps": args.n / bare_s,
+        "hook_rps": args.n / hook_s,
+        "drain_rps": args.n / (hook_s + drain_s),
+        "ack_p50": q(acks, 50),
+        "ack_p99": q(acks, 99),
+        "e2e_p50": q(e2e, 50),
+        "e2e_p99": q(e2e, 99),
+        "answered": f"{len(e2e)}/{len(sent_at)}",
+        "5xx": sum(s >= 500 for s in hook_status + paced_status),
+        "bare_5xx": sum(s >= 500 for s in bare_status),
+        "rss_mb": peak_rss_mb(procs.app.pid),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=2000, help="webhooks in the closed-loop runs")
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--rate", type=float, default=200.0, help="requests/s of the paced run")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds of the paced run")
+    parser.add_argument("--database-url", default="", help="default: a fresh SQLite file")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp, Procs(Path(tmp), SECRET, args.database_url) as procs:
+        result = asyncio.run(run(args, procs))
+        faq = procs.faq_loaded()
+    print(f"FAQ loaded in the app: {faq}; database: {procs.database}")
+    print(f"bare endpoint         {result['bare_rps']:8.0f} req/s (floor)")
+    share = result["hook_rps"] / result["bare_rps"]
+    print(f"webhook (acks)        {result['hook_rps']:8.0f} req/s ({share:.0%} of the floor)")
+    print(f"webhook (answered)    {result['drain_rps']:8.0f} events/s until every reply reached LINE")
+    print(f"paced {args.rate:.0f}/s: ack p50 {result['ack_p50']:.1f} ms, p99 {result['ack_p99']:.1f} ms;")
+    print(
+        f"  end-to-end p50 {result['e2e_p50']:.0f} ms, p99 {result['e2e_p99']:.0f} ms; answered {result['answered']}"
+    )
+    print(
+        f"5xx: {result['5xx']} (bare: {result['bare_5xx']}); peak RSS of the app: {result['rss_mb']:.0f} MB"
+    )
+
+
+if __name__ == "__main__":
+    main()
