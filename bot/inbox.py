@@ -65,9 +65,13 @@ def store(session: Session, items: Sequence[InboxItem], dead: Sequence[tuple[str
             }
             for i in items
         ]
-        stmt = insert_for(session, InboxEvent).on_conflict_do_nothing(index_elements=["event_id"])
-        session.execute(stmt, rows)
-    session.add_all(DeadLetter(reason=reason[:500], body=body) for reason, body in dead)
+        # a Core insert of the table (not the ORM's bulk path): the webhook's hot statement
+        stmt = insert_for(session, InboxEvent.__table__).on_conflict_do_nothing(index_elements=["event_id"])
+        session.connection().execute(stmt, rows)
+    if dead:
+        now = utcnow()
+        letters = [{"reason": reason[:500], "body": body, "received_at": now} for reason, body in dead]
+        session.connection().execute(insert_for(session, DeadLetter.__table__), letters)
 
 
 def store_parsed(session: Session, parsed: ParsedBody) -> None:

@@ -52,6 +52,15 @@ async def read_limited(request: Request, limit: int) -> bytes | None:
 )
 async def line_webhook(request: Request) -> Response:
     """Receive LINE webhook events (signed with the channel secret)."""
+    pressure = request.app.state.bot.worker.pressure
+    pressure.in_flight += 1
+    try:
+        return await _receive(request)
+    finally:
+        pressure.in_flight -= 1
+
+
+async def _receive(request: Request) -> Response:
     runtime: BotRuntime = request.app.state.bot
     length = request.headers.get("content-length", "")
     if length and (not length.isdigit() or int(length) > MAX_BODY):

@@ -47,6 +47,24 @@ class Tuning:
     keep_dead_letters: dt.timedelta = dt.timedelta(days=30)
     purge_every: float = 3600.0
     line_retry: RetryPolicy | None = None  # the adapter's retries of 5xx and timeouts (None: its default)
+    busy_webhooks: int = 8  # webhook requests in flight above which replies wait (acks come first) ...
+    max_defer: float = 0.5  # ... but at most this long per event, so replies always progress
+
+
+class Pressure:
+    """How many webhook requests this process is handling right now. LINE gives a webhook 2 s and
+    counts slow answers as errors, while a reply may take up to a minute: under a burst, the worker
+    lets the acknowledgements go first."""
+
+    def __init__(self) -> None:
+        self.in_flight = 0
+
+    async def calm(self, limit: int, max_wait: float) -> None:
+        """Wait while more than `limit` webhooks are in flight, at most `max_wait` seconds."""
+        waited = 0.0
+        while self.in_flight > limit and waited < max_wait:
+            await asyncio.sleep(0.01)
+            waited += 0.01
 
 
 @dataclass
@@ -84,8 +102,10 @@ class InboxWorker:
         preparer: Preparer,
         api_for: Callable[[str], Awaitable[LineApi]],
         tuning: Tuning | None = None,
+        pressure: Pressure | None = None,
     ) -> None:
         self.db = db
+        self.pressure = pressure or Pressure()
         self.preparer = preparer
         self.api_for = api_for
         self.tuning = tuning or Tuning()
@@ -187,6 +207,7 @@ class InboxWorker:
     async def _handle(self, work: Work) -> bool:
         """Prepare (if not yet) and send one event's reply; False when it must be retried later."""
         try:
+            await self.pressure.calm(self.tuning.busy_webhooks, self.tuning.max_defer)
             api = await self.api_for(work.channel)
             resumed = work.status == "prepared"
             if resumed:
