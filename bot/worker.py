@@ -164,19 +164,24 @@ class InboxWorker:
 
     async def _run_chat(self, chat_id: str) -> None:
         async with self._gate:
-            more = True
-            while more and not self._stopping:
+            while not self._stopping:
                 self._chats.again.discard(chat_id)
-                if not await self.db.write(self._claim, chat_id):
+                works = await self.db.write(self._claim_and_load, chat_id)
+                if works is None:
                     return  # another process holds the chat; it (or the sweeper) finishes it
                 try:
-                    blocked = await self._drain(chat_id)
+                    blocked = await self._handle_all(works)
                 except SQLAlchemyError as exc:  # the database is away: the sweeper tries again
                     log.warning("bot inbox: database error (%s)", type(exc).__name__)
                     blocked = True
                 finally:
                     more = await self.db.write(self._release, chat_id)
-                more = not blocked and (more or chat_id in self._chats.again)
+                if blocked or not (more or chat_id in self._chats.again):
+                    return
+
+    def _claim_and_load(self, session: Session, chat_id: str) -> list[Work] | None:
+        """The chat's unfinished events once its lease is ours; None while another process has it."""
+        return inbox.work_for(session, chat_id) if self._claim(session, chat_id) else None
 
     def _claim(self, session: Session, chat_id: str) -> bool:
         """Take the chat's lease, also from a process of this host that died holding it."""
@@ -192,17 +197,14 @@ class InboxWorker:
         inbox.release(session, chat_id, self.owner)
         return inbox.has_work(session, chat_id)
 
-    async def _drain(self, chat_id: str) -> bool:
-        """Handle the chat's events in order until none is left; True when one waits for a retry."""
-        while True:
-            works = await self.db.read(inbox.work_for, chat_id)
-            if not works:
-                return False
-            for work in works:
-                if work.next_try_at is not None and work.next_try_at > dt.datetime.now(dt.UTC):
-                    return True
-                if not await self._handle(work):
-                    return True
+    async def _handle_all(self, works: list[Work]) -> bool:
+        """Handle events in order; True when one waits for a retry (the later ones wait with it)."""
+        for work in works:
+            if work.next_try_at is not None and work.next_try_at > dt.datetime.now(dt.UTC):
+                return True
+            if not await self._handle(work):
+                return True
+        return False
 
     async def _handle(self, work: Work) -> bool:
         """Prepare (if not yet) and send one event's reply; False when it must be retried later."""

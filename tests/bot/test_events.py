@@ -114,7 +114,7 @@ def test_unparseable_events_become_dead_letters(raw: Any, reason: str) -> None:
 def test_dead_letters_keep_no_text_nor_user_id() -> None:
     event = _without(ev.text_event(U1, "電話は 06-1234-5678 です"), "message", "quoteToken")
     ((_, body),) = parse_body(ev.body([event])).dead
-    assert "06-1234-5678" not in body and U1 not in body and "電話" not in body
+    assert "06-1234-5678" not in body and U1 not in body and "電話は" not in body
     assert "[text: 19 chars]" in body
 
 
