@@ -167,18 +167,29 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, Procs(Path(tmp), SECRET, args.database_url) as procs:
         result = asyncio.run(run(args, procs))
         faq = procs.faq_loaded()
-    print(f"FAQ loaded in the app: {faq}; database: {procs.database}")
-    print(f"bare endpoint         {result['bare_rps']:8.0f} req/s (floor)")
-    share = result["hook_rps"] / result["bare_rps"]
-    print(f"webhook (acks)        {result['hook_rps']:8.0f} req/s ({share:.0%} of the floor)")
-    print(f"webhook (answered)    {result['drain_rps']:8.0f} events/s until every reply reached LINE")
-    print(f"paced {args.rate:.0f}/s: ack p50 {result['ack_p50']:.1f} ms, p99 {result['ack_p99']:.1f} ms;")
-    print(
-        f"  end-to-end p50 {result['e2e_p50']:.0f} ms, p99 {result['e2e_p99']:.0f} ms; answered {result['answered']}"
-    )
-    print(
-        f"5xx: {result['5xx']} (bare: {result['bare_5xx']}); peak RSS of the app: {result['rss_mb']:.0f} MB"
-    )
+    report(args, result, faq, procs.database)
+
+
+def report(args: argparse.Namespace, r: dict[str, Any], faq: bool, database: str) -> None:
+    """The results as the Markdown table kept in docs/benchmarks.md."""
+    share = r["hook_rps"] / r["bare_rps"]
+    rows = [
+        ("bare FastAPI endpoint, closed loop (floor)", f"{r['bare_rps']:,.0f} req/s"),
+        ("webhook acknowledgements, closed loop", f"{r['hook_rps']:,.0f} req/s ({share:.0%} of the floor)"),
+        (
+            "events answered, closed loop (until the last reply reached LINE)",
+            f"{r['drain_rps']:,.0f} events/s",
+        ),
+        (f"ack latency at {args.rate:.0f} req/s, p50 / p99", f"{r['ack_p50']:.1f} / {r['ack_p99']:.1f} ms"),
+        (f"end-to-end at {args.rate:.0f} req/s, p50 / p99", f"{r['e2e_p50']:.0f} / {r['e2e_p99']:.0f} ms"),
+        ("answered in the paced run", r["answered"]),
+        ("5xx (webhook / bare)", f"{r['5xx']} / {r['bare_5xx']}"),
+        ("peak RSS of the app process", f"{r['rss_mb']:.0f} MB"),
+    ]
+    print(f"FAQ loaded in the app: {'yes' if faq else 'no'}; database: {database.split(':')[0]}")
+    print("| Measure | Result |\n|---|---:|")
+    for name, value in rows:
+        print(f"| {name} | {value} |")
 
 
 if __name__ == "__main__":

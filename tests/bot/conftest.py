@@ -129,11 +129,10 @@ def make_bot_app(settings: Settings) -> FastAPI:
 
 
 def use_faq(app: FastAPI) -> None:
-    """The FAQ the app loaded; the small test FAQ while the FAQ area is not part of the app."""
-    from tests.bot.helpers import TinyFaq
+    """End-to-end tests run on the real FAQ engine with the shipped corpus (loaded by the FAQ area)."""
+    from faq.service import FaqIndexService
 
-    if getattr(app.state, "faq", None) is None:
-        app.state.faq = TinyFaq()
+    assert isinstance(getattr(app.state, "faq", None), FaqIndexService)
 
 
 @pytest.fixture

@@ -204,7 +204,7 @@ def answer_entry(data: str) -> str:
 
 
 def test_suggestion_tap_answers_it(bot_client: TestClient, fake_line: FakeLine) -> None:
-    suggestions = say(bot_client, fake_line, "ごみ")
+    suggestions = say(bot_client, fake_line, "証明書")
     first = quick_data(suggestions)[0]
     assert first.startswith("a=faq&e=")
     answer = tap(bot_client, fake_line, first)

@@ -41,7 +41,7 @@ def test_chat_in_the_simulator(page: Any, live_server: ThreadedServer, app: Fast
     quick(page, "👍").click()
     bot_says(page, "ご回答ありがとうございます")
 
-    page.get_by_label("メッセージ / Message").fill("ごみ")
+    page.get_by_label("メッセージ / Message").fill("証明書")
     page.get_by_role("button", name="送信 / Send").click()
     bot_says(page, "お探しの内容は次のどれですか？")
     first = quick(page, "1. ")
