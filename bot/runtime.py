@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from contextlib import AsyncExitStack
+from typing import TYPE_CHECKING
 
 import anyio
 from fastapi import FastAPI
@@ -22,8 +23,10 @@ from bot.dbwork import Db
 from bot.handling import Preparer
 from bot.line_api import LineApi, RetryPolicy
 from bot.worker import InboxWorker, Tuning
-from fakes.line import FakeLine
-from fakes.server import ThreadedServer
+
+if TYPE_CHECKING:
+    from fakes.line import FakeLine
+    from fakes.server import ThreadedServer
 
 
 class SimulatorBackend:
@@ -34,11 +37,20 @@ class SimulatorBackend:
         self.settings = settings
         self.retry = retry
         self.access_token = secrets.token_urlsafe(24)
-        self.fake = FakeLine(access_token=self.access_token)
+        self._fake: FakeLine | None = None
         self.server: ThreadedServer | None = None
         self._api: LineApi | None = None
         self._lock = asyncio.Lock()
         self._stack = AsyncExitStack()
+
+    @property
+    def fake(self) -> FakeLine:
+        """The fake platform (imported on first use: a live bot that never simulates pays nothing)."""
+        if self._fake is None:
+            from fakes.line import FakeLine
+
+            self._fake = FakeLine(access_token=self.access_token)
+        return self._fake
 
     @property
     def url(self) -> str | None:
@@ -48,6 +60,8 @@ class SimulatorBackend:
         """The adapter for simulator events; starts the fake server on first use."""
         async with self._lock:
             if self._api is None:
+                from fakes.server import ThreadedServer
+
                 server = ThreadedServer(self.fake.app(), name="simulator-line")
                 await anyio.to_thread.run_sync(server.start)
                 self.server = server
