@@ -17,10 +17,9 @@ from sqlalchemy.orm import Session
 
 from app.topics import Topic
 from bot import conversation as cv
-from bot import inbox
 from bot.dbwork import Db
 from bot.inbox import Work
-from bot.models import InboxEvent
+from bot.models import EVENTS
 from bot.state import apply_effects, load_state
 from faq.types import FaqService
 from storage.base import utcnow
@@ -40,19 +39,16 @@ class Prepared:
 class Preparer:
     """Runs the conversation for stored events. `faq()` gives the FAQ service (None until loaded)."""
 
-    def __init__(
-        self, db: Db, topics: Sequence[Topic], faq: Callable[[], FaqService | None], lease: float = 60.0
-    ) -> None:
+    def __init__(self, db: Db, topics: Sequence[Topic], faq: Callable[[], FaqService | None]) -> None:
         self.db = db
         self.topics = list(topics)
         self.faq = faq
-        self.lease = lease
 
-    async def prepare(self, work: Work, profile_language: str | None, owner: str) -> list[dict[str, Any]]:
+    async def prepare(self, work: Work, profile_language: str | None) -> list[dict[str, Any]]:
         """The messages to send for a pending event (empty when there is nothing to send, or when the
         event was prepared elsewhere)."""
         prepared = await self.db.read(self.compute, work, profile_language)
-        stored = await self.db.write(self.store, work, prepared, owner)
+        stored = await self.db.write(self.store, work, prepared)
         return prepared.messages if stored else []
 
     def compute(self, session: Session, work: Work, profile_language: str | None) -> Prepared:
@@ -60,7 +56,7 @@ class Preparer:
         outcome = cv.handle(cv.Incoming(work.kind, work.data), load_state(session, work.user_id), ctx)
         return Prepared(outcome.messages, outcome.effects)
 
-    def store(self, session: Session, work: Work, prepared: Prepared, owner: str) -> bool:
+    def store(self, session: Session, work: Work, prepared: Prepared) -> bool:
         """Mark the event prepared (or done, with nothing to send) and apply the effects, once."""
         values: dict[str, Any] = {"payload": None}
         if prepared.messages:
@@ -68,13 +64,9 @@ class Preparer:
         else:
             values |= {"status": "done", "reply_token": None, "done_at": utcnow()}
         claimed = session.execute(
-            update(InboxEvent)
-            .where(InboxEvent.id == work.id, InboxEvent.status == "pending")
-            .values(**values)
+            update(EVENTS).where(EVENTS.c.id == work.id, EVENTS.c.status == "pending").values(**values)
         )
         if not getattr(claimed, "rowcount", 0):
             return False
         apply_effects(session, work.user_id, prepared.effects, channel=work.channel, event_ts=work.event_ts)
-        if work.chat_id:
-            inbox.claim(session, work.chat_id, owner, self.lease)  # renew the lease
         return True

@@ -15,11 +15,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.events import InboxItem, ParsedBody
-from bot.models import DeadLetter, InboxEvent, InboxLock
+from bot.models import DEAD_LETTERS, EVENTS, LOCKS
 from storage.base import utcnow
 from storage.upsert import insert_for
 
@@ -66,12 +66,12 @@ def store(session: Session, items: Sequence[InboxItem], dead: Sequence[tuple[str
             for i in items
         ]
         # a Core insert of the table (not the ORM's bulk path): the webhook's hot statement
-        stmt = insert_for(session, InboxEvent.__table__).on_conflict_do_nothing(index_elements=["event_id"])
-        session.connection().execute(stmt, rows)
+        stmt = insert_for(session, EVENTS).on_conflict_do_nothing(index_elements=["event_id"])
+        session.execute(stmt, rows)
     if dead:
         now = utcnow()
         letters = [{"reason": reason[:500], "body": body, "received_at": now} for reason, body in dead]
-        session.connection().execute(insert_for(session, DeadLetter.__table__), letters)
+        session.execute(insert(DEAD_LETTERS), letters)
 
 
 def store_parsed(session: Session, parsed: ParsedBody) -> None:
@@ -82,45 +82,45 @@ def claim(session: Session, chat_id: str, owner: str, lease: float) -> bool:
     """Take (or renew) the lease on a chat; False while another live owner holds it."""
     now = utcnow()
     until = now + dt.timedelta(seconds=lease)
-    stmt = insert_for(session, InboxLock).values(chat_id=chat_id, owner=owner, expires_at=until)
+    stmt = insert_for(session, LOCKS).values(chat_id=chat_id, owner=owner, expires_at=until)
     stmt = stmt.on_conflict_do_update(
         index_elements=["chat_id"],
         set_={"owner": owner, "expires_at": until},
-        where=or_(InboxLock.expires_at < now, InboxLock.owner == owner),
-    ).returning(InboxLock.owner)
+        where=or_(LOCKS.c.expires_at < now, LOCKS.c.owner == owner),
+    ).returning(LOCKS.c.owner)
     return bool(session.execute(stmt).scalar() == owner)
 
 
 def lock_owner(session: Session, chat_id: str) -> str | None:
-    return session.scalar(select(InboxLock.owner).where(InboxLock.chat_id == chat_id))
+    return session.scalar(select(LOCKS.c.owner).where(LOCKS.c.chat_id == chat_id))
 
 
 def take_over(session: Session, chat_id: str, dead_owner: str, owner: str, lease: float) -> bool:
     """Take a chat from an owner known to be dead (before its lease expires)."""
     until = utcnow() + dt.timedelta(seconds=lease)
     result = session.execute(
-        update(InboxLock)
-        .where(InboxLock.chat_id == chat_id, InboxLock.owner == dead_owner)
+        update(LOCKS)
+        .where(LOCKS.c.chat_id == chat_id, LOCKS.c.owner == dead_owner)
         .values(owner=owner, expires_at=until)
     )
     return bool(getattr(result, "rowcount", 0))
 
 
 def release(session: Session, chat_id: str, owner: str) -> None:
-    session.execute(delete(InboxLock).where(InboxLock.chat_id == chat_id, InboxLock.owner == owner))
+    session.execute(delete(LOCKS).where(LOCKS.c.chat_id == chat_id, LOCKS.c.owner == owner))
 
 
 def work_for(session: Session, chat_id: str) -> list[Work]:
     """The chat's unfinished events in timestamp order."""
     stmt = (
-        select(InboxEvent)
-        .where(InboxEvent.chat_id == chat_id, InboxEvent.status.in_(UNFINISHED))
-        .order_by(InboxEvent.event_ts, InboxEvent.id)
+        select(EVENTS)
+        .where(EVENTS.c.chat_id == chat_id, EVENTS.c.status.in_(UNFINISHED))
+        .order_by(EVENTS.c.event_ts, EVENTS.c.id)
     )
-    return [_work(row) for row in session.scalars(stmt)]
+    return [_work(row) for row in session.execute(stmt)]
 
 
-def _work(row: InboxEvent) -> Work:
+def _work(row: Any) -> Work:
     payload = json.loads(row.payload) if row.payload else {}
     return Work(
         id=row.id,
@@ -143,8 +143,8 @@ def _work(row: InboxEvent) -> Work:
 def finish(session: Session, event_id: int) -> None:
     """Delivered (or nothing to send): drop the reply and the token."""
     session.execute(
-        update(InboxEvent)
-        .where(InboxEvent.id == event_id)
+        update(EVENTS)
+        .where(EVENTS.c.id == event_id)
         .values(status="done", outbox=None, reply_token=None, payload=None, done_at=utcnow(), error=None)
     )
 
@@ -152,8 +152,8 @@ def finish(session: Session, event_id: int) -> None:
 def retry_later(session: Session, event_id: int, attempts: int, delay: float, error: str) -> None:
     until = utcnow() + dt.timedelta(seconds=delay)
     session.execute(
-        update(InboxEvent)
-        .where(InboxEvent.id == event_id)
+        update(EVENTS)
+        .where(EVENTS.c.id == event_id)
         .values(attempts=attempts, next_try_at=until, error=error[:500])
     )
 
@@ -161,8 +161,8 @@ def retry_later(session: Session, event_id: int, attempts: int, delay: float, er
 def fail(session: Session, event_id: int, error: str) -> None:
     """Give up on an event: keep the reason, drop everything personal."""
     session.execute(
-        update(InboxEvent)
-        .where(InboxEvent.id == event_id)
+        update(EVENTS)
+        .where(EVENTS.c.id == event_id)
         .values(
             status="failed", outbox=None, reply_token=None, payload=None, error=error[:500], done_at=utcnow()
         )
@@ -170,7 +170,7 @@ def fail(session: Session, event_id: int, error: str) -> None:
 
 
 def has_work(session: Session, chat_id: str) -> bool:
-    stmt = select(InboxEvent.id).where(InboxEvent.chat_id == chat_id, InboxEvent.status.in_(UNFINISHED))
+    stmt = select(EVENTS.c.id).where(EVENTS.c.chat_id == chat_id, EVENTS.c.status.in_(UNFINISHED))
     return session.execute(stmt.limit(1)).first() is not None
 
 
@@ -179,12 +179,12 @@ def stale_chats(session: Session, *, older_than: float, limit: int = 200) -> lis
     dead process left behind, or what waits for a retry."""
     now = utcnow()
     stmt = (
-        select(InboxEvent.chat_id)
+        select(EVENTS.c.chat_id)
         .where(
-            InboxEvent.status.in_(UNFINISHED),
-            InboxEvent.chat_id.is_not(None),
-            InboxEvent.received_at < now - dt.timedelta(seconds=older_than),
-            or_(InboxEvent.next_try_at.is_(None), InboxEvent.next_try_at <= now),
+            EVENTS.c.status.in_(UNFINISHED),
+            EVENTS.c.chat_id.is_not(None),
+            EVENTS.c.received_at < now - dt.timedelta(seconds=older_than),
+            or_(EVENTS.c.next_try_at.is_(None), EVENTS.c.next_try_at <= now),
         )
         .distinct()
         .limit(limit)
@@ -196,10 +196,10 @@ def purge(session: Session, *, keep_events: dt.timedelta, keep_dead: dt.timedelt
     """Delete finished events (their IDs only matter while LINE may redeliver) and old dead letters."""
     now = utcnow()
     done = session.execute(
-        delete(InboxEvent).where(
-            InboxEvent.status.in_(("done", "failed")), InboxEvent.received_at < now - keep_events
+        delete(EVENTS).where(
+            EVENTS.c.status.in_(("done", "failed")), EVENTS.c.received_at < now - keep_events
         )
     )
-    session.execute(delete(DeadLetter).where(DeadLetter.received_at < now - keep_dead))
-    session.execute(delete(InboxLock).where(InboxLock.expires_at < now - dt.timedelta(hours=1)))
+    session.execute(delete(DEAD_LETTERS).where(DEAD_LETTERS.c.received_at < now - keep_dead))
+    session.execute(delete(LOCKS).where(LOCKS.c.expires_at < now - dt.timedelta(hours=1)))
     return int(getattr(done, "rowcount", 0) or 0)

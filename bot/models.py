@@ -6,8 +6,9 @@ what could not be parsed, and the feedback and follow counters are anonymous."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import cast
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base, UTCDateTime, utcnow
@@ -104,3 +105,10 @@ class FollowStat(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     follows: Mapped[int] = mapped_column(Integer, default=0)
     unfollows: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# The inbox's tables for Core statements: the webhook and the worker run these many times a second,
+# and Core skips the ORM's per-statement bookkeeping.
+EVENTS = cast(Table, InboxEvent.__table__)
+LOCKS = cast(Table, InboxLock.__table__)
+DEAD_LETTERS = cast(Table, DeadLetter.__table__)

@@ -14,7 +14,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from bot import conversation as cv
-from bot.models import AnswerFeedback, FollowStat, InboxEvent, LineUser, TopicSubscription
+from bot.models import EVENTS, AnswerFeedback, FollowStat, LineUser, TopicSubscription
 from faq.unanswered import MAX_STORED_CHARS, log_unanswered
 from storage.upsert import insert_for
 
@@ -96,8 +96,8 @@ def forget(session: Session, user_id: str, event_ts: int) -> None:
     session.execute(delete(TopicSubscription).where(TopicSubscription.user_id == user_id))
     session.execute(delete(LineUser).where(LineUser.user_id == user_id))
     session.execute(
-        update(InboxEvent)
-        .where(InboxEvent.chat_id == user_id, InboxEvent.event_ts <= event_ts)
+        update(EVENTS)
+        .where(EVENTS.c.chat_id == user_id, EVENTS.c.event_ts <= event_ts)
         .values(chat_id=None, payload=None, outbox=None, reply_token=None)
     )
     count_follow(session, unfollows=1)

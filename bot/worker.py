@@ -170,7 +170,7 @@ class InboxWorker:
                 if works is None:
                     return  # another process holds the chat; it (or the sweeper) finishes it
                 try:
-                    blocked = await self._handle_all(works)
+                    blocked = await self._handle_all(chat_id, works)
                 except SQLAlchemyError as exc:  # the database is away: the sweeper tries again
                     log.warning("bot inbox: database error (%s)", type(exc).__name__)
                     blocked = True
@@ -197,9 +197,13 @@ class InboxWorker:
         inbox.release(session, chat_id, self.owner)
         return inbox.has_work(session, chat_id)
 
-    async def _handle_all(self, works: list[Work]) -> bool:
+    async def _handle_all(self, chat_id: str, works: list[Work]) -> bool:
         """Handle events in order; True when one waits for a retry (the later ones wait with it)."""
+        renewed = time.monotonic()
         for work in works:
+            if time.monotonic() - renewed > self.tuning.lease / 3:  # a long batch: keep the chat
+                await self.db.write(self._claim, chat_id)
+                renewed = time.monotonic()
             if work.next_try_at is not None and work.next_try_at > dt.datetime.now(dt.UTC):
                 return True
             if not await self._handle(work):
@@ -216,7 +220,7 @@ class InboxWorker:
                 messages = work.outbox or []
             else:
                 language = await self._profile_language(api, work) if work.kind == "follow" else None
-                messages = await self.preparer.prepare(work, language, self.owner)
+                messages = await self.preparer.prepare(work, language)
             if not messages:
                 return True
             result = await deliver(api, work, messages, resumed=resumed)
