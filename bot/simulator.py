@@ -9,7 +9,6 @@ from __future__ import annotations
 import secrets
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import httpx
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
@@ -86,6 +85,8 @@ async def send(body: SendRequest, request: Request, ok: AllowedDep) -> dict[str,
         fake.add_follower(user, "シミュレーター", body.language)
     token = fake.issue_reply_token(user)
     raw = ev.body([_event(body, user, token)], destination=SIMULATOR_DESTINATION)
+    import httpx  # only the simulator needs it: a live bot does not load it
+
     transport = httpx.ASGITransport(app=request.app)
     async with httpx.AsyncClient(transport=transport, base_url="http://simulator.internal") as client:
         answer = await client.post(
