@@ -22,12 +22,15 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def peak_rss_mb(pid: int) -> float:
-    """The process's peak resident set size (VmHWM), in MB."""
+def memory_mb(pid: int) -> dict[str, float]:
+    """Peak resident set size (VmHWM) and the current anonymous and file-backed parts, in MB."""
+    fields = ("VmHWM", "RssAnon", "RssFile")
+    values = {}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+        name, _, rest = line.partition(":")
+        if name in fields:
+            values[name] = int(rest.split()[0]) / 1024
+    return values
 
 
 class Procs:
