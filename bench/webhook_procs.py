@@ -68,16 +68,20 @@ class Procs:
         self.app_url = f"http://127.0.0.1:{app_port}"
         self.bare_url = f"http://127.0.0.1:{bare_port}"
         py = sys.executable
-        self._start(
-            "fake",
-            [py, "-m", "fakes", "line", "--port", str(fake_port)],
-            base,
-            f"{self.fake_url}/__fake__/state",
-        )
-        subprocess.run(
-            [py, "-m", "app", "migrate"], cwd=ROOT, env={**base, "DATABASE_URL": self.database}, check=True
-        )
-        env = {
+        fake = [py, "-m", "fakes", "line", "--port", str(fake_port)]
+        self._start("fake", fake, base, f"{self.fake_url}/__fake__/state")
+        migrate_env = {**base, "DATABASE_URL": self.database}
+        subprocess.run([py, "-m", "app", "migrate"], cwd=ROOT, env=migrate_env, check=True)
+        uvicorn = [py, "-m", "uvicorn", "--factory", "--log-level", "warning", "--no-access-log"]
+        app = [*uvicorn, "app.main:create_app_from_env", "--port", str(app_port)]
+        self.app = self._start("app", app, self._app_env(base), f"{self.app_url}/healthz")
+        bare = [*uvicorn, "bench.bare_app:create", "--port", str(bare_port)]
+        self._start("bare", bare, base, f"{self.bare_url}/healthz")
+        return self
+
+    def _app_env(self, base: dict[str, str]) -> dict[str, str]:
+        """A production-like app: JSON logs at INFO (to a file), LINE calls to the fake."""
+        return {
             **base,
             "APP_ENV": "production",
             "SECRET_KEY": "bench-secret-key-0123456789",
@@ -89,20 +93,6 @@ class Procs:
             "LINE_API_BASE_URL": self.fake_url,
             "LINE_DATA_API_BASE_URL": self.fake_url,
         }
-        uvicorn = [py, "-m", "uvicorn", "--factory", "--log-level", "warning", "--no-access-log"]
-        self.app = self._start(
-            "app",
-            [*uvicorn, "app.main:create_app_from_env", "--port", str(app_port)],
-            env,
-            f"{self.app_url}/healthz",
-        )
-        self._start(
-            "bare",
-            [*uvicorn, "bench.bare_app:create", "--port", str(bare_port)],
-            base,
-            f"{self.bare_url}/healthz",
-        )
-        return self
 
     def faq_loaded(self) -> bool:
         """Whether the app answered a known question from the FAQ (not its fallback)."""

@@ -7,25 +7,53 @@ to send and the changes to store. No I/O: the FAQ is passed in, the caller appli
 - Postbacks: the buttons of `bot.menus` and `bot.postback`.
 - Follow: welcome and the topic chooser. Unfollow: forget the resident.
 - Stickers, images, locations, ...: a hint about what the bot can do.
+
+Its inputs and outputs (`Incoming`, `UserState`, `Context`, the effects, `Outcome`) are in
+`bot.conversation_types` and re-exported here.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 
-from app.topics import LANGUAGES, Topic
+from app.topics import LANGUAGES
 from bot import menus
 from bot import postback as pb
 from bot.audience import effective_language
-from bot.replies import Message, label, postback_item, say, text_message
-from faq.types import Decision, FaqService
+from bot.conversation_types import (
+    Context,
+    Effect,
+    Feedback,
+    Forget,
+    Incoming,
+    LogUnanswered,
+    Outcome,
+    Remember,
+    SetLanguage,
+    SetTopics,
+    UserState,
+)
+from bot.replies import label, postback_item, say, text_message
+from faq.types import Decision
 
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z]")
 _TRAILING = " 　!！?？。.、,"
+__all__ = [
+    "Context",
+    "Effect",
+    "Feedback",
+    "Forget",
+    "Incoming",
+    "LogUnanswered",
+    "Outcome",
+    "Remember",
+    "SetLanguage",
+    "SetTopics",
+    "UserState",
+    "handle",
+]
 KEYWORDS: dict[str, tuple[str, dict[str, str]]] = {
     **dict.fromkeys(("メニュー", "めにゅー", "menu", "ヘルプ", "help", "使い方", "つかいかた"), ("menu", {})),
     **dict.fromkeys(("設定", "せってい", "settings", "現在の設定", "my settings"), ("settings", {})),
@@ -35,82 +63,6 @@ KEYWORDS: dict[str, tuple[str, dict[str, str]]] = {
     **dict.fromkeys(("日本語", "にほんご", "japanese"), ("lang", {"l": "ja"})),
     **dict.fromkeys(("問い合わせ", "お問い合わせ", "連絡先", "contact"), ("contact", {})),
 }
-
-
-@dataclass(frozen=True)
-class Incoming:
-    """What the resident did: kind text | postback | media | follow | unfollow, with its data."""
-
-    kind: str
-    data: str = ""
-
-
-@dataclass(frozen=True)
-class UserState:
-    """What is stored about the resident (`known`: a row exists)."""
-
-    known: bool = False
-    language: str | None = None
-    profile_language: str | None = None
-    topics: frozenset[str] = frozenset()
-
-
-@dataclass(frozen=True)
-class Context:
-    """The topic catalog, the FAQ (None while it is not loaded), the nonce that identifies this
-    answer for feedback, and the profile language fetched on follow."""
-
-    topics: Sequence[Topic]
-    faq: FaqService | None
-    nonce: str = ""
-    profile_language: str | None = None
-
-
-# ---- effects: what the caller stores -------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Remember:
-    profile_language: str | None
-
-
-@dataclass(frozen=True)
-class Forget:
-    pass
-
-
-@dataclass(frozen=True)
-class SetLanguage:
-    language: str
-
-
-@dataclass(frozen=True)
-class SetTopics:
-    topics: frozenset[str]
-
-
-@dataclass(frozen=True)
-class LogUnanswered:
-    text: str
-    lang: str
-    score: float
-
-
-@dataclass(frozen=True)
-class Feedback:
-    entry_id: str
-    lang: str
-    helpful: bool
-    nonce: str
-
-
-Effect = Remember | Forget | SetLanguage | SetTopics | LogUnanswered | Feedback
-
-
-@dataclass(frozen=True)
-class Outcome:
-    messages: list[Message] = field(default_factory=list)
-    effects: list[Effect] = field(default_factory=list)
 
 
 # ---- the conversation ----------------------------------------------------------------------------

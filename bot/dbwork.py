@@ -41,7 +41,7 @@ class Db:
         self.sqlite = bind is not None and bind.dialect.name == "sqlite"
         self._lock: threading.Lock | None = threading.Lock() if self.sqlite else None
         self._waiting: list[Op] = []
-        self._flushing = False
+        self._flusher: asyncio.Task[None] | None = None
 
     def writing(self) -> AbstractContextManager[Any]:
         """The in-process write lock (SQLite) or nothing (PostgreSQL)."""
@@ -60,10 +60,14 @@ class Db:
         """Run `fn` in the next grouped transaction; return once it is committed."""
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._waiting.append((fn, args, future))
-        if not self._flushing:
-            self._flushing = True
-            asyncio.create_task(self._flush())
+        if self._flusher is None:
+            self._flusher = asyncio.create_task(self._flush(), name="bot-db-group-commit")
         return await future
+
+    async def close(self) -> None:
+        """Wait for the writes already queued (before the engine is disposed)."""
+        if self._flusher is not None:
+            await asyncio.shield(self._flusher)
 
     async def _flush(self) -> None:
         try:
@@ -78,7 +82,7 @@ class Db:
                     else:
                         future.set_exception(value)
         finally:
-            self._flushing = False
+            self._flusher = None
 
     def _commit_group(self, batch: list[Op]) -> list[tuple[bool, Any]]:
         """One transaction for the whole group; on failure, one transaction per write."""

@@ -22,7 +22,8 @@ from app.settings import Settings
 from bot.dbwork import Db
 from bot.handling import Preparer
 from bot.line_api import LineApi, RetryPolicy
-from bot.worker import InboxWorker, Tuning
+from bot.pacing import Tuning
+from bot.worker import InboxWorker
 
 if TYPE_CHECKING:
     from fakes.line import FakeLine
@@ -113,6 +114,7 @@ class BotRuntime:
             api = LineApi.open(self.settings, retry=self.tuning.line_retry)
             self.line_api = await self._stack.enter_async_context(api)
         self._stack.push_async_callback(self.simulator.close)
+        self._stack.push_async_callback(self.db.close)  # after the worker: its last writes land
         await self.worker.start()
         self._stack.push_async_callback(self.worker.stop)
         return self

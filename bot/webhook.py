@@ -62,32 +62,17 @@ async def line_webhook(request: Request) -> Response:
 
 async def _receive(request: Request) -> Response:
     runtime: BotRuntime = request.app.state.bot
-    length = request.headers.get("content-length", "")
-    if length and (not length.isdigit() or int(length) > MAX_BODY):
-        return _error(
-            413 if length.isdigit() else 400, "body too large" if length.isdigit() else "bad length"
-        )
-    body = await read_limited(request, MAX_BODY)
-    if body is None:
-        return _error(413, "body too large")
+    body = await _body(request)
+    if isinstance(body, Response):
+        return body
     signature = request.headers.get("x-line-signature")
     if not signature_ok(body, signature, runtime.channel_secret):
         log.warning("webhook: bad signature", extra={"x_line_signature": (signature or "-")[:64]})
         return _error(400, "invalid signature")
     try:
-        parsed = parse_body(body)
+        parsed = _parse(body)
     except MalformedBody:
         return _error(400, "the body is not valid JSON")
-    except Exception as exc:  # a bug in our parsing must not make LINE redeliver forever
-        log.exception("webhook: unexpected error while parsing")
-        parsed = ParsedBody(
-            dead=[
-                (
-                    f"internal error while parsing: {type(exc).__name__}",
-                    masked(body.decode("utf-8", "replace")),
-                )
-            ]
-        )
     try:
         if parsed.items or parsed.dead:
             await runtime.db.write(inbox.store_parsed, parsed)
@@ -98,3 +83,26 @@ async def _receive(request: Request) -> Response:
         log.warning("webhook: %d event(s) dead-lettered", len(parsed.dead), extra={"dead": len(parsed.dead)})
     runtime.worker.notify(dict.fromkeys(i.chat_id for i in parsed.items))
     return Response(status_code=200)
+
+
+async def _body(request: Request) -> bytes | Response:
+    """The raw body, or the 413/400 answer when it is too large or its length is not a number."""
+    length = request.headers.get("content-length", "")
+    if length and not length.isdigit():
+        return _error(400, "bad length")
+    if length and int(length) > MAX_BODY:
+        return _error(413, "body too large")
+    body = await read_limited(request, MAX_BODY)
+    return _error(413, "body too large") if body is None else body
+
+
+def _parse(body: bytes) -> ParsedBody:
+    """`parse_body`, with a bug in it turned into a dead letter (LINE must not redeliver forever)."""
+    try:
+        return parse_body(body)
+    except MalformedBody:
+        raise
+    except Exception as exc:
+        log.exception("webhook: unexpected error while parsing")
+        reason = f"internal error while parsing: {type(exc).__name__}"
+        return ParsedBody(dead=[(reason, masked(body.decode("utf-8", "replace")))])

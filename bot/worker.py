@@ -10,12 +10,10 @@ died, or due for a retry) and, once an hour, purges finished events and old dead
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
-import os
-import socket
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
@@ -28,69 +26,17 @@ from bot import inbox
 from bot.dbwork import Db
 from bot.handling import Preparer
 from bot.inbox import Work
-from bot.line_api import LineApi, LineApiError, RetryPolicy
+from bot.line_api import LineApi, LineApiError
+from bot.pacing import Pressure, Tuning, owner_is_dead, owner_name
 from bot.sender import Failed, deliver
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Tuning:
-    """How the worker paces itself (tests shorten the delays)."""
-
-    concurrency: int = 32  # chats handled at once by one process
-    sweep_every: float = 2.0
-    stale_after: float = 5.0  # seconds before the sweeper takes over an unfinished event
-    lease: float = 60.0
-    retry_delays: tuple[float, ...] = (5.0, 15.0, 60.0, 300.0, 900.0)
-    keep_events: dt.timedelta = dt.timedelta(days=2)
-    keep_dead_letters: dt.timedelta = dt.timedelta(days=30)
-    purge_every: float = 3600.0
-    line_retry: RetryPolicy | None = None  # the adapter's retries of 5xx and timeouts (None: its default)
-    busy_webhooks: int = 8  # webhook requests in flight above which replies wait (acks come first) ...
-    max_defer: float = 0.5  # ... but at most this long per event, so replies always progress
-
-
-class Pressure:
-    """How many webhook requests this process is handling right now. LINE gives a webhook 2 s and
-    counts slow answers as errors, while a reply may take up to a minute: under a burst, the worker
-    lets the acknowledgements go first."""
-
-    def __init__(self) -> None:
-        self.in_flight = 0
-
-    async def calm(self, limit: int, max_wait: float) -> None:
-        """Wait while more than `limit` webhooks are in flight, at most `max_wait` seconds."""
-        waited = 0.0
-        while self.in_flight > limit and waited < max_wait:
-            await asyncio.sleep(0.01)
-            waited += 0.01
 
 
 @dataclass
 class _Chats:
     running: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     again: set[str] = field(default_factory=set)  # notified while running: look once more
-
-
-def owner_name() -> str:
-    """`host:pid:random`: unique per process, and telling which processes of this host are gone."""
-    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-def owner_is_dead(owner: str) -> bool:
-    """True only when `owner` ran on this host and its process no longer exists."""
-    host, _, rest = owner.partition(":")
-    pid = rest.partition(":")[0]
-    if host != socket.gethostname()[:30] or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:  # alive, owned by another user
-        return False
-    return False
 
 
 class InboxWorker:
@@ -114,17 +60,18 @@ class InboxWorker:
         self._gate = asyncio.Semaphore(self.tuning.concurrency)
         self._sweeper: asyncio.Task[None] | None = None
         self._stopping = False
+        self._stop = asyncio.Event()
 
     async def start(self) -> None:
         self._sweeper = asyncio.create_task(self._sweep_loop(), name="bot-inbox-sweeper")
 
     async def stop(self, grace: float = 5.0) -> None:
         """Stop sweeping, let running chats finish for `grace` seconds, then cancel them (their events
-        stay in the inbox for the next start)."""
+        stay in the inbox for the next start). Nothing is cancelled in the middle of a database call
+        unless the grace runs out, so no connection outlives the app's engine."""
         self._stopping = True
+        self._stop.set()
         tasks = [t for t in (self._sweeper, *self._chats.running.values()) if t is not None]
-        if self._sweeper is not None:
-            self._sweeper.cancel()
         _, pending = await asyncio.wait(tasks, timeout=grace) if tasks else (set(), set())
         for task in pending:
             task.cancel()
@@ -261,7 +208,7 @@ class InboxWorker:
     async def _sweep_loop(self) -> None:
         last_purge = 0.0
         older_than = 0.0  # at start-up everything unfinished is fair game: its process is gone
-        while True:
+        while not self._stopping:
             try:
                 for chat_id in await self.db.read(self._stale, older_than):
                     self._schedule(chat_id)
@@ -271,7 +218,8 @@ class InboxWorker:
             except SQLAlchemyError as exc:
                 log.warning("bot inbox sweep: database error (%s)", type(exc).__name__)
             older_than = self.tuning.stale_after
-            await asyncio.sleep(self.tuning.sweep_every)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), self.tuning.sweep_every)
 
     @staticmethod
     def _stale(session: Session, older_than: float) -> list[str]:

@@ -11,7 +11,7 @@ import httpx
 from fastapi.testclient import TestClient
 
 from bot.line_api import RetryPolicy
-from bot.worker import Tuning
+from bot.pacing import Tuning
 from fakes import line_events as ev
 from faq.types import Decision, Suggestion
 
