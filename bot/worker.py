@@ -206,7 +206,7 @@ class InboxWorker:
     # ---- sweeping ----
 
     async def _sweep_loop(self) -> None:
-        last_purge = 0.0
+        last_purge = float("-inf")  # purge once at start-up, then every `purge_every`
         older_than = 0.0  # at start-up everything unfinished is fair game: its process is gone
         while not self._stopping:
             try:
