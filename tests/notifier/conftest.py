@@ -4,9 +4,10 @@ before every test) and settings pointing every channel's real SDK client at them
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
@@ -28,6 +29,7 @@ from storage.db import session_scope
 from tests.conftest import make_settings
 
 SNS = ("x", "facebook", "mastodon", "bluesky")
+T = TypeVar("T")
 CHANNEL_NAMES = ("line", *SNS)
 LINE_TOKEN = "fake-line-token"
 
@@ -134,9 +136,16 @@ def schedule(settings: Settings, sessions: sessionmaker[Session], **changes: Any
         return ledger.create_post(session, prepared, author="test").id
 
 
+def run_async(coro: Coroutine[Any, Any, T]) -> T:
+    """`asyncio.run` in a thread of its own: the main thread may already run Playwright's event loop
+    (the session-scoped browser of the page tests)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 def run_worker(settings: Settings, *, channels: dict[str, Channel] | None = None) -> int:
     """One `--once` pass of a worker."""
-    return asyncio.run(Worker(settings, mode="once", channels=channels).run(once=True))
+    return run_async(Worker(settings, mode="once", channels=channels).run(once=True))
 
 
 def shown(sessions: sessionmaker[Session], post_id: int) -> dict[str, Any]:

@@ -3,7 +3,6 @@ what is published, and which `ChannelError` each failure becomes (the engine rel
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import socket
 import time
@@ -25,7 +24,7 @@ from notifier.channels.base import (
 from notifier.channels.line import LineChannel
 from notifier.channels.registry import CHANNELS, build
 from tests.conftest import make_settings
-from tests.notifier.conftest import CHANNEL_NAMES, Fakes
+from tests.notifier.conftest import CHANNEL_NAMES, Fakes, run_async
 
 TEXT = "吹田市からのお知らせです。 https://www.city.suita.osaka.jp/"
 PATHS = {
@@ -112,7 +111,7 @@ def run(channel: Channel, *calls: Any) -> list[Any]:
         finally:
             await channel.aclose()
 
-    return asyncio.run(go())
+    return run_async(go())
 
 
 def send_outcome(channel: Channel, out: Outgoing) -> Any:

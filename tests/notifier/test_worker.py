@@ -3,7 +3,6 @@ job, and the worker running inside the app (RUN_WORKER_IN_APP)."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import time
 from collections.abc import Iterator
@@ -22,7 +21,7 @@ from notifier.reconcile import reconcile_once
 from storage.base import utcnow
 from storage.db import session_scope
 from tests.conftest import STAFF_PASSWORD
-from tests.notifier.conftest import Fakes, post_data, run_worker, schedule, shown
+from tests.notifier.conftest import Fakes, post_data, run_async, run_worker, schedule, shown
 
 
 @pytest.fixture
@@ -80,7 +79,7 @@ def test_reconciliation_job_finds_a_late_post(
 
     httpx.post(f"{fakes.x.url}/2/tweets", json={"text": text}, headers={"Authorization": "OAuth x"})
     ctx = jobs.JobContext(sns_settings, sessions, "test", utcnow())
-    assert asyncio.run(reconcile_once(ctx)) == 1
+    assert run_async(reconcile_once(ctx)) == 1
     (delivery,) = shown(sessions, post_id)["deliveries"]
     assert delivery["state"] == "sent" and delivery["platform_id"] and "reconciliation" in delivery["error"]
     assert shown(sessions, post_id)["state"] == "done"
