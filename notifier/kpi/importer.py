@@ -102,7 +102,7 @@ def parse_csv(
     text: str, *, today: dt.date, accounts: Mapping[str, str] | None = None
 ) -> tuple[list[tuple[int, SnapshotValues]], list[str]]:
     """(line number, row) pairs and errors ("line N: ..."); pure, nothing stored."""
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff")))
     header = next(reader, None)
     if header is None:
         return [], ["line 1: the file is empty (header: date,channel,followers[,account])"]
