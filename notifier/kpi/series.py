@@ -32,6 +32,10 @@ class Reading(NamedTuple):
     followers: int
 
 
+# What `build_series` reads: a `Reading` or any (channel, account, date, followers) row
+ReadingRow = tuple[str, str, dt.date, int]
+
+
 class Failure(NamedTuple):
     """A fetch that gave no figure (`unready` or `error`) with its reason."""
 
@@ -42,8 +46,7 @@ class Failure(NamedTuple):
     reason: str | None
 
 
-@dataclass(frozen=True)
-class Point:
+class Point(NamedTuple):
     """One day's figure; `estimated` when part of it was carried forward from an earlier day."""
 
     date: dt.date
@@ -110,33 +113,38 @@ def account_days(
 
 
 def bounds_from(
-    readings: Iterable[Reading], failures: Iterable[Failure]
+    figures: Mapping[AccountKey, Mapping[dt.date, int]], failures: Iterable[Failure]
 ) -> dict[AccountKey, tuple[dt.date, dt.date]]:
-    """First snapshot and last activity per account, from the given rows only."""
-    firsts: dict[AccountKey, dt.date] = {}
-    lasts: dict[AccountKey, dt.date] = {}
-    for r in readings:
-        key = (r.channel, r.account)
-        firsts[key] = min(firsts.get(key, r.date), r.date)
-        lasts[key] = max(lasts.get(key, r.date), r.date)
+    """First figure and last activity (figure or failure) per account, from the given rows only."""
+    bounds = {key: (min(days), max(days)) for key, days in figures.items() if days}
     for f in failures:
         key = (f.channel, f.account)
-        if key in lasts:
-            lasts[key] = max(lasts[key], f.date)
-    return {key: (firsts[key], lasts[key]) for key in firsts}
+        if key in bounds and f.date > bounds[key][1]:
+            bounds[key] = (bounds[key][0], f.date)
+    return bounds
 
 
-def _sum_days(columns: Sequence[list[DayValue]], start: dt.date) -> list[Point]:
-    """Add the accounts' figures day by day; a day with any missing account gives no point."""
-    points: list[Point] = []
-    for i, values in enumerate(zip(*columns, strict=True)):
-        if any(v is None for v in values):
-            continue
-        present = [v for v in values if isinstance(v, tuple)]
-        if not present:
-            continue
-        points.append(Point(start + i * ONE_DAY, sum(v[0] for v in present), any(v[1] for v in present)))
-    return points
+def _combine(columns: Sequence[list[DayValue]]) -> list[DayValue]:
+    """Add accounts (or channels) day by day: missing if any is missing, absent if all are absent.
+    (Plain loops: this runs for every day of ten years and every account.)"""
+    out: list[DayValue] = []
+    for values in zip(*columns, strict=True):
+        total, carried, present = 0, False, False
+        for value in values:
+            if value is None:
+                out.append(None)
+                break
+            if value is not ABSENT:
+                total += value[0]
+                carried = carried or value[1]
+                present = True
+        else:
+            out.append((total, carried) if present else ABSENT)
+    return out
+
+
+def _points(column: list[DayValue], dates: list[dt.date]) -> list[Point]:
+    return [Point(day, v[0], v[1]) for day, v in zip(dates, column, strict=True) if isinstance(v, tuple)]
 
 
 def _gaps(
@@ -162,7 +170,7 @@ def _gaps(
 
 
 def build_series(
-    readings: Iterable[Reading],
+    readings: Iterable[ReadingRow],
     failures: Iterable[Failure],
     start: dt.date,
     end: dt.date,
@@ -175,11 +183,11 @@ def build_series(
     `carry_days` days before `start`; `bounds` (first snapshot, last activity over all history)
     default to what the given rows show; `daily_since` (first collected, not imported, figure per
     account) limits which gaps are listed (default: all)."""
-    readings, failures = list(readings), list(failures)
-    bounds = bounds if bounds is not None else bounds_from(readings, failures)
+    failures = list(failures)
     figures: dict[AccountKey, dict[dt.date, int]] = defaultdict(dict)
-    for r in readings:
-        figures[(r.channel, r.account)][r.date] = r.followers
+    for channel, account, date, followers in readings:  # plain unpacking: fast for database rows too
+        figures[(channel, account)][date] = followers
+    bounds = bounds if bounds is not None else bounds_from(figures, failures)
     reasons: dict[AccountKey, dict[dt.date, str]] = defaultdict(dict)
     for f in failures:
         reasons[(f.channel, f.account)][f.date] = f"{f.status}: {f.reason}" if f.reason else f.status
@@ -193,10 +201,13 @@ def build_series(
         columns[key] = account_days(figures.get(key, {}), (first, last_active), start, end, carry_days)
         since = (daily_since or {}).get(key, dt.date.min if daily_since is None else dt.date.max)
         series.gaps += _gaps(key, columns[key], start, reasons[key], since)
-    series.total = _sum_days(list(columns.values()), start)
+    dates = [start + i * ONE_DAY for i in range((end - start).days + 1)]
+    by_channel: dict[str, list[DayValue]] = {}
     for channel in sorted({key[0] for key in columns}):
-        points = _sum_days([v for k, v in columns.items() if k[0] == channel], start)
-        if points:
+        by_channel[channel] = _combine([v for k, v in columns.items() if k[0] == channel])
+        if points := _points(by_channel[channel], dates):
             series.channels[channel] = points
+    if by_channel:
+        series.total = _points(_combine(list(by_channel.values())), dates)
     series.gaps.sort(key=lambda g: (g.start, g.channel, g.account))
     return series

@@ -12,13 +12,7 @@ from app.settings import Settings
 from notifier.kpi.models import FollowerSnapshot
 from notifier.kpi.report import Report, build_report
 from notifier.kpi.series import build_series
-from notifier.kpi.store import (
-    first_snapshot_date,
-    load_bounds,
-    load_daily_since,
-    load_failures,
-    load_readings,
-)
+from notifier.kpi.store import load_bounds, load_daily_since, load_failures, load_readings, snapshot_span
 from notifier.kpi.targets import load_targets
 
 
@@ -39,14 +33,14 @@ class Options:
 
 
 def resolve_range(
-    session: Session, start: dt.date | None, end: dt.date | None, today: dt.date
+    span: tuple[dt.date, dt.date] | None, start: dt.date | None, end: dt.date | None, today: dt.date
 ) -> tuple[dt.date, dt.date]:
     """Defaults: from the first snapshot to today (JST). `to` after today is today (there are no
     figures in the future), `from` before the first snapshot is the first snapshot's date."""
     if start is not None and end is not None and start > end:
         raise RangeError(f"from ({start}) is after to ({end})")
     end = min(end or today, today)
-    first = first_snapshot_date(session) or end
+    first = span[0] if span else end
     start = max(start or first, min(first, end))
     if start > end:
         raise RangeError(f"from ({start}) is after today ({today})")
@@ -57,16 +51,20 @@ def load_report(
     session: Session, start: dt.date | None, end: dt.date | None, *, today: dt.date, options: Options
 ) -> Report:
     """The report for a date range (see `resolve_range` for the defaults)."""
-    start, end = resolve_range(session, start, end, today)
-    readings = load_readings(session, start - dt.timedelta(days=options.carry_days), end)
-    failures = load_failures(session, start, end)
+    span = snapshot_span(session)
+    start, end = resolve_range(span, start, end, today)
+    lookback = start - dt.timedelta(days=options.carry_days)
+    # When the range covers all history, read it unbounded and derive each account's bounds from it
+    whole = span is None or (lookback <= span[0] and end >= span[1])
+    readings = load_readings(session, None if whole else lookback, None if whole else end)
+    failures = load_failures(session, None if whole else start, None if whole else end)
     series = build_series(
         readings,
         failures,
         start,
         end,
         carry_days=options.carry_days,
-        bounds=load_bounds(session),
+        bounds=None if whole else load_bounds(session),
         daily_since=load_daily_since(session),
     )
     return build_report(series, load_targets(session), start, end, window_days=options.window_days)

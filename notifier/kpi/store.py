@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from notifier.kpi.models import FollowerFetch, FollowerSnapshot
-from notifier.kpi.series import AccountKey, Failure, Reading
+from notifier.kpi.series import AccountKey, Failure, ReadingRow
 from storage.base import Base, utcnow
 
 SNAPSHOT_FIELDS = ("followers", "platform_followers", "targeted_reaches", "blocks", "fan_count", "source")
@@ -73,23 +73,27 @@ def has_snapshot(session: Session, channel: str, account: str, date: dt.date) ->
     return session.scalar(stmt) is not None
 
 
-def load_readings(session: Session, start: dt.date | None, end: dt.date) -> list[Reading]:
-    """Snapshots from `start` (None: all history) to `end`, as plain tuples (fast for ten years)."""
+def load_readings(session: Session, start: dt.date | None, end: dt.date | None) -> Sequence[ReadingRow]:
+    """Snapshots from `start` to `end` (None: unbounded), as plain tuples. Without bounds the
+    table is scanned, which beats the date index when the range covers (nearly) all of it."""
     s = FollowerSnapshot
-    stmt = select(s.channel, s.account, s.date, s.followers).where(s.date <= end)
+    stmt = select(s.channel, s.account, s.date, s.followers)
     if start is not None:
         stmt = stmt.where(s.date >= start)
-    return [Reading(*row) for row in session.execute(stmt.order_by(s.date))]
+    if end is not None:
+        stmt = stmt.where(s.date <= end)
+    # Core rows on the session's connection, as they are: no ORM processing, no per-row objects
+    return session.connection().execute(stmt).all()
 
 
-def load_failures(session: Session, start: dt.date | None, end: dt.date) -> list[Failure]:
+def load_failures(session: Session, start: dt.date | None, end: dt.date | None) -> list[Failure]:
     """Fetches that ended without a figure (unready or error), with their reasons."""
     f = FollowerFetch
-    stmt = select(f.channel, f.account, f.date, f.status, f.reason).where(
-        f.status.in_(("unready", "error")), f.date <= end
-    )
+    stmt = select(f.channel, f.account, f.date, f.status, f.reason).where(f.status.in_(("unready", "error")))
     if start is not None:
         stmt = stmt.where(f.date >= start)
+    if end is not None:
+        stmt = stmt.where(f.date <= end)
     return [Failure(*row) for row in session.execute(stmt.order_by(f.date))]
 
 
@@ -118,9 +122,12 @@ def load_daily_since(session: Session) -> dict[AccountKey, dt.date]:
     return {(c, a): d for c, a, d in session.execute(stmt)}
 
 
-def first_snapshot_date(session: Session) -> dt.date | None:
-    value: dt.date | None = session.scalar(select(func.min(FollowerSnapshot.date)))
-    return value
+def snapshot_span(session: Session) -> tuple[dt.date, dt.date] | None:
+    """The first and last snapshot dates, or None when there is none."""
+    first, last = session.execute(
+        select(func.min(FollowerSnapshot.date), func.max(FollowerSnapshot.date))
+    ).one()
+    return (first, last) if first is not None else None
 
 
 def existing_snapshots(session: Session, keys: Iterable[tuple[str, str, dt.date]]) -> dict[Any, int]:
