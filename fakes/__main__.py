@@ -13,7 +13,9 @@ import uvicorn
 from fakes.server import FakePlatform, FaultMiddleware
 
 # name -> "module:Class" of each platform fake
-PLATFORMS: dict[str, str] = {}
+PLATFORMS: dict[str, str] = {
+    "line": "fakes.line:FakeLine",
+}
 
 
 def load_platform(name: str) -> FakePlatform:
@@ -32,4 +34,5 @@ def main(name: str, host: str, port: int) -> None:
     uvicorn.run(FaultMiddleware(platform.app(), platform.state), host=host, port=port, log_level="warning")
 
 
-main()
+if __name__ == "__main__":
+    main()
