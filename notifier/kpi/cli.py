@@ -7,7 +7,7 @@ import datetime as dt
 import json
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.cli import config_errors_exit, ready_settings
 from app.settings import ConfigError, Settings
 from notifier.kpi import budget
-from notifier.kpi.chart import render_chart
 from notifier.kpi.collect import RATE_LIMITS, Collector, Outcome
 from notifier.kpi.dates import jst_date, parse_date
 from notifier.kpi.export import report_csv, report_json
@@ -25,11 +24,11 @@ from notifier.kpi.importer import CsvImportError, decode, import_csv
 from notifier.kpi.models import TOTAL
 from notifier.kpi.report import Report
 from notifier.kpi.service import Options, RangeError, load_report
-from notifier.kpi.sources import configured_sources
+from notifier.kpi.sources import open_sources
 from notifier.kpi.targets import Target, load_targets, remove_target, reset_targets, set_target
 from storage import migrate
 from storage.base import utcnow
-from storage.db import make_engine, make_sessionmaker, session_scope
+from storage.db import begin_immediate, make_engine, make_sessionmaker, session_scope
 
 
 class DateType(click.ParamType[dt.date, object]):
@@ -80,11 +79,20 @@ def _echo_outcomes(outcomes: Sequence[Outcome]) -> None:
         sys.exit(1)
 
 
-def _collector(settings: Settings, sessions: sessionmaker[Session]) -> Collector:
-    sources = configured_sources(settings)
-    if not sources:
-        raise ConfigError("no channel is configured for follower counts (see .env.example)")
-    return Collector(sessions, sources)
+def _collect(
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    action: Callable[[Collector], Awaitable[list[Outcome]]],
+) -> list[Outcome]:
+    """Open the configured channels' sources, run `action` with a collector, close them."""
+
+    async def run() -> list[Outcome]:
+        async with open_sources(settings) as sources:
+            if not sources:
+                raise ConfigError("no channel is configured for follower counts (see .env.example)")
+            return await action(Collector(sessions, sources))
+
+    return asyncio.run(run())
 
 
 @kpi.command()
@@ -93,8 +101,7 @@ def _collector(settings: Settings, sessions: sessionmaker[Session]) -> Collector
 def collect(date: dt.date | None) -> None:
     """Collect today's counts and yesterday's LINE insight (or one --date). Idempotent; exit 1 on errors."""
     with database() as (settings, sessions):
-        collector = _collector(settings, sessions)
-        outcomes = asyncio.run(collector.collect_date(date) if date else collector.run_due())
+        outcomes = _collect(settings, sessions, lambda c: c.collect_date(date) if date else c.run_due())
     _echo_outcomes(outcomes)
 
 
@@ -109,9 +116,8 @@ def backfill(start: dt.date, end: dt.date | None, wait: bool) -> None:
     if start > end:
         raise click.BadParameter(f"--from {start} is after --to {end}")
     with database() as (settings, sessions):
-        collector = _collector(settings, sessions)
         while True:
-            outcomes = asyncio.run(collector.backfill(start, end))
+            outcomes = _collect(settings, sessions, lambda c: c.backfill(start, end))
             _echo_outcomes([o for o in outcomes if o.status != "stored"])
             deferred = [o for o in outcomes if o.status == "deferred"]
             if not (wait and deferred):
@@ -131,6 +137,7 @@ def import_(file: Path, replace: bool) -> None:
     with database() as (_settings, sessions):
         try:
             with session_scope(sessions) as session:
+                begin_immediate(session)  # validated against stored rows, then written: one lock
                 result = import_csv(session, decode(file.read_bytes()), today=today(), replace=replace)
         except CsvImportError as exc:
             click.echo(f"error: {file}: {exc}", err=True)
@@ -190,6 +197,8 @@ def report(
     elif as_csv:
         click.echo(report_csv(result), nl=False)
     elif png or svg:
+        from notifier.kpi.chart import render_chart  # matplotlib: only loaded when drawing
+
         path = png or svg
         assert path is not None
         path.write_bytes(render_chart(result, "png" if png else "svg"))
@@ -226,6 +235,7 @@ def set_(date: dt.date, followers: int, scope: str, label: str) -> None:
     with database() as (_settings, sessions):
         try:
             with session_scope(sessions) as session:
+                begin_immediate(session)
                 set_target(session, Target(scope, date, followers, label))
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--scope") from None

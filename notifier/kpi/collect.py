@@ -24,12 +24,13 @@ from notifier.kpi import budget, fetches
 from notifier.kpi.dates import jst_date
 from notifier.kpi.store import SnapshotValues, has_snapshot, upsert_snapshots
 from storage.base import utcnow
-from storage.db import session_scope
+from storage.db import begin_immediate, session_scope
 
 log = logging.getLogger(__name__)
 
 # Calls per rolling hour, per channel account (LINE Messaging API: insight, 60 requests/hour).
 RATE_LIMITS: dict[str, int] = {"line": 60}
+INSIGHT_START = dt.date(2016, 11, 1)  # LINE insight has no figures before this date
 Status = Literal["ok", "unready", "error", "stored", "waiting", "deferred", "unsupported"]
 _SECRET = re.compile(r"((?:access_)?token|key|secret|password|sig)=[^&\s\"']+", re.IGNORECASE)
 _BEARER = re.compile(r"Bearer\s+\S+", re.IGNORECASE)
@@ -150,6 +151,7 @@ class Collector:
         self, source: FollowerSource, date: dt.date, now: dt.datetime, force: bool
     ) -> Status | Literal["claimed"]:
         with session_scope(self.sessions) as session:
+            begin_immediate(session)  # read-then-write: take SQLite's write lock first
             if has_snapshot(session, source.name, source.account, date):
                 return "stored"
             claimed = fetches.claim(session, source.name, source.account, date, now, force=force)
@@ -161,6 +163,7 @@ class Collector:
 
     def _record(self, outcome: Outcome, values: SnapshotValues | None) -> None:
         with session_scope(self.sessions) as session:
+            begin_immediate(session)  # read-then-write: take SQLite's write lock first
             if values is not None:
                 upsert_snapshots(session, [values])
             fetches.finish(
@@ -198,15 +201,16 @@ class Collector:
         return [await self.collect(source, date, force=True) for source in self.sources]
 
     async def backfill(self, start: dt.date, end: dt.date) -> list[Outcome]:
-        """Fetch past dates from historical sources (LINE insight), newest first, stopping at the
-        first date the rate budget defers; rerun later to continue (stored dates are skipped)."""
+        """Fetch past dates from historical sources (LINE insight, from 2016-11-01), newest first,
+        stopping at the first date the rate budget defers or that fails (so a bad token does not
+        spend the hour's budget); rerun later to continue (stored dates are skipped)."""
         outcomes: list[Outcome] = []
         for source in (s for s in self.sources if historical(s)):
-            day = end
-            while day >= start:
+            day, first = end, max(start, INSIGHT_START) if source.name == "line" else start
+            while day >= first:
                 outcome = await self.collect(source, day, force=True, origin="backfill")
                 outcomes.append(outcome)
-                if outcome.status == "deferred":
+                if outcome.status in ("deferred", "error"):
                     break
                 day -= dt.timedelta(days=1)
         return outcomes

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.settings import Settings
 from notifier.kpi.collect import Collector, Outcome
-from notifier.kpi.sources import configured_sources
+from notifier.kpi.sources import configured_channels, open_sources
 
 log = logging.getLogger(__name__)
 INTERVAL_SECONDS = 600.0
@@ -25,8 +25,8 @@ async def run_due(
     sessions: sessionmaker[Session], settings: Settings, now: dt.datetime | None = None
 ) -> list[Outcome]:
     """Collect whatever is due for the configured channels (see `Collector.run_due`)."""
-    sources = configured_sources(settings)
-    return await Collector(sessions, sources).run_due(now) if sources else []
+    async with open_sources(settings) as sources:
+        return await Collector(sessions, sources).run_due(now) if sources else []
 
 
 async def _loop(app: FastAPI, interval: float) -> None:
@@ -42,7 +42,7 @@ async def _loop(app: FastAPI, interval: float) -> None:
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Run the collection loop inside the web process when RUN_WORKER_IN_APP and a channel is set."""
     settings: Settings = app.state.settings
-    if not settings.run_worker_in_app or not configured_sources(settings):
+    if not settings.run_worker_in_app or not configured_channels(settings):
         yield
         return
     task = asyncio.create_task(_loop(app, INTERVAL_SECONDS), name="kpi-collect")

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,21 +23,16 @@ HISTORY = """date,channel,followers
 """
 
 
-def kpi(db_url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("LINE_", "X_", "FACEBOOK_", "MASTODON_", "BLUESKY_", "DATABASE_"))
-    }
-    env["DATABASE_URL"] = db_url
-    return subprocess.run(
-        [sys.executable, "-m", "notifier", "kpi", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+def kpi(db_url: str, *args: str, env: dict[str, str] | None = None, wait: bool = True) -> Any:
+    """Run `python -m notifier kpi ARGS`; with `wait=False`, return the running process."""
+    prefixes = ("LINE_", "X_", "FACEBOOK_", "MASTODON_", "BLUESKY_", "DATABASE_", "RUN_WORKER")
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
+    full_env.update({"DATABASE_URL": db_url, **(env or {})})
+    command = [sys.executable, "-m", "notifier", "kpi", *args]
+    if not wait:
+        pipe = subprocess.PIPE
+        return subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=pipe, stderr=pipe, text=True)
+    return subprocess.run(command, cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=60)
 
 
 def test_import_then_report_in_every_format(db_url: str, tmp_path: Path) -> None:

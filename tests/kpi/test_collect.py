@@ -230,3 +230,16 @@ def test_collect_date_forces_a_retry_now(sessions: sessionmaker[Session]) -> Non
     collector = Collector(sessions, [line], clock=clock)
     assert asyncio.run(collector.run_due())[0].status == "unready"
     assert asyncio.run(collector.collect_date(YESTERDAY))[0].status == "ok"
+
+
+def test_backfill_stops_at_the_first_failure_and_before_insight_began(
+    sessions: sessionmaker[Session],
+) -> None:
+    line = ScriptedSource("line", "@suita", [ok(5), ok(4), FollowerCount("error", reason="HTTP 401"), ok(1)])
+    collector = Collector(sessions, [line], clock=Clock.jst(2026, 4, 2, 10))
+    outcomes = asyncio.run(collector.backfill(dt.date(2026, 3, 1), dt.date(2026, 3, 31)))
+    assert [(o.date.day, o.status) for o in outcomes] == [(31, "ok"), (30, "ok"), (29, "error")]
+    early = ScriptedSource("line", "@suita", by_date=line_ready)
+    collector = Collector(sessions, [early], clock=Clock.jst(2026, 4, 2, 10))
+    asyncio.run(collector.backfill(dt.date(2016, 1, 1), dt.date(2016, 11, 2)))
+    assert early.calls == [dt.date(2016, 11, 2), dt.date(2016, 11, 1)]

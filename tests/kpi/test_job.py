@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import AsyncIterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -26,7 +28,13 @@ def test_the_web_process_collects_when_it_runs_the_worker(
     monkeypatch: pytest.MonkeyPatch, db_url: str, sessions: sessionmaker[Session], in_app: bool, expected: int
 ) -> None:
     source = ScriptedSource("x", "SuitaCity", [ok(123)])
-    monkeypatch.setattr(job, "configured_sources", lambda _settings: [source])
+
+    @contextlib.asynccontextmanager
+    async def sources(_settings: object) -> AsyncIterator[list[ScriptedSource]]:
+        yield [source]
+
+    monkeypatch.setattr(job, "open_sources", sources)
+    monkeypatch.setattr(job, "configured_channels", lambda _settings: ["x"])
     with TestClient(create_app(make_settings(db_url, run_worker_in_app=in_app))):
         deadline = time.monotonic() + 10
         while in_app and count(sessions) == 0 and time.monotonic() < deadline:
