@@ -19,6 +19,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from notifier.kpi.models import CHANNELS
+
 AccountKey = tuple[str, str]  # (channel, account)
 ONE_DAY = dt.timedelta(days=1)
 
@@ -169,6 +171,10 @@ def _gaps(
     return gaps
 
 
+def _channel_order(channel: str) -> tuple[int, str]:
+    return (CHANNELS.index(channel) if channel in CHANNELS else len(CHANNELS), channel)
+
+
 def build_series(
     readings: Iterable[ReadingRow],
     failures: Iterable[Failure],
@@ -203,7 +209,7 @@ def build_series(
         series.gaps += _gaps(key, columns[key], start, reasons[key], since)
     dates = [start + i * ONE_DAY for i in range((end - start).days + 1)]
     by_channel: dict[str, list[DayValue]] = {}
-    for channel in sorted({key[0] for key in columns}):
+    for channel in sorted({key[0] for key in columns}, key=_channel_order):
         by_channel[channel] = _combine([v for k, v in columns.items() if k[0] == channel])
         if points := _points(by_channel[channel], dates):
             series.channels[channel] = points

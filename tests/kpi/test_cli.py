@@ -53,8 +53,8 @@ def test_import_then_report_in_every_format(db_url: str, tmp_path: Path) -> None
     assert data["projection"]["target"] == 83_200 and data["projection"]["reached_on"] == "2022-07-05"
     r = kpi(db_url, "report", "--csv", "--to", "2021-12-31")
     assert r.stdout.splitlines()[:2] == [
-        "date,total,estimated,facebook,line,x,target",
-        "2020-03-31,53051,0,8000,30000,15051,53051",
+        "date,total,estimated,line,x,facebook,target",
+        "2020-03-31,53051,0,30000,15051,8000,53051",
     ]
     for fmt, magic in (("png", b"\x89PNG"), ("svg", b"<?xml")):
         out = tmp_path / f"chart.{fmt}"
