@@ -1,4 +1,4 @@
-"""`python -m notifier kpi ...`: collect, backfill, import, report and targets."""
+"""`python -m notifier kpi ...`: collect, backfill, import and report (targets: `cli_targets`)."""
 
 from __future__ import annotations
 
@@ -7,67 +7,33 @@ import datetime as dt
 import json
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 import click
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.cli import config_errors_exit, ready_settings
+from app.cli import config_errors_exit
 from app.settings import ConfigError, Settings
 from notifier.kpi import budget
+from notifier.kpi.cli_common import DATE, database, today
+from notifier.kpi.cli_targets import targets
 from notifier.kpi.collect import RATE_LIMITS, Collector, Outcome
-from notifier.kpi.dates import jst_date, parse_date
 from notifier.kpi.export import report_csv, report_json
 from notifier.kpi.importer import CsvImportError, decode, import_csv
-from notifier.kpi.models import TOTAL
 from notifier.kpi.report import Report
 from notifier.kpi.service import Options, RangeError, load_report
 from notifier.kpi.sources import open_sources
-from notifier.kpi.targets import Target, load_targets, remove_target, reset_targets, set_target
-from storage import migrate
 from storage.base import utcnow
-from storage.db import begin_immediate, make_engine, make_sessionmaker, session_scope
-
-
-class DateType(click.ParamType[dt.date, object]):
-    """A JST date option: YYYY-MM-DD (also YYYY/MM/DD, YYYYMMDD)."""
-
-    name = "YYYY-MM-DD"
-
-    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> dt.date:
-        if isinstance(value, dt.date):
-            return value
-        try:
-            return parse_date(str(value))
-        except ValueError as exc:
-            self.fail(str(exc), param, ctx)
-
-
-DATE = DateType()
-
-
-@contextmanager
-def database() -> Iterator[tuple[Settings, sessionmaker[Session]]]:
-    """Settings and sessions on a reachable, migrated database (ConfigError otherwise)."""
-    settings = ready_settings()
-    engine = make_engine(settings.database_url, pool_size=2)
-    try:
-        if migrate.pending(engine):
-            raise ConfigError("the database needs migrating: run `python -m app migrate` first")
-        yield settings, make_sessionmaker(engine)
-    finally:
-        engine.dispose()
-
-
-def today() -> dt.date:
-    return jst_date(utcnow())
+from storage.db import begin_immediate, session_scope
 
 
 @click.group()
 def kpi() -> None:
     """SNS フォロワー数 KPI / Follower KPI: collect, import, report."""
+
+
+kpi.add_command(targets)
 
 
 def _echo_outcomes(outcomes: Sequence[Outcome]) -> None:
@@ -205,65 +171,3 @@ def report(
         click.echo(f"wrote {path}")
     else:
         click.echo("\n".join(_summary(result)))
-
-
-@kpi.group(invoke_without_command=True)
-@click.pass_context
-def targets(ctx: click.Context) -> None:
-    """List the targets (default: the plan's total); `set`, `remove`, `reset` change them."""
-    if ctx.invoked_subcommand is None:
-        ctx.invoke(list_targets)
-
-
-@targets.command("list")
-@config_errors_exit
-def list_targets() -> None:
-    """Print every target: scope, date, followers, label."""
-    with database() as (_settings, sessions), sessions() as session:
-        for t in load_targets(session):
-            click.echo(f"{t.scope}\t{t.date}\t{t.followers}\t{t.label}")
-
-
-@targets.command("set")
-@click.argument("date", type=DATE)
-@click.argument("followers", type=click.IntRange(min=0))
-@click.option("--scope", default=TOTAL, show_default=True, help="total, or a channel: line, x, ...")
-@click.option("--label", default="", help="A note shown with the target.")
-@config_errors_exit
-def set_(date: dt.date, followers: int, scope: str, label: str) -> None:
-    """Add or change the target for DATE."""
-    with database() as (_settings, sessions):
-        try:
-            with session_scope(sessions) as session:
-                begin_immediate(session)
-                set_target(session, Target(scope, date, followers, label))
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--scope") from None
-    click.echo(f"target {scope} {date}: {followers:,}")
-
-
-@targets.command("remove")
-@click.argument("date", type=DATE)
-@click.option("--scope", default=TOTAL, show_default=True)
-@config_errors_exit
-def remove(date: dt.date, scope: str) -> None:
-    """Remove the target for DATE."""
-    with database() as (_settings, sessions):
-        try:
-            with session_scope(sessions) as session:
-                found = remove_target(session, scope, date)
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--scope") from None
-    if not found:
-        click.echo(f"error: no {scope} target on {date}", err=True)
-        sys.exit(2)
-    click.echo(f"removed target {scope} {date}")
-
-
-@targets.command("reset")
-@config_errors_exit
-def reset() -> None:
-    """Go back to the plan's targets."""
-    with database() as (_settings, sessions), session_scope(sessions) as session:
-        reset_targets(session)
-    click.echo("targets reset to the plan's")
