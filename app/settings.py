@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     run_worker_in_app: bool = True
     topics: list[Topic] = Field(default_factory=lambda: list(DEFAULT_TOPICS), min_length=1)
 
+    # --- FAQ ---
+    faq_refresh_seconds: float = Field(default=2.0, ge=0, le=3600)
+    faq_semantic: bool = False
+
     # --- LINE Messaging API ---
     line_channel_secret: SecretStr | None = None
     line_channel_access_token: SecretStr | None = None

@@ -34,11 +34,22 @@ class Decision:
 
 
 class FaqEntryView(Protocol):
-    id: str
-    question: str
-    answer: str
-    department: str | None
-    url: str | None
+    """Read-only view of an entry (plain attributes and frozen dataclasses both satisfy it)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def question(self) -> str: ...
+
+    @property
+    def answer(self) -> str: ...
+
+    @property
+    def department(self) -> str | None: ...
+
+    @property
+    def url(self) -> str | None: ...
 
 
 class FaqService(Protocol):

@@ -1,0 +1,102 @@
+"""Calibrated confidence and the answer / suggest / fallback decision (pure functions).
+
+The confidence is a logistic model of the top candidate's features, fitted on the localgovFAQ dev split
+with simulated out-of-scope questions (`bench/faq_calibrate.py`, results in docs/benchmarks.md): it
+estimates the probability that the top entry answers the question. Thresholds were chosen there so
+that `answer` decisions are rarely wrong and out-of-scope questions rarely get one.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from faq.corpus import Entry
+from faq.match import Candidate, Ranking
+from faq.types import Decision, Suggestion
+
+SUGGESTIONS = 3
+
+
+@dataclass(frozen=True)
+class Calibration:
+    bias: float
+    coverage: float
+    q_coverage: float
+    margin: float
+    fuzzy: float
+    answer_at: float  # confidence needed to answer
+    suggest_at: float  # confidence needed to offer choices
+    answer_coverage: float  # share of the question (idf-weighted) the answered entry must contain
+
+
+# Fitted by `bench/faq_calibrate.py` (see docs/benchmarks.md); thresholds chosen from its tables:
+# at 0.6 with the coverage floor 0.6, every `answer` on the dev split was right and 2 % of simulated
+# out-of-scope questions got one. The floor keeps a lone partial match (large margin, half the
+# question unexplained) from being answered.
+CALIBRATION = Calibration(
+    bias=-2.952,
+    coverage=0.516,
+    q_coverage=1.003,
+    margin=3.951,
+    fuzzy=1.536,
+    answer_at=0.6,
+    suggest_at=0.15,
+    answer_coverage=0.6,
+)
+
+
+def features(ranking: Ranking) -> tuple[float, float, float, float]:
+    """(coverage, question coverage, margin, fuzzy) of the top candidate; zeros when there is none."""
+    if not ranking.candidates:
+        return (0.0, 0.0, 0.0, 0.0)
+    first = ranking.candidates[0]
+    second = ranking.candidates[1].score if len(ranking.candidates) > 1 else 0.0
+    margin = (first.score - second) / first.score if first.score > 0 else 0.0
+    return (first.coverage, first.q_coverage, margin, first.fuzzy)
+
+
+def confidence(ranking: Ranking, cal: Calibration = CALIBRATION) -> float:
+    """Estimated probability that the top candidate answers the question."""
+    if not ranking.candidates:
+        return 0.0
+    cov, q_cov, margin, fz = features(ranking)
+    z = cal.bias + cal.coverage * cov + cal.q_coverage * q_cov + cal.margin * margin + cal.fuzzy * fz
+    return 1 / (1 + math.exp(-z))
+
+
+def _suggestions(
+    candidates: Sequence[Candidate], entries: Sequence[Entry], top: float, k: int
+) -> list[Suggestion]:
+    """The first `k` candidates; each scored relative to the top one's confidence."""
+    best = candidates[0].score
+    return [
+        Suggestion(entries[c.index].id, entries[c.index].question, round(top * c.score / best, 4))
+        for c in candidates[:k]
+    ]
+
+
+def decide(
+    ranking: Ranking,
+    entries: Sequence[Entry],
+    *,
+    truncated: bool = False,
+    suggestions: int = SUGGESTIONS,
+    cal: Calibration = CALIBRATION,
+) -> Decision:
+    """`answer` when confident, `suggest` the top 3 when unsure, else `fallback`."""
+    p = confidence(ranking, cal)
+    if p >= cal.answer_at and ranking.candidates[0].coverage >= cal.answer_coverage:
+        entry = entries[ranking.candidates[0].index]
+        return Decision("answer", entry.answer, entry.id, round(p, 4), [], truncated)
+    if p >= cal.suggest_at:
+        return Decision(
+            "suggest",
+            None,
+            None,
+            round(p, 4),
+            _suggestions(ranking.candidates, entries, p, suggestions),
+            truncated,
+        )
+    return Decision("fallback", None, None, round(p, 4), [], truncated)

@@ -1,0 +1,156 @@
+"""The hybrid matcher: BM25 over question (+ alternatives) and answer, rapidfuzz on questions, an
+optional semantic re-ranker, and the features the calibrated confidence is computed from.
+
+A `Matcher` is immutable once built, so any number of threads can call `rank` at once.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from faq.bm25 import BM25, FloatArray
+from faq.corpus import Entry
+from faq.normalize import fold_kana, normalize
+from faq.tokenize import terms
+
+W_QUESTION = 0.5  # weight of the question field against the answer field (tuned on the dev split)
+W_FUZZ = 0.1  # rapidfuzz similarity of the questions, as a share of the query's best possible score
+FUZZ_CANDIDATES = 50  # BM25 candidates re-scored by rapidfuzz (and the semantic re-ranker)
+TYPO_SCAN_LIMIT = 5000  # corpora up to this size get a full rapidfuzz scan when BM25 finds nothing
+TYPO_CUTOFF = 70.0
+W_SEMANTIC = 0.1  # standardised semantic similarity, as a share of the query's best possible score
+
+
+class Reranker(Protocol):
+    """A semantic similarity model (optional extra); `similarities` returns one value per entry."""
+
+    def index(self, texts: Sequence[str]) -> None: ...
+
+    def similarities(self, query: str) -> FloatArray: ...
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One ranked entry with the features confidence is computed from."""
+
+    index: int
+    score: float  # fused score, comparable within one query
+    coverage: float  # idf-weighted share of the query's terms found in the entry (0..1)
+    q_coverage: float  # the same, in the entry's question and alternatives only
+    fuzzy: float  # rapidfuzz similarity of the question (0..1)
+
+
+@dataclass(frozen=True)
+class Ranking:
+    candidates: list[Candidate]
+
+
+def fuzzy_key(text: str) -> str:
+    """The string rapidfuzz compares: normalised, kana folded, without spaces."""
+    return fold_kana(normalize(text)).replace(" ", "")
+
+
+class Matcher:
+    """Ranks the entries of one language for a question."""
+
+    def __init__(self, entries: Sequence[Entry], reranker: Reranker | None = None) -> None:
+        self.entries = list(entries)
+        q_docs = [terms(" ".join((e.question, *e.alternatives))) for e in self.entries]
+        a_docs = [terms(e.answer) for e in self.entries]
+        self.questions = BM25(q_docs)
+        self.answers = BM25(a_docs)
+        self.keys = [fuzzy_key(e.question) for e in self.entries]
+        self.ids = np.array([e.id for e in self.entries])
+        self.reranker = reranker
+        if reranker is not None:
+            reranker.index([e.question for e in self.entries])
+        n = max(len(self.entries), 1)
+        self.unknown_idf = math.log(1 + (n + 0.5) / 0.5)
+
+    def _weights(self, query: list[str]) -> dict[str, float]:
+        """Each distinct query term's weight: its idf, the highest idf for terms the corpus lacks."""
+        return {
+            t: max(self.questions.idf.get(t, 0.0), self.answers.idf.get(t, 0.0)) or self.unknown_idf
+            for t in dict.fromkeys(query)
+        }
+
+    def _coverage(self, weights: dict[str, float], docs: list[int]) -> tuple[FloatArray, FloatArray]:
+        """Idf-weighted share of the query found in each doc: anywhere, and in question fields."""
+        cands = np.array(docs, dtype=np.int32)
+        anywhere = np.zeros(len(docs), dtype=np.float32)
+        in_question = np.zeros(len(docs), dtype=np.float32)
+        for term, weight in weights.items():
+            q = self._has(self.questions, term, cands)
+            in_question += weight * q
+            anywhere += weight * (q | self._has(self.answers, term, cands))
+        total = sum(weights.values()) or 1.0
+        return anywhere / total, in_question / total
+
+    @staticmethod
+    def _has(index: BM25, term: str, cands: np.ndarray) -> np.ndarray:
+        postings = index.postings.get(term)
+        if postings is None:
+            return np.zeros(len(cands), dtype=bool)
+        docs = postings.docs  # ascending, so a binary search per candidate suffices
+        at = np.minimum(np.searchsorted(docs, cands), len(docs) - 1)
+        return np.asarray(docs[at] == cands)
+
+    def rank(self, question: str, k: int = 10) -> Ranking:
+        """The best `k` entries, best first; ties broken by entry id."""
+        if not self.entries or not question.strip():
+            return Ranking([])
+        query = terms(question)
+        bm25 = W_QUESTION * self.questions.scores(query) + self.answers.scores(query)
+        weights = self._weights(query)
+        best = (1 + W_QUESTION) * sum(weights.values()) or 1.0
+        fz, pool = self._fuzzy(question, self._pool(bm25, max(k, FUZZ_CANDIDATES)))
+        fused = bm25 + W_FUZZ * best * fz
+        if self.reranker is not None:
+            fused, pool = self._semantic(self.reranker, question, fused, pool, best)
+        order = self._top(fused, pool, k)
+        cov, q_cov = self._coverage(weights, order)
+        out = [
+            Candidate(i, float(fused[i]), float(cov[n]), float(q_cov[n]), float(fz[i]))
+            for n, i in enumerate(order)
+        ]
+        return Ranking(out)
+
+    def _fuzzy(self, question: str, pool: np.ndarray) -> tuple[FloatArray, np.ndarray]:
+        """rapidfuzz similarity (0..1) for the BM25 candidates; with none, a typo scan of all questions."""
+        key = fuzzy_key(question)
+        fz = np.zeros(len(self.entries), dtype=np.float32)
+        if pool.size:
+            fz[pool] = process.cdist([key], [self.keys[i] for i in pool], scorer=fuzz.WRatio)[0] / 100
+        elif len(self.entries) <= TYPO_SCAN_LIMIT and key:
+            fz = (process.cdist([key], self.keys, scorer=fuzz.WRatio)[0] / 100).astype(np.float32)
+            fz[fz < TYPO_CUTOFF / 100] = 0
+            pool = np.flatnonzero(fz)
+        return fz, pool
+
+    def _semantic(
+        self, reranker: Reranker, question: str, fused: FloatArray, pool: np.ndarray, best: float
+    ) -> tuple[FloatArray, np.ndarray]:
+        """Add the standardised semantic similarity; its best entries join the candidate pool."""
+        sims = reranker.similarities(question)
+        if sims.size != len(self.entries) or not sims.size:
+            return fused, pool
+        z = np.maximum((sims - sims.mean()) / (sims.std() or 1.0), 0).astype(np.float32)
+        top = np.argpartition(-sims, min(FUZZ_CANDIDATES, sims.size) - 1)[:FUZZ_CANDIDATES]
+        return fused + W_SEMANTIC * best * z, np.union1d(pool, top)
+
+    def _pool(self, scores: FloatArray, size: int) -> np.ndarray:
+        hits = np.flatnonzero(scores > 0)
+        if hits.size > size:
+            hits = hits[np.argpartition(-scores[hits], size - 1)[:size]]
+        return hits
+
+    def _top(self, scores: FloatArray, pool: np.ndarray, k: int) -> list[int]:
+        pool = pool[scores[pool] > 0]
+        order = np.lexsort((self.ids[pool], -scores[pool]))
+        return [int(pool[i]) for i in order[:k]]

@@ -1,0 +1,82 @@
+"""Tokenising for matching: SudachiPy (sudachidict-core) content words, English words, synonyms.
+
+`terms(text)` is a pure function of its input (the Sudachi dictionary is read-only data); tokenizers
+are per thread, so concurrent readers never share one.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from functools import lru_cache
+from typing import Any
+
+from faq.normalize import fold_kana, normalize
+from faq.synonyms import fold_phrases, fold_term
+
+_CONTENT_POS = {"名詞", "動詞", "形容詞", "形状詞", "接尾辞", "接頭辞", "副詞"}
+# Words that say nothing about the topic of a question ("教えてください", "知りたい", "どうすれば").
+_JA_STOP_WORDS = (
+    "する 為る ある 有る 居る いる なる 成る 出来る できる ない 無い 良い "
+    "いい 思う 教える 知る 分かる 下さる くださる 欲しい ほしい こと 事 "
+    "もの 物 方 方法 ため 為 よう 様 どう 何 なに 何処 どこ いつ どれ "
+    "れる られる せる させる ください 貰う もらう 頂く いただく 御 お ご "
+    "さん 様々 等 など 場合 くれる 呉れる 行う 使う 用 的 化 一番 今"
+)
+_JA_STOP = frozenset(_JA_STOP_WORDS.split())
+_EN_STOP_WORDS = (
+    "a an the is are was be do does did i you we my me to of in on at for by with and or how "
+    "what where when which who can could there it this that about from get please want need any "
+    "some city suita your have has will would should if not no yes as"
+)
+_EN_STOP = frozenset(_EN_STOP_WORDS.split())
+_ASCII_WORDS = re.compile(r"[a-z0-9]+(?:[-.+][a-z0-9]+)*")
+_local = threading.local()
+
+
+@lru_cache(maxsize=1)
+def _dictionary() -> Any:
+    from sudachipy import Dictionary
+
+    return Dictionary(dict="core")
+
+
+def _tokenizer() -> Any:
+    tok = getattr(_local, "tokenizer", None)
+    if tok is None:
+        from sudachipy import SplitMode
+
+        tok = _local.tokenizer = _dictionary().tokenizer(mode=SplitMode.A)
+    return tok
+
+
+def stem_en(word: str) -> str:
+    """A light English stemmer: plural and -ing/-ed endings (enough for FAQ keywords)."""
+    for suffix, repl in (("ies", "y"), ("sses", "ss"), ("ing", ""), ("ed", ""), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
+            return word[: -len(suffix)] + repl
+    return word
+
+
+def _ja_term(normalized: str, pos: str) -> str | None:
+    if pos not in _CONTENT_POS or normalized in _JA_STOP:
+        return None
+    return fold_term(fold_kana(normalized))
+
+
+def _en_terms(surface: str) -> list[str]:
+    words = _ASCII_WORDS.findall(surface)
+    return [fold_term(stem_en(w)) for w in words if w not in _EN_STOP]
+
+
+def terms(text: str) -> list[str]:
+    """Content terms of a text in order (normalised, synonyms folded, stop words dropped)."""
+    folded = fold_phrases(normalize(text))
+    out: list[str] = []
+    for m in _tokenizer().tokenize(folded):
+        surface = m.surface()
+        if surface.isascii():
+            out.extend(_en_terms(surface))
+        elif (term := _ja_term(m.normalized_form(), m.part_of_speech()[0])) is not None:
+            out.append(term)
+    return out
