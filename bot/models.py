@@ -1,12 +1,14 @@
-"""Residents who follow the LINE account and the topics they chose. Only what the bot needs is kept:
-the LINE user ID, the chosen language, the profile language and the topics. Unfollow deletes the row
-(and, by cascade, its subscriptions)."""
+"""Bot tables. Residents and their topics: only what the bot needs is kept (the LINE user ID, the chosen
+language, the profile language and the topics); unfollow deletes the row (and, by cascade, its
+subscriptions). The webhook inbox holds events between the 200 and the reply, the dead letters keep
+what could not be parsed, and the feedback and follow counters are anonymous."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import cast
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base, UTCDateTime, utcnow
@@ -31,3 +33,82 @@ class TopicSubscription(Base):
     )
     topic: Mapped[str] = mapped_column(String(32), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class InboxEvent(Base):
+    """One webhook event, stored before the 200: the unique `event_id` (webhookEventId) de-duplicates
+    redeliveries across processes. `payload` (the message text or postback data) is dropped once the
+    reply is prepared; `outbox` holds the prepared reply until LINE accepted it.
+
+    status: pending → prepared → done, or failed (`error` says why)."""
+
+    __tablename__ = "line_inbox"
+    __table_args__ = (Index("ix_line_inbox_chat_status", "chat_id", "status", "event_ts"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(64), unique=True)
+    chat_id: Mapped[str | None] = mapped_column(String(64), nullable=True)  # NULL once the user left
+    channel: Mapped[str] = mapped_column(String(16), default="line")  # line | simulator
+    kind: Mapped[str] = mapped_column(String(16))
+    event_ts: Mapped[int] = mapped_column(BigInteger)  # LINE's timestamp, milliseconds
+    payload: Mapped[str | None] = mapped_column(Text, nullable=True)
+    reply_token: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    outbox: Mapped[str | None] = mapped_column(Text, nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_try_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class InboxLock(Base):
+    """Who is handling one chat's events now, so each chat's events run in order in one process."""
+
+    __tablename__ = "line_inbox_locks"
+
+    chat_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DeadLetter(Base):
+    """A signed webhook body (or one event of it) that could not be handled, with the reason.
+    Personal details and user IDs are masked before storing."""
+
+    __tablename__ = "line_dead_letters"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reason: Mapped[str] = mapped_column(String(500))
+    body: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class AnswerFeedback(Base):
+    """👍/👎 on one shown answer. `nonce` identifies the answer (not the resident): a second tap on the
+    same answer replaces the first."""
+
+    __tablename__ = "bot_answer_feedback"
+
+    nonce: Mapped[str] = mapped_column(String(32), primary_key=True)
+    entry_id: Mapped[str] = mapped_column(String(64), index=True)
+    lang: Mapped[str] = mapped_column(String(8))
+    helpful: Mapped[bool] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class FollowStat(Base):
+    """Anonymous daily counts of follows and unfollows (what stays after residents leave)."""
+
+    __tablename__ = "bot_follow_stats"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    follows: Mapped[int] = mapped_column(Integer, default=0)
+    unfollows: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# The inbox's tables for Core statements: the webhook and the worker run these many times a second,
+# and Core skips the ORM's per-statement bookkeeping.
+EVENTS = cast(Table, InboxEvent.__table__)
+LOCKS = cast(Table, InboxLock.__table__)
+DEAD_LETTERS = cast(Table, DeadLetter.__table__)

@@ -1,0 +1,30 @@
+"""The bot area for `app.main.AREAS`: the webhook and simulator routes, and the lifespan that starts the
+LINE adapter and the inbox worker (`app.state.bot`, a `bot.runtime.BotRuntime`)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from bot import simulator, webhook
+from bot.runtime import BotRuntime
+
+router = APIRouter()
+router.include_router(webhook.router)
+router.include_router(simulator.router)
+
+SIMULATOR_NOTE = (
+    "simulator: no LINE credentials; try the bot at /simulator / LINE 未設定のためシミュレーターで動作中"
+)
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    runtime = BotRuntime(app, getattr(app.state, "bot_tuning", None))  # tests set `bot_tuning`
+    app.state.bot = runtime
+    if not runtime.live:
+        app.state.feature_notes["line"] = SIMULATOR_NOTE
+    async with runtime:
+        yield

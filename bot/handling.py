@@ -1,0 +1,72 @@
+"""Preparing one event's reply: read the resident's state and run the conversation (a read, in a worker
+thread), then in one write keep the reply in the inbox, drop the resident's text and store the
+conversation's effects. After a crash, a prepared event is sent again from the inbox without running
+the conversation twice. The chat's lease guarantees one preparer per chat at a time; the write still
+checks that the event is pending, so effects are never applied twice."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from app.topics import Topic
+from bot import conversation as cv
+from bot.dbwork import Db
+from bot.inbox import Work
+from bot.models import EVENTS
+from bot.state import apply_effects, load_state
+from faq.types import FaqService
+from storage.base import utcnow
+
+
+def nonce(event_id: str) -> str:
+    """Identifies an answer for its 👍/👎 without identifying the resident."""
+    return hashlib.sha256(f"feedback:{event_id}".encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    messages: list[dict[str, Any]]
+    effects: list[cv.Effect]
+
+
+class Preparer:
+    """Runs the conversation for stored events. `faq()` gives the FAQ service (None until loaded)."""
+
+    def __init__(self, db: Db, topics: Sequence[Topic], faq: Callable[[], FaqService | None]) -> None:
+        self.db = db
+        self.topics = list(topics)
+        self.faq = faq
+
+    async def prepare(self, work: Work, profile_language: str | None) -> list[dict[str, Any]]:
+        """The messages to send for a pending event (empty when there is nothing to send, or when the
+        event was prepared elsewhere)."""
+        prepared = await self.db.read(self.compute, work, profile_language)
+        stored = await self.db.write(self.store, work, prepared)
+        return prepared.messages if stored else []
+
+    def compute(self, session: Session, work: Work, profile_language: str | None) -> Prepared:
+        ctx = cv.Context(self.topics, self.faq(), nonce(work.event_id), profile_language)
+        outcome = cv.handle(cv.Incoming(work.kind, work.data), load_state(session, work.user_id), ctx)
+        return Prepared(outcome.messages, outcome.effects)
+
+    def store(self, session: Session, work: Work, prepared: Prepared) -> bool:
+        """Mark the event prepared (or done, with nothing to send) and apply the effects, once."""
+        values: dict[str, Any] = {"payload": None}
+        if prepared.messages:
+            values |= {"status": "prepared", "outbox": json.dumps(prepared.messages, ensure_ascii=False)}
+        else:
+            values |= {"status": "done", "reply_token": None, "done_at": utcnow()}
+        claimed = session.execute(
+            update(EVENTS).where(EVENTS.c.id == work.id, EVENTS.c.status == "pending").values(**values)
+        )
+        if not getattr(claimed, "rowcount", 0):
+            return False
+        apply_effects(session, work.user_id, prepared.effects, channel=work.channel, event_ts=work.event_ts)
+        return True

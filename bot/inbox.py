@@ -1,0 +1,205 @@
+"""The webhook inbox in the database: events are stored before the webhook answers 200 and handled after.
+
+- `store`: one INSERT … ON CONFLICT (webhookEventId) DO NOTHING per body: a redelivered or duplicate
+  event is stored once, also when several processes receive it at the same time.
+- `claim` / `release`: a lease on one chat, so one process at a time handles a chat's events, in
+  timestamp order; a lease left by a dead process expires and the sweeper takes the chat over.
+- `work_for`: the chat's unfinished events; `finish`, `retry_later`, `fail`: their outcome.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from bot.events import InboxItem, ParsedBody
+from bot.models import DEAD_LETTERS, EVENTS, LOCKS
+from storage.base import utcnow
+from storage.upsert import insert_for
+
+UNFINISHED = ("pending", "prepared")
+
+
+@dataclass(frozen=True)
+class Work:
+    """One stored event to handle (`outbox` is set once its reply is prepared)."""
+
+    id: int
+    event_id: str
+    chat_id: str
+    user_id: str | None
+    channel: str
+    kind: str
+    event_ts: int
+    data: str
+    reply_token: str | None
+    status: str
+    attempts: int
+    received_at: dt.datetime
+    next_try_at: dt.datetime | None
+    outbox: list[dict[str, Any]] | None
+
+
+def store(session: Session, items: Sequence[InboxItem], dead: Sequence[tuple[str, str]]) -> None:
+    """Insert new events (duplicates are ignored) and dead letters; the caller commits."""
+    if items:
+        now = utcnow()
+        rows = [
+            {
+                "event_id": i.event_id,
+                "chat_id": i.chat_id,
+                "channel": i.channel,
+                "kind": i.kind,
+                "event_ts": i.timestamp,
+                "payload": json.dumps({"u": i.user_id, "d": i.data}, ensure_ascii=False),
+                "reply_token": i.reply_token,
+                "status": "pending",
+                "attempts": 0,
+                "received_at": now,
+            }
+            for i in items
+        ]
+        # a Core insert of the table (not the ORM's bulk path): the webhook's hot statement
+        stmt = insert_for(session, EVENTS).on_conflict_do_nothing(index_elements=["event_id"])
+        session.execute(stmt, rows)
+    if dead:
+        now = utcnow()
+        letters = [{"reason": reason[:500], "body": body, "received_at": now} for reason, body in dead]
+        session.execute(insert(DEAD_LETTERS), letters)
+
+
+def store_parsed(session: Session, parsed: ParsedBody) -> None:
+    store(session, parsed.items, parsed.dead)
+
+
+def claim(session: Session, chat_id: str, owner: str, lease: float) -> bool:
+    """Take (or renew) the lease on a chat; False while another live owner holds it."""
+    now = utcnow()
+    until = now + dt.timedelta(seconds=lease)
+    stmt = insert_for(session, LOCKS).values(chat_id=chat_id, owner=owner, expires_at=until)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["chat_id"],
+        set_={"owner": owner, "expires_at": until},
+        where=or_(LOCKS.c.expires_at < now, LOCKS.c.owner == owner),
+    ).returning(LOCKS.c.owner)
+    return bool(session.execute(stmt).scalar() == owner)
+
+
+def lock_owner(session: Session, chat_id: str) -> str | None:
+    return session.scalar(select(LOCKS.c.owner).where(LOCKS.c.chat_id == chat_id))
+
+
+def take_over(session: Session, chat_id: str, dead_owner: str, owner: str, lease: float) -> bool:
+    """Take a chat from an owner known to be dead (before its lease expires)."""
+    until = utcnow() + dt.timedelta(seconds=lease)
+    result = session.execute(
+        update(LOCKS)
+        .where(LOCKS.c.chat_id == chat_id, LOCKS.c.owner == dead_owner)
+        .values(owner=owner, expires_at=until)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+def release(session: Session, chat_id: str, owner: str) -> None:
+    session.execute(delete(LOCKS).where(LOCKS.c.chat_id == chat_id, LOCKS.c.owner == owner))
+
+
+def work_for(session: Session, chat_id: str) -> list[Work]:
+    """The chat's unfinished events in timestamp order."""
+    stmt = (
+        select(EVENTS)
+        .where(EVENTS.c.chat_id == chat_id, EVENTS.c.status.in_(UNFINISHED))
+        .order_by(EVENTS.c.event_ts, EVENTS.c.id)
+    )
+    return [_work(row) for row in session.execute(stmt)]
+
+
+def _work(row: Any) -> Work:
+    payload = json.loads(row.payload) if row.payload else {}
+    return Work(
+        id=row.id,
+        event_id=row.event_id,
+        chat_id=row.chat_id or "",
+        user_id=payload.get("u"),
+        channel=row.channel,
+        kind=row.kind,
+        event_ts=row.event_ts,
+        data=payload.get("d", ""),
+        reply_token=row.reply_token,
+        status=row.status,
+        attempts=row.attempts,
+        received_at=row.received_at,
+        next_try_at=row.next_try_at,
+        outbox=json.loads(row.outbox) if row.outbox else None,
+    )
+
+
+def finish(session: Session, event_id: int) -> None:
+    """Delivered (or nothing to send): drop the reply and the token."""
+    session.execute(
+        update(EVENTS)
+        .where(EVENTS.c.id == event_id)
+        .values(status="done", outbox=None, reply_token=None, payload=None, done_at=utcnow(), error=None)
+    )
+
+
+def retry_later(session: Session, event_id: int, attempts: int, delay: float, error: str) -> None:
+    until = utcnow() + dt.timedelta(seconds=delay)
+    session.execute(
+        update(EVENTS)
+        .where(EVENTS.c.id == event_id)
+        .values(attempts=attempts, next_try_at=until, error=error[:500])
+    )
+
+
+def fail(session: Session, event_id: int, error: str) -> None:
+    """Give up on an event: keep the reason, drop everything personal."""
+    session.execute(
+        update(EVENTS)
+        .where(EVENTS.c.id == event_id)
+        .values(
+            status="failed", outbox=None, reply_token=None, payload=None, error=error[:500], done_at=utcnow()
+        )
+    )
+
+
+def has_work(session: Session, chat_id: str) -> bool:
+    stmt = select(EVENTS.c.id).where(EVENTS.c.chat_id == chat_id, EVENTS.c.status.in_(UNFINISHED))
+    return session.execute(stmt.limit(1)).first() is not None
+
+
+def stale_chats(session: Session, *, older_than: float, limit: int = 200) -> list[str]:
+    """Chats with unfinished events received more than `older_than` seconds ago and due now: what a
+    dead process left behind, or what waits for a retry."""
+    now = utcnow()
+    stmt = (
+        select(EVENTS.c.chat_id)
+        .where(
+            EVENTS.c.status.in_(UNFINISHED),
+            EVENTS.c.chat_id.is_not(None),
+            EVENTS.c.received_at < now - dt.timedelta(seconds=older_than),
+            or_(EVENTS.c.next_try_at.is_(None), EVENTS.c.next_try_at <= now),
+        )
+        .distinct()
+        .limit(limit)
+    )
+    return [c for c in session.scalars(stmt) if c]
+
+
+def purge(session: Session, *, keep_events: dt.timedelta, keep_dead: dt.timedelta) -> int:
+    """Delete finished events (their IDs only matter while LINE may redeliver) and old dead letters."""
+    now = utcnow()
+    done = session.execute(
+        delete(EVENTS).where(
+            EVENTS.c.status.in_(("done", "failed")), EVENTS.c.received_at < now - keep_events
+        )
+    )
+    session.execute(delete(DEAD_LETTERS).where(DEAD_LETTERS.c.received_at < now - keep_dead))
+    session.execute(delete(LOCKS).where(LOCKS.c.expires_at < now - dt.timedelta(hours=1)))
+    return int(getattr(done, "rowcount", 0) or 0)

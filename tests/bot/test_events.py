@@ -1,0 +1,143 @@
+"""Signature and parsing of webhook bodies (pure)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from bot.events import SIMULATOR_DESTINATION, MalformedBody, parse_body, sign, signature_ok
+from fakes import line_events as ev
+from tests.bot.conftest import user_id
+
+SECRET = "s3cret"
+U1, U2 = user_id(1), user_id(2)
+
+
+def test_signature_matches_line_sdk() -> None:
+    from linebot.v3.webhook import SignatureValidator
+
+    raw = ev.body([ev.text_event(U1, "こんにちは")])
+    assert SignatureValidator(SECRET).validate(raw.decode(), sign(raw, SECRET))
+    assert sign(raw, SECRET) == ev.signature(raw, SECRET)
+
+
+@pytest.mark.parametrize(
+    ("signature", "secret", "ok"),
+    [
+        (lambda raw: ev.signature(raw, SECRET), SECRET, True),
+        (lambda raw: ev.signature(raw, SECRET) + " ", SECRET, True),
+        (lambda raw: ev.signature(raw, "other"), SECRET, False),
+        (lambda raw: ev.signature(raw + b" ", SECRET), SECRET, False),
+        (lambda raw: None, SECRET, False),
+        (lambda raw: "", SECRET, False),
+        (lambda raw: "ü不正", SECRET, False),
+        (lambda raw: ev.signature(raw, ""), "", False),
+    ],
+)
+def test_signature_ok(signature: Any, secret: str, ok: bool) -> None:
+    raw = ev.body([ev.text_event(U1, "hi")])
+    assert signature_ok(raw, signature(raw), secret) is ok
+
+
+@pytest.mark.parametrize(
+    ("event", "kind", "data"),
+    [
+        (ev.text_event(U1, "住民票"), "text", "住民票"),
+        (ev.postback_event(U1, "a=menu"), "postback", "a=menu"),
+        (ev.sticker_event(U1), "media", "sticker"),
+        (ev.image_event(U1), "media", "image"),
+        (ev.location_event(U1), "media", "location"),
+        (ev.follow_event(U1), "follow", ""),
+        (ev.follow_event(U1, unblocked=True), "follow", "unblocked"),
+        (ev.unfollow_event(U1), "unfollow", ""),
+        (ev.unfollow_event(U1, mode="standby"), "unfollow", ""),
+    ],
+)
+def test_events_become_inbox_items(event: ev.Event, kind: str, data: str) -> None:
+    parsed = parse_body(ev.body([event]))
+    assert parsed.dead == [] and parsed.skipped == 0
+    (item,) = parsed.items
+    assert (item.kind, item.data, item.chat_id, item.user_id) == (kind, data, U1, U1)
+    assert item.event_id == event["webhookEventId"] and item.timestamp == event["timestamp"]
+    assert item.reply_token == event.get("replyToken") and item.channel == "line"
+
+
+def _join(user: str) -> ev.Event:
+    event = ev.follow_event(user)
+    event.update(type="join", source={"type": "group", "groupId": "C" + "1" * 32})
+    del event["follow"]
+    return event
+
+
+@pytest.mark.parametrize(
+    "event",
+    [ev.text_event(U1, "hi", mode="standby"), ev.postback_event(U1, "a=menu", mode="standby"), _join(U1)],
+    ids=["standby text", "standby postback", "join"],
+)
+def test_skipped_events(event: ev.Event) -> None:
+    parsed = parse_body(ev.body([event]))
+    assert (parsed.items, parsed.dead, parsed.skipped) == ([], [], 1)
+
+
+def _without(event: ev.Event, *path: str) -> ev.Event:
+    node = event
+    for key in path[:-1]:
+        node = node[key]
+    del node[path[-1]]
+    return event
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ({"events": [{**ev.text_event(U1, "x"), "type": "brandNewEvent"}]}, "'brandNewEvent' is unknown"),
+        ({"events": [_without(ev.text_event(U1, "x"), "message", "quoteToken")]}, "quoteToken"),
+        ({"events": [_without(ev.text_event(U1, "x"), "mode")]}, "mode"),
+        ({"events": [_without(ev.text_event(U1, "x"), "webhookEventId")]}, "webhookEventId"),
+        ({"events": [{**ev.text_event(U1, "x"), "mode": "dormant"}]}, "mode"),
+        ({"events": [5]}, "not a JSON object"),
+        ({"destination": "U1"}, "no `events` list"),
+        ({"events": {"a": 1}}, "no `events` list"),
+        ([1, 2], "no `events` list"),
+        ("text", "no `events` list"),
+    ],
+)
+def test_unparseable_events_become_dead_letters(raw: Any, reason: str) -> None:
+    parsed = parse_body(json.dumps(raw).encode())
+    assert parsed.items == []
+    ((why, body),) = parsed.dead
+    assert reason in why
+
+
+def test_dead_letters_keep_no_text_nor_user_id() -> None:
+    event = _without(ev.text_event(U1, "電話は 06-1234-5678 です"), "message", "quoteToken")
+    ((_, body),) = parse_body(ev.body([event])).dead
+    assert "06-1234-5678" not in body and U1 not in body and "電話は" not in body
+    assert "[text: 19 chars]" in body
+
+
+def test_one_bad_event_does_not_drop_the_others() -> None:
+    bad = {**ev.text_event(U2, "x"), "type": "brandNewEvent"}
+    parsed = parse_body(ev.body([ev.text_event(U1, "a"), bad, ev.text_event(U1, "b")]))
+    assert [i.data for i in parsed.items] == ["a", "b"] and len(parsed.dead) == 1
+
+
+@pytest.mark.parametrize("raw", [b"", b"{", b"not json", b"\xff\xfe{}", b'{"events": [}'])
+def test_malformed_json(raw: bytes) -> None:
+    with pytest.raises(MalformedBody):
+        parse_body(raw)
+
+
+def test_empty_events_and_simulator_destination() -> None:
+    assert parse_body(b'{"destination": "U1", "events": []}').items == []
+    parsed = parse_body(ev.body([ev.text_event(U1, "x")], destination=SIMULATOR_DESTINATION))
+    assert parsed.items[0].channel == "simulator"
+
+
+def test_group_message_keeps_group_as_chat() -> None:
+    event = ev.text_event(U1, "hi")
+    event["source"] = {"type": "group", "groupId": "C" + "a" * 32, "userId": U1}
+    (item,) = parse_body(ev.body([event])).items
+    assert item.chat_id == "C" + "a" * 32 and item.user_id == U1

@@ -1,0 +1,110 @@
+"""The rich menu: its JSON passes LINE's checks, its image is drawn with a Japanese font, and the CLI
+deploys it through the adapter to the fake LINE server."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from bot import postback as pb
+from bot import richmenu
+from bot.cli import cli
+from fakes.line import FakeLine
+from fakes.line_rules import rich_menu_errors
+from fakes.server import FakeServer
+from tests.bot.conftest import LINE_TOKEN
+
+
+def test_menu_json_is_what_line_accepts() -> None:
+    menu = richmenu.menu_json()
+    assert rich_menu_errors(menu) == []
+    areas = menu["areas"]
+    assert len(areas) == 6
+    assert (
+        sum(a["bounds"]["width"] * a["bounds"]["height"] for a in areas) == richmenu.WIDTH * richmenu.HEIGHT
+    )
+    for area in areas:
+        action = area["action"]
+        assert action["type"] == "uri" or pb.decode(action["data"]) is not None
+
+
+def test_image_has_the_menu_size_and_fits_line_limit() -> None:
+    data = richmenu.draw()
+    image = Image.open(io.BytesIO(data))  # in memory: nothing to close
+    assert image.size == (richmenu.WIDTH, richmenu.HEIGHT)
+    assert len(data) <= richmenu.MAX_IMAGE_BYTES
+    colours = {image.getpixel((b["x"] + 30, b["y"] + 30)) for b in map(richmenu.bounds, range(6))}
+    assert len(colours) == 3  # the tiles are painted, alternating colours
+
+
+def test_image_text_is_drawn_with_the_cjk_font() -> None:
+    """Drawn with a font lacking Japanese, the titles would be empty boxes: compare ink."""
+    font = richmenu.find_font()
+    assert "CJK" in font.name or "JP" in font.name or font.suffix in (".ttc", ".ttf", ".otf")
+    image = Image.open(io.BytesIO(richmenu.draw(font)))
+    b = richmenu.bounds(0)
+    title = image.crop((b["x"] + 100, b["y"] + 200, b["x"] + b["width"] - 100, b["y"] + 420)).convert("L")
+    assert sum(title.histogram()[201:]) > 2000  # white strokes of 使い方
+
+
+def test_no_font_is_a_clear_error_naming_the_package(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(richmenu, "FONT_CANDIDATES", ())
+    monkeypatch.setattr(richmenu, "FONT_PATTERNS", ())
+    monkeypatch.setattr(richmenu.shutil, "which", lambda name: None)
+    with pytest.raises(richmenu.FontNotFound, match="apt install fonts-noto-cjk"):
+        richmenu.find_font()
+    result = CliRunner().invoke(cli, ["richmenu", "image", "-o", str(tmp_path / "m.png")])
+    assert result.exit_code == 1 and "fonts-noto-cjk" in result.output
+    with pytest.raises(richmenu.FontNotFound, match="font file not found"):
+        richmenu.find_font(tmp_path / "missing.ttf")
+
+
+def test_cli_json_and_image(tmp_path: Path) -> None:
+    runner = CliRunner()
+    shown = runner.invoke(cli, ["richmenu", "json"])
+    assert shown.exit_code == 0 and json.loads(shown.output) == richmenu.menu_json()
+    out = tmp_path / "menu.png"
+    drawn = runner.invoke(cli, ["richmenu", "image", "-o", str(out)])
+    assert drawn.exit_code == 0
+    with Image.open(out) as image:
+        assert image.size == (2500, 1686)
+
+
+def _env(line_server: FakeServer) -> dict[str, Any]:
+    return {
+        "LINE_API_BASE_URL": line_server.url,
+        "LINE_DATA_API_BASE_URL": line_server.url,
+        "LINE_CHANNEL_ACCESS_TOKEN": LINE_TOKEN,
+        "DATABASE_URL": "sqlite://",
+    }
+
+
+def test_cli_deploy_replaces_the_previous_menu(line_server: FakeServer, fake_line: FakeLine) -> None:
+    runner = CliRunner()
+    first = runner.invoke(cli, ["richmenu", "deploy"], env=_env(line_server))
+    assert first.exit_code == 0, first.output
+    second = runner.invoke(cli, ["richmenu", "deploy"], env=_env(line_server))
+    assert second.exit_code == 0 and "removed 1 older version(s)" in second.output
+    state = fake_line.dump()
+    (menu,) = state["richMenus"]
+    assert state["defaultRichMenuId"] == menu["richMenuId"] and menu["richMenuId"] in second.output
+    assert state["richMenuImages"][menu["richMenuId"]]["size"] == (2500, 1686)
+
+
+def test_cli_deploy_reports_line_errors(line_server: FakeServer, fake_line: FakeLine) -> None:
+    fake_line.fail(
+        "status", status=401, body={"message": "Authentication failed"}, path="/richmenu", times=-1
+    )
+    result = CliRunner().invoke(cli, ["richmenu", "deploy"], env=_env(line_server))
+    assert result.exit_code == 1 and "401" in result.output and LINE_TOKEN not in result.output
+
+
+def test_cli_deploy_without_a_token_names_the_setting() -> None:
+    result = CliRunner().invoke(cli, ["richmenu", "deploy"], env={"DATABASE_URL": "sqlite://"})
+    assert result.exit_code == 1 and "LINE_CHANNEL_ACCESS_TOKEN" in result.output
