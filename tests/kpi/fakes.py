@@ -5,13 +5,23 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from notifier.channels.base import FollowerCount
 from notifier.kpi.dates import JST
 
 Result = FollowerCount | BaseException
+T = TypeVar("T")
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    """`asyncio.run` in a worker thread: the session's Playwright browser (sync API) keeps an event
+    loop running in the main thread once a browser test has started it."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 @dataclass

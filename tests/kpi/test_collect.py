@@ -3,7 +3,6 @@ the LINE insight budget and backfill, on the real database (SQLite or PostgreSQL
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import threading
 
@@ -15,7 +14,7 @@ from notifier.channels.base import FollowerCount
 from notifier.kpi import budget
 from notifier.kpi.collect import Collector, clean_reason
 from notifier.kpi.models import FollowerFetch, FollowerSnapshot
-from tests.kpi.fakes import Clock, ScriptedSource, line_ready, ok
+from tests.kpi.fakes import Clock, ScriptedSource, line_ready, ok, run
 
 TODAY = dt.date(2026, 4, 2)
 YESTERDAY = dt.date(2026, 4, 1)
@@ -50,7 +49,7 @@ def test_daily_run_stores_line_for_yesterday_and_the_others_for_today(
     x = ScriptedSource("x", "SuitaCity", [ok(12_345)])
     fb = ScriptedSource("facebook", "1234", [ok(8_000, fan_count=7_500)])
     collector = Collector(sessions, [line, x, fb], clock=Clock.jst(2026, 4, 2, 0, 30))
-    outcomes = asyncio.run(collector.run_due())
+    outcomes = run(collector.run_due())
     assert [(o.channel, o.date, o.status) for o in outcomes] == [
         ("line", YESTERDAY, "ok"),
         ("x", TODAY, "ok"),
@@ -70,8 +69,8 @@ def test_daily_run_stores_line_for_yesterday_and_the_others_for_today(
 def test_running_twice_stores_one_row_and_calls_once(sessions: sessionmaker[Session]) -> None:
     x = ScriptedSource("x", "SuitaCity", [ok(100)])
     collector = Collector(sessions, [x], clock=Clock.jst(2026, 4, 2, 9))
-    first = asyncio.run(collector.run_due())
-    second = asyncio.run(collector.run_due())
+    first = run(collector.run_due())
+    second = run(collector.run_due())
     assert [o.status for o in first + second] == ["ok", "stored"]
     assert x.calls == [TODAY] and len(snapshots(sessions)) == 1
 
@@ -83,7 +82,7 @@ def test_concurrent_workers_store_one_row_and_call_the_platform_once(sessions: s
     results: list[list[str]] = []
 
     def worker() -> None:
-        outcomes = asyncio.run(Collector(sessions, [line, x], clock=clock).run_due())
+        outcomes = run(Collector(sessions, [line, x], clock=clock).run_due())
         results.append([o.status for o in outcomes])
 
     threads = [threading.Thread(target=worker) for _ in range(4)]
@@ -107,13 +106,13 @@ def test_unready_is_never_stored_and_is_retried_an_hour_later(sessions: sessionm
     statuses = []
     for minutes in (0, 10, 55, 10):  # runs at 0:30, 0:40, 1:35 and 1:45
         clock.advance(minutes=minutes)
-        statuses.append([o.status for o in asyncio.run(collector.run_due())])
+        statuses.append([o.status for o in run(collector.run_due())])
     assert statuses == [["unready"], ["waiting"], ["unready"], ["waiting"]]
     assert snapshots(sessions) == []
     row = fetch(sessions, "line", YESTERDAY)
     assert (row.status, row.attempts, row.reason) == ("unready", 2, "unready")
     clock.advance(hours=1)
-    assert [o.status for o in asyncio.run(collector.run_due())] == ["ok"]
+    assert [o.status for o in run(collector.run_due())] == ["ok"]
     assert snapshots(sessions) == [("line", "@suita", YESTERDAY, 480)]
     assert fetch(sessions, "line", YESTERDAY).status == "ok"
 
@@ -122,9 +121,9 @@ def test_the_next_day_still_retries_an_unready_day_before(sessions: sessionmaker
     line = ScriptedSource("line", "@suita", [FollowerCount("unready"), ok(600), ok(500)])
     clock = Clock.jst(2026, 4, 2, 23, 30)
     collector = Collector(sessions, [line], clock=clock)
-    assert [o.status for o in asyncio.run(collector.run_due())] == ["unready"]
+    assert [o.status for o in run(collector.run_due())] == ["unready"]
     clock.advance(hours=1)  # 00:30 on April 3rd: yesterday is April 2nd, April 1st still pending
-    outcomes = asyncio.run(collector.run_due())
+    outcomes = run(collector.run_due())
     assert [(o.date, o.status) for o in outcomes] == [(TODAY, "ok"), (YESTERDAY, "ok")]
 
 
@@ -150,7 +149,7 @@ def test_failures_are_recorded_as_missing_with_their_reason(
     sessions: sessionmaker[Session], result: FollowerCount | Exception, reason: str
 ) -> None:
     x = ScriptedSource("x", "SuitaCity", [result])
-    outcomes = asyncio.run(Collector(sessions, [x], clock=Clock.jst(2026, 4, 2, 9)).run_due())
+    outcomes = run(Collector(sessions, [x], clock=Clock.jst(2026, 4, 2, 9)).run_due())
     assert [(o.status, o.reason) for o in outcomes] == [("error", reason)]
     assert snapshots(sessions) == []
     row = fetch(sessions, "x", TODAY)
@@ -161,13 +160,11 @@ def test_a_hung_platform_times_out_and_is_retried_with_backoff(sessions: session
     x = ScriptedSource("x", "SuitaCity", [ok(100)], delay=5)
     clock = Clock.jst(2026, 4, 2, 9)
     collector = Collector(sessions, [x], clock=clock, timeout=0.2)
-    assert [(o.status, o.reason) for o in asyncio.run(collector.run_due())] == [
-        ("error", "timeout after 0.2 s")
-    ]
-    assert [o.status for o in asyncio.run(collector.run_due())] == ["waiting"]
+    assert [(o.status, o.reason) for o in run(collector.run_due())] == [("error", "timeout after 0.2 s")]
+    assert [o.status for o in run(collector.run_due())] == ["waiting"]
     x.delay = 0
     clock.advance(minutes=15)
-    assert [o.status for o in asyncio.run(collector.run_due())] == ["ok"]
+    assert [o.status for o in run(collector.run_due())] == ["ok"]
 
 
 def test_clean_reason_masks_personal_details() -> None:
@@ -179,15 +176,15 @@ def test_line_insight_budget_is_60_calls_per_rolling_hour(sessions: sessionmaker
     line = ScriptedSource("line", "@suita", by_date=line_ready)
     clock = Clock.jst(2026, 4, 2, 10)
     collector = Collector(sessions, [line], clock=clock)
-    outcomes = asyncio.run(collector.backfill(dt.date(2026, 1, 1), dt.date(2026, 3, 31)))  # 90 days
+    outcomes = run(collector.backfill(dt.date(2026, 1, 1), dt.date(2026, 3, 31)))  # 90 days
     assert [o.status for o in outcomes].count("ok") == 60 and outcomes[-1].status == "deferred"
     assert len(line.calls) == 60 and len(snapshots(sessions)) == 60
     assert line.calls[0] == dt.date(2026, 3, 31)  # newest first
     clock.advance(minutes=59)
-    assert asyncio.run(collector.backfill(dt.date(2026, 1, 1), dt.date(2026, 3, 31)))[-1].status == "deferred"
+    assert run(collector.backfill(dt.date(2026, 1, 1), dt.date(2026, 3, 31)))[-1].status == "deferred"
     assert len(line.calls) == 60
     clock.advance(minutes=1)
-    rest = asyncio.run(collector.backfill(dt.date(2026, 1, 1), dt.date(2026, 3, 31)))
+    rest = run(collector.backfill(dt.date(2026, 1, 1), dt.date(2026, 3, 31)))
     assert [o.status for o in rest].count("ok") == 30 and len(line.calls) == 90
     assert {o.status for o in rest} == {"stored", "ok"}
     with sessions() as s:
@@ -198,8 +195,8 @@ def test_line_insight_budget_is_60_calls_per_rolling_hour(sessions: sessionmaker
 def test_other_channels_have_no_insight_budget_and_cannot_backfill(sessions: sessionmaker[Session]) -> None:
     x = ScriptedSource("x", "SuitaCity", [ok(1)])
     collector = Collector(sessions, [x], clock=Clock.jst(2026, 4, 2, 10))
-    assert asyncio.run(collector.backfill(dt.date(2026, 1, 1), dt.date(2026, 3, 31))) == []
-    outcome = asyncio.run(collector.collect_date(YESTERDAY))[0]
+    assert run(collector.backfill(dt.date(2026, 1, 1), dt.date(2026, 3, 31))) == []
+    outcome = run(collector.collect_date(YESTERDAY))[0]
     assert (outcome.status, outcome.reason) == ("unsupported", "reports only today's count")
     assert x.calls == []
 
@@ -228,8 +225,8 @@ def test_collect_date_forces_a_retry_now(sessions: sessionmaker[Session]) -> Non
     line = ScriptedSource("line", "@suita", [FollowerCount("unready"), ok(700)])
     clock = Clock.jst(2026, 4, 2, 9)
     collector = Collector(sessions, [line], clock=clock)
-    assert asyncio.run(collector.run_due())[0].status == "unready"
-    assert asyncio.run(collector.collect_date(YESTERDAY))[0].status == "ok"
+    assert run(collector.run_due())[0].status == "unready"
+    assert run(collector.collect_date(YESTERDAY))[0].status == "ok"
 
 
 def test_backfill_stops_at_the_first_failure_and_before_insight_began(
@@ -237,9 +234,9 @@ def test_backfill_stops_at_the_first_failure_and_before_insight_began(
 ) -> None:
     line = ScriptedSource("line", "@suita", [ok(5), ok(4), FollowerCount("error", reason="HTTP 401"), ok(1)])
     collector = Collector(sessions, [line], clock=Clock.jst(2026, 4, 2, 10))
-    outcomes = asyncio.run(collector.backfill(dt.date(2026, 3, 1), dt.date(2026, 3, 31)))
+    outcomes = run(collector.backfill(dt.date(2026, 3, 1), dt.date(2026, 3, 31)))
     assert [(o.date.day, o.status) for o in outcomes] == [(31, "ok"), (30, "ok"), (29, "error")]
     early = ScriptedSource("line", "@suita", by_date=line_ready)
     collector = Collector(sessions, [early], clock=Clock.jst(2026, 4, 2, 10))
-    asyncio.run(collector.backfill(dt.date(2016, 1, 1), dt.date(2016, 11, 2)))
+    run(collector.backfill(dt.date(2016, 1, 1), dt.date(2016, 11, 2)))
     assert early.calls == [dt.date(2016, 11, 2), dt.date(2016, 11, 1)]

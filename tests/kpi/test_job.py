@@ -15,7 +15,7 @@ from app.main import create_app
 from notifier.kpi import job
 from notifier.kpi.models import FollowerSnapshot
 from tests.conftest import make_settings
-from tests.kpi.fakes import ScriptedSource, ok
+from tests.kpi.fakes import ScriptedSource, ok, run
 
 
 def count(sessions: sessionmaker[Session]) -> int:
@@ -43,6 +43,5 @@ def test_the_web_process_collects_when_it_runs_the_worker(
 
 
 def test_run_due_without_channels_does_nothing(sessions: sessionmaker[Session], db_url: str) -> None:
-    import asyncio
 
-    assert asyncio.run(job.run_due(sessions, make_settings(db_url))) == []
+    assert run(job.run_due(sessions, make_settings(db_url))) == []

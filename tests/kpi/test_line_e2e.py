@@ -3,7 +3,6 @@ the collector, the database, and `python -m notifier kpi collect` in subprocesse
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 from collections.abc import Iterator
@@ -22,7 +21,7 @@ from notifier.kpi.models import FollowerFetch, FollowerSnapshot
 from notifier.kpi.sources import open_sources
 from storage.base import utcnow
 from tests.conftest import make_settings
-from tests.kpi.fakes import Clock
+from tests.kpi.fakes import Clock, run
 from tests.kpi.test_cli import kpi
 
 TOKEN = "kpi-test-channel-token"
@@ -80,14 +79,14 @@ def run_collector(
                 jst_date(clock()) - dt.timedelta(days=70), jst_date(clock()) - dt.timedelta(days=1)
             )
 
-    return asyncio.run(go())
+    return run(go())
 
 
 def test_daily_job_stores_yesterdays_insight_with_friends(
     line_settings: Settings, sessions: sessionmaker[Session], fake_line: FakeLine, line_server: FakeServer
 ) -> None:
     fake_line.set_insight(yesterday(), followers=45_000, targeted_reaches=30_000, blocks=4_000)
-    outcomes = asyncio.run(job.run_due(sessions, line_settings))
+    outcomes = run(job.run_due(sessions, line_settings))
     assert [(o.channel, o.account, o.date, o.status, o.followers) for o in outcomes] == [
         ("line", "official", yesterday(), "ok", 41_000)
     ]
@@ -103,7 +102,7 @@ def test_daily_job_stores_yesterdays_insight_with_friends(
     (call,) = line_server.state.find("/v2/bot/insight/followers")
     assert call.query == {"date": yesterday().strftime("%Y%m%d")}
     assert call.headers["authorization"] == f"Bearer {TOKEN}"
-    assert asyncio.run(job.run_due(sessions, line_settings))[0].status == "stored"
+    assert run(job.run_due(sessions, line_settings))[0].status == "stored"
     assert len(insight_calls(line_server)) == 1
 
 
