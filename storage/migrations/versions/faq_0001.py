@@ -1,7 +1,7 @@
 """faq: unanswered questions
 
 Revision ID: faq_0001
-Revises: bot_0001
+Revises: 0001
 Create Date: 2026-11-28 13:41:13.580711
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import storage.base
 
 revision: str = "faq_0001"
-down_revision: str | Sequence[str] | None = "bot_0001"
+down_revision: str | Sequence[str] | None = "0001"
 branch_labels: str | Sequence[str] | None = ("faq",)
 depends_on: str | Sequence[str] | None = None
 
