@@ -73,6 +73,10 @@ class Settings(BaseSettings):
     bluesky_handle: str | None = None
     bluesky_app_password: SecretStr | None = None
 
+    # --- follower KPI ---
+    kpi_carry_days: int = Field(default=7, ge=0, le=62)
+    kpi_projection_window_days: int = Field(default=90, ge=7, le=3650)
+
     @field_validator("database_url")
     @classmethod
     def _check_database_url(cls, value: str) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 
-MODEL_MODULES: tuple[str, ...] = ("storage.models", "bot.models", "faq.models")
+MODEL_MODULES: tuple[str, ...] = ("storage.models", "bot.models", "faq.models", "notifier.kpi.models")
 
 
 def import_all_models() -> None:
