@@ -6,7 +6,6 @@ import asyncio
 import datetime as dt
 import threading
 from collections.abc import Callable, Coroutine
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -18,10 +17,8 @@ T = TypeVar("T")
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
-    """`asyncio.run` in a worker thread: the session's Playwright browser (sync API) keeps an event
-    loop running in the main thread once a browser test has started it."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coro).result()
+    """Run a coroutine to completion (browser tests, which leave a loop behind, are ordered last)."""
+    return asyncio.run(coro)
 
 
 @dataclass
