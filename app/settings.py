@@ -73,6 +73,10 @@ class Settings(BaseSettings):
     bluesky_handle: str | None = None
     bluesky_app_password: SecretStr | None = None
 
+    # --- follower KPI ---
+    kpi_carry_days: int = Field(default=7, ge=0, le=62)
+    kpi_projection_window_days: int = Field(default=90, ge=7, le=3650)
+
     # --- notifier (delivery workers) ---
     notifier_request_timeout: float = Field(default=10.0, gt=0, le=60.0)
     notifier_concurrency: int = Field(default=8, ge=1, le=64)

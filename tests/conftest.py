@@ -30,6 +30,12 @@ ON_POSTGRES = PG_URL.startswith("postgresql")
 _counter = itertools.count()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests run last: Playwright's sync API leaves an event loop registered in the main
+    thread for the rest of the session, which breaks `asyncio.run` and anyio tests after it."""
+    items.sort(key=lambda item: "browser" in getattr(item, "fixturenames", ()))
+
+
 def pytest_report_header() -> str:
     return f"database backend: {'postgresql' if ON_POSTGRES else 'sqlite'}"
 

@@ -1,0 +1,54 @@
+"""The chart: PNG and SVG, Japanese labels with a CJK font and English without, never a glyph warning
+(pytest turns warnings into errors)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from notifier.kpi import chart
+from notifier.kpi.report import build_report
+from notifier.kpi.series import Reading, build_series
+from notifier.kpi.targets import PLAN_TARGETS
+
+
+def sample(days: int = 400, step: int = 1) -> chart.Report:
+    start = dt.date(2022, 1, 1)
+    readings = [
+        Reading(ch, "a", start + dt.timedelta(days=i), base + 15 * i)
+        for ch, base in (("line", 40_000), ("x", 20_000))
+        for i in range(0, days, step)
+    ]
+    end = start + dt.timedelta(days=days - 1)
+    return build_report(build_series(readings, [], start, end, carry_days=7), PLAN_TARGETS, start, end)
+
+
+@pytest.mark.parametrize("fmt", ["png", "svg"])
+@pytest.mark.parametrize("font", ["cjk", "none"])
+def test_chart_renders_without_warnings(
+    monkeypatch: pytest.MonkeyPatch, fmt: chart.Format, font: str
+) -> None:
+    if font == "none":
+        monkeypatch.setattr(chart, "cjk_font", lambda: None)
+    elif chart.cjk_font() is None:
+        pytest.skip("no CJK font installed (apt install fonts-noto-cjk)")
+    data = chart.render_chart(sample(), fmt)
+    assert data.startswith(b"\x89PNG" if fmt == "png" else b"<?xml")
+    if fmt == "svg":
+        text = data.decode()
+        assert "Followers of Suita City" in text
+        assert ("吹田市公式SNS" in text) == (font == "cjk")
+
+
+def test_sparse_history_is_drawn_with_markers_and_a_projection() -> None:
+    report = sample(days=700, step=30)
+    assert report.projection.reached is False and report.projection.reached_on is not None
+    svg = chart.render_chart(report, "svg").decode()
+    assert "Projection" in svg and svg.count('id="m') >= 1  # marker definitions
+
+
+def test_empty_report_still_draws_the_targets() -> None:
+    start = dt.date(2024, 1, 1)
+    report = build_report(build_series([], [], start, start), PLAN_TARGETS, start, start)
+    assert chart.render_chart(report, "png").startswith(b"\x89PNG")
