@@ -29,7 +29,14 @@ from storage.db import make_engine, make_sessionmaker
 log = logging.getLogger(__name__)
 
 # Modules with `router` (and optionally `lifespan`), in the order their routes are registered.
-AREAS: tuple[str, ...] = ("app.health", "app.auth", "faq.api", "bot.area", "notifier.kpi.api")
+AREAS: tuple[str, ...] = (
+    "app.health",
+    "app.auth",
+    "faq.api",
+    "bot.area",
+    "notifier.kpi.api",
+    "notifier.area",
+)
 
 
 def _areas() -> list[ModuleType]:

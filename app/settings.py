@@ -77,6 +77,14 @@ class Settings(BaseSettings):
     kpi_carry_days: int = Field(default=7, ge=0, le=62)
     kpi_projection_window_days: int = Field(default=90, ge=7, le=3650)
 
+    # --- notifier (delivery workers) ---
+    notifier_request_timeout: float = Field(default=10.0, gt=0, le=60.0)
+    notifier_concurrency: int = Field(default=8, ge=1, le=64)
+    notifier_lease_seconds: float = Field(default=60.0, ge=1.0)
+    notifier_poll_seconds: float = Field(default=1.0, gt=0, le=60.0)
+    notifier_max_attempts: int = Field(default=8, ge=1, le=50)
+    notifier_backoff_seconds: float = Field(default=2.0, gt=0)
+
     @field_validator("database_url")
     @classmethod
     def _check_database_url(cls, value: str) -> str:

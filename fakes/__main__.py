@@ -15,6 +15,10 @@ from fakes.server import FakePlatform, FaultMiddleware
 # name -> "module:Class" of each platform fake
 PLATFORMS: dict[str, str] = {
     "line": "fakes.line:FakeLine",
+    "x": "fakes.x:FakeX",
+    "facebook": "fakes.facebook:FakeFacebook",
+    "mastodon": "fakes.mastodon:FakeMastodon",
+    "bluesky": "fakes.bluesky:FakeBluesky",
 }
 
 

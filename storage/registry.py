@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import importlib
 
-MODEL_MODULES: tuple[str, ...] = ("storage.models", "bot.models", "faq.models", "notifier.kpi.models")
+MODEL_MODULES: tuple[str, ...] = (
+    "storage.models",
+    "bot.models",
+    "faq.models",
+    "notifier.kpi.models",
+    "notifier.models",
+)
 
 
 def import_all_models() -> None:

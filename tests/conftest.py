@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 from app.settings import Settings
 from fakes.server import ThreadedServer
@@ -54,7 +55,7 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A migrated database that each test copies: a file on SQLite, a template database on PostgreSQL."""
     if ON_POSTGRES:
         name = f"tmpl_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+        admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
         url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
@@ -74,7 +75,8 @@ def db_url(template_db: str, tmp_path: Path) -> Iterator[str]:
     """URL of a fresh, migrated, empty database for this test only."""
     if ON_POSTGRES:
         name = f"t_{os.getpid()}_{next(_counter)}"
-        admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+        # no pooled connections here: teardowns must still work after restart_postgres()
+        admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template_db}"'))
         yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)

@@ -1,0 +1,206 @@
+"""Staff JSON API for posts: `/api/v1/posts…` (create, preview, schedule, edit, cancel, list) and the
+delivery status. Reads need a staff session; changes need the editor role. Times are returned in
+Asia/Tokyo; input times must carry an offset."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, HTTPException, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from app.auth import EditorDep, StaffDep
+from app.deps import SessionDep, SettingsDep
+from notifier import ledger, status
+from notifier.compose import EXAMPLE, ComposeError, PostIn, field_name, prepare
+from notifier.models import POST_STATES
+from notifier.preview import preview
+from notifier.views import post_view
+from storage.base import utcnow
+
+
+class ProblemRoute(APIRoute):
+    """Invalid request bodies answer 422 with `detail: [{"field", "message"}]`, like the post checks
+    (FastAPI's `loc`/`msg`/`type` are kept alongside)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RequestValidationError as exc:
+                return JSONResponse({"detail": [_problem(e) for e in exc.errors()]}, 422)
+
+        return route
+
+
+def _problem(error: Any) -> dict[str, Any]:
+    loc = tuple(error.get("loc", ()))
+    where = field_name(loc[1:]) if loc[:1] == ("body",) else field_name(loc)
+    msg = str(error.get("msg", ""))
+    return {"field": where, "message": msg, "loc": list(loc), "msg": msg, "type": error.get("type")}
+
+
+router = APIRouter(prefix="/api/v1", tags=["notifier"], route_class=ProblemRoute)
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Not signed in"},
+    403: {"description": "Editor role required"},
+    404: {"description": "No such post"},
+    409: {"description": "A delivery has already started, or the post is cancelled"},
+    422: {"description": "Invalid post: `detail` lists each field and the problem"},
+}
+
+
+class PostCreate(PostIn):
+    """POST.json, optionally saved as a draft (no deliveries until scheduled)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{**EXAMPLE, "draft": False}]})
+    draft: bool = False
+
+
+class ScheduleIn(BaseModel):
+    """Schedule a draft; omit `scheduled_at` to keep its time, null = now."""
+
+    model_config = ConfigDict(extra="forbid")
+    scheduled_at: AwareDatetime | None = None
+
+
+class ResolveIn(BaseModel):
+    """A person's decision on an `unknown` (or `failed`) delivery."""
+
+    model_config = ConfigDict(extra="forbid")
+    outcome: Literal["sent", "resend", "failed"]
+    platform_id: str | None = Field(default=None, max_length=200)
+
+
+def _problems(exc: ComposeError) -> JSONResponse:
+    return JSONResponse({"detail": [{"field": p.field, "message": p.message} for p in exc.problems]}, 422)
+
+
+def _fail(exc: ledger.LedgerError) -> HTTPException:
+    return HTTPException(exc.status, str(exc))
+
+
+@router.post("/posts", status_code=201, responses=ERRORS, summary="Create (and schedule) a post")
+def create_post(body: PostCreate, staff: EditorDep, session: SessionDep, settings: SettingsDep) -> Any:
+    author = staff.username
+    data = PostIn.model_validate(body.model_dump(exclude={"draft"}))
+    try:
+        prepared = prepare(data, settings, utcnow())
+    except ComposeError as exc:
+        return _problems(exc)
+    post = ledger.create_post(session, prepared, author=author, draft=body.draft)
+    session.commit()
+    return post_view(ledger.load(session, post.id), utcnow())
+
+
+@router.post("/posts/preview", responses=ERRORS, summary="Preview a post on every chosen channel")
+def preview_new(body: PostIn, staff: StaffDep, settings: SettingsDep) -> dict[str, Any]:
+    return preview(body, settings, utcnow())
+
+
+@router.get("/posts", responses=ERRORS, summary="List posts with their deliveries, newest first")
+def list_posts(
+    staff: StaffDep,
+    session: SessionDep,
+    state: Literal[POST_STATES] | None = None,  # type: ignore[valid-type]
+    limit: int = Query(50, ge=1, le=200),
+    before_id: int | None = Query(None, description="Page: posts with a smaller id"),
+) -> dict[str, Any]:
+    now = utcnow()
+    posts = ledger.list_posts(session, state=state, limit=limit, before_id=before_id)
+    return {"posts": [post_view(p, now) for p in posts]}
+
+
+@router.get("/posts/{post_id}", responses=ERRORS, summary="A post and its deliveries")
+def get_post(post_id: int, staff: StaffDep, session: SessionDep) -> dict[str, Any]:
+    try:
+        return post_view(ledger.load(session, post_id), utcnow())
+    except ledger.LedgerError as exc:
+        raise _fail(exc) from None
+
+
+@router.get("/posts/{post_id}/preview", responses=ERRORS, summary="Preview a stored post")
+def preview_post(post_id: int, staff: StaffDep, session: SessionDep, settings: SettingsDep) -> dict[str, Any]:
+    try:
+        post = ledger.load(session, post_id)
+    except ledger.LedgerError as exc:
+        raise _fail(exc) from None
+    return preview(ledger.as_input(post, scheduled_at=None), settings, utcnow())
+
+
+@router.put("/posts/{post_id}", responses=ERRORS, summary="Edit a post until a delivery starts")
+def edit_post(
+    post_id: int, body: PostIn, staff: EditorDep, session: SessionDep, settings: SettingsDep
+) -> Any:
+    try:
+        post = ledger.edit_post(session, post_id, body, settings, utcnow())
+    except ComposeError as exc:
+        session.rollback()
+        return _problems(exc)
+    except ledger.LedgerError as exc:
+        session.rollback()
+        raise _fail(exc) from None
+    session.commit()
+    return post_view(ledger.load(session, post.id), utcnow())
+
+
+@router.post("/posts/{post_id}/schedule", responses=ERRORS, summary="Schedule a draft")
+def schedule_post(
+    post_id: int,
+    staff: EditorDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    body: Annotated[ScheduleIn | None, Body()] = None,
+) -> Any:
+    when = body.scheduled_at if body is not None and "scheduled_at" in body.model_fields_set else "keep"
+    try:
+        post = ledger.schedule_post(session, post_id, settings, utcnow(), scheduled_at=when)
+    except ComposeError as exc:
+        session.rollback()
+        return _problems(exc)
+    except ledger.LedgerError as exc:
+        session.rollback()
+        raise _fail(exc) from None
+    session.commit()
+    return post_view(ledger.load(session, post.id), utcnow())
+
+
+@router.post("/posts/{post_id}/cancel", responses=ERRORS, summary="Cancel a post until a delivery starts")
+def cancel_post(post_id: int, staff: EditorDep, session: SessionDep) -> dict[str, Any]:
+    try:
+        post = ledger.cancel_post(session, post_id)
+    except ledger.LedgerError as exc:
+        session.rollback()
+        raise _fail(exc) from None
+    session.commit()
+    return post_view(ledger.load(session, post.id), utcnow())
+
+
+@router.post(
+    "/deliveries/{delivery_id}/resolve", responses=ERRORS, summary="Resolve an unknown or failed delivery"
+)
+def resolve_delivery(
+    delivery_id: int, body: ResolveIn, staff: EditorDep, session: SessionDep
+) -> dict[str, Any]:
+    who = staff.username
+    try:
+        delivery = ledger.resolve_delivery(
+            session, delivery_id, body.outcome, by=who, now=utcnow(), platform_id=body.platform_id
+        )
+    except ledger.LedgerError as exc:
+        session.rollback()
+        raise _fail(exc) from None
+    session.commit()
+    return post_view(ledger.load(session, delivery.post_id), utcnow())
+
+
+@router.get("/notifier/status", responses=ERRORS, summary="Workers alive, overdue deliveries, rate limits")
+def notifier_status(staff: StaffDep, session: SessionDep) -> dict[str, Any]:
+    return status.full(session, utcnow())

@@ -1,0 +1,57 @@
+"""The channel registry: one module per channel behind the `Channel` interface of `base`.
+
+Adding a social network: write `notifier/channels/<name>.py` (a class with the declarative header and
+`send` / `find_sent` / `follower_count`), add it to `_CLASSES` below, add its settings to
+`app/settings.py` and `.env.example`, a template `templates/messages/notifier/<name>.ja.txt.j2`, a fake
+in `fakes/`, its row in the contract test, and a README row.
+"""
+
+from __future__ import annotations
+
+from pydantic import SecretStr
+
+from app.settings import Settings
+from notifier.channels.base import Channel, FollowerSource
+from notifier.channels.bluesky import BlueskyChannel
+from notifier.channels.facebook import FacebookChannel
+from notifier.channels.line import LineChannel
+from notifier.channels.mastodon import MastodonChannel
+from notifier.channels.x import XChannel
+
+_CLASSES: tuple[type[Channel], ...] = (
+    LineChannel,
+    XChannel,
+    FacebookChannel,
+    MastodonChannel,
+    BlueskyChannel,
+)
+CHANNELS: dict[str, type[Channel]] = {cls.name: cls for cls in _CLASSES}
+
+
+def missing_credentials(name: str, settings: Settings) -> list[str]:
+    """The settings a channel needs that are empty."""
+    missing = []
+    for setting in CHANNELS[name].credentials:
+        value = getattr(settings, setting.lower(), None)
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if not (isinstance(text, str) and text.strip()):
+            missing.append(setting)
+    return missing
+
+
+def build(name: str, settings: Settings) -> Channel:
+    """The channel `name` bound to the configured account."""
+    return CHANNELS[name].from_settings(settings)
+
+
+def configured(settings: Settings, *, only: tuple[str, ...] | None = None) -> list[Channel]:
+    """Every channel whose credentials are set, in registry order (these are also `FollowerSource`s).
+
+    The caller closes them with `await channel.aclose()`."""
+    names = [n for n in CHANNELS if (only is None or n in only) and not missing_credentials(n, settings)]
+    return [build(name, settings) for name in names]
+
+
+def follower_sources(settings: Settings) -> list[FollowerSource]:
+    """The configured channels as follower sources for the KPI collector."""
+    return list(configured(settings))
