@@ -37,23 +37,27 @@ class Phrasings:
         self.terms = np.array(terms, dtype=np.int32)
         self.weights = np.array(weights, dtype=np.float32)
         self.starts = np.array(starts, dtype=np.int64)
+        # the phrasing each stored term belongs to
+        self.phrase_of = np.repeat(np.arange(len(starts) - 1, dtype=np.int32), np.diff(self.starts))
 
     def covered(self, query: Iterable[str], entries: Sequence[int] | npt.NDArray[np.intp]) -> FloatArray:
         """Per entry: the largest idf-weighted share of one of its phrasings found in the query."""
-        ids = np.array(sorted({self.vocab[t] for t in query if t in self.vocab}), dtype=np.int32)
-        out = np.zeros(len(entries), dtype=np.float32)
         rows = np.asarray(entries, dtype=np.int64)
-        first, last = self.first[rows], self.first[rows + 1]
-        if not ids.size or not (last > first).any():
+        out = np.zeros(len(rows), dtype=np.float32)
+        in_query = np.zeros(len(self.vocab), dtype=bool)
+        in_query[[self.vocab[t] for t in query if t in self.vocab]] = True
+        lo, hi = self.starts[self.first[rows]], self.starts[self.first[rows + 1]]
+        lengths = hi - lo
+        if not in_query.any() or not lengths.any():
             return out
-        # every phrasing of every candidate, and the candidate each belongs to
-        phrase = np.concatenate([np.arange(f, t) for f, t in zip(first, last, strict=True)])
-        owner = np.repeat(np.arange(len(entries)), last - first)
-        lo, hi = self.starts[phrase], self.starts[phrase + 1]
-        spans = np.concatenate([np.arange(a, b) for a, b in zip(lo, hi, strict=True)])
+        # the positions of every candidate's terms, laid end to end (a vectorised concat of ranges)
+        offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+        spans = np.arange(int(lengths.sum())) + np.repeat(lo - offsets, lengths)
         w = self.weights[spans]
-        found = np.where(np.isin(self.terms[spans], ids), w, 0)
-        bounds = np.concatenate(([0], np.cumsum(hi - lo)[:-1]))
+        found = np.where(in_query[self.terms[spans]], w, 0)
+        phrase = self.phrase_of[spans]
+        bounds = np.flatnonzero(np.concatenate(([True], phrase[1:] != phrase[:-1])))
         share = np.add.reduceat(found, bounds) / np.add.reduceat(w, bounds)
+        owner = np.repeat(np.arange(len(rows)), lengths)[bounds]
         np.maximum.at(out, owner, share.astype(np.float32))
         return out
