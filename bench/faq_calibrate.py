@@ -2,7 +2,9 @@
 
 Reads the localgovFAQ dev split from ../shared at run time. In-scope samples are the dev queries
 (label: the top entry is relevant). Out-of-scope samples are the same queries ranked with all their
-relevant entries removed, so the best remaining entry is wrong by construction.
+relevant entries removed, so the best remaining entry is wrong by construction. Rankings keep the
+10 best candidates, as the service does. Decisions are `faq.decide.answers`, the rule the service
+applies (confidence with the coverage floor, or the top entry explaining the question).
 
     .venv/bin/python bench/faq_calibrate.py            # fit, print coefficients and decision quality
     .venv/bin/python bench/faq_calibrate.py --check    # only measure the coefficients in faq/decide.py
@@ -22,10 +24,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from faq.corpus import parse_file  # noqa: E402
-from faq.decide import CALIBRATION, Calibration, confidence, features  # noqa: E402
+from faq.decide import CALIBRATION, Calibration, answers, confidence, explains, features  # noqa: E402
 from faq.match import Matcher, Ranking  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "bench" / "localgovfaq"
+KEEP = 10  # candidates per ranking, as `FaqIndexService` asks for
 
 
 def samples(matcher: Matcher) -> tuple[list[Ranking], list[int], list[set[int]], list[bool]]:
@@ -37,7 +40,8 @@ def samples(matcher: Matcher) -> tuple[list[Ranking], list[int], list[set[int]],
         q = json.loads(line)
         rel = {index[e] for e, g in qrels.get(q["id"], {}).items() if g >= 1 and e in index}
         full = matcher.rank(q["text"], 60)
-        removed = Ranking([c for c in full.candidates if c.index not in rel])
+        removed = Ranking([c for c in full.candidates if c.index not in rel][:KEEP])
+        full = Ranking(full.candidates[:KEEP])
         for ranking, in_scope in ((full, True), (removed, False)):
             top = ranking.candidates[0].index if ranking.candidates else -1
             out[0].append(ranking)
@@ -66,16 +70,27 @@ def report(cal: Calibration, data: tuple[list[Ranking], list[int], list[set[int]
     top3 = np.array(
         [any(c.index in rel for c in r.candidates[:3]) for r, rel in zip(rankings, rels, strict=True)]
     )
-    cov = np.array([features(r)[0] for r in rankings])
-    print(f"answer also needs coverage >= {cal.answer_coverage}")
+    print(
+        f"answer: confidence >= answer_at with coverage >= {cal.answer_coverage}, or the top entry explains"
+    )
     print(f"{'answer_at':>9} {'answers':>8} {'precision':>9} {'oos→answer':>10} {'suggest ok@3':>12}")
     for t in (0.4, 0.5, 0.6, 0.7, 0.8, 0.9, cal.answer_at):
-        ans = (conf >= t) & (cov >= cal.answer_coverage)
+        at = dataclasses.replace(cal, answer_at=t)
+        ans = np.array(
+            [bool(r.candidates) and answers(r, p, at) for r, p in zip(rankings, conf, strict=True)]
+        )
         prec = lab[ans & ins].mean() if (ans & ins).any() else float("nan")
-        sug = (conf < t) & (conf >= cal.suggest_at) & ins
+        sug = ~ans & (conf >= cal.suggest_at) & ins
         oos_answer = (ans & ~ins).sum() / (~ins).sum()
         ok3 = top3[sug].mean() if sug.any() else float("nan")
         print(f"{t:9.2f} {(ans & ins).sum() / ins.sum():8.3f} {prec:9.3f} {oos_answer:10.3f} {ok3:12.3f}")
+    by_rule = np.array(
+        [explains(r, cal) and p >= cal.suggest_at for r, p in zip(rankings, conf, strict=True)]
+    )
+    print(
+        f"the explain rule fires for: in-scope {(by_rule & ins).sum()} "
+        f"(correct {(by_rule & ins & (lab == 1)).sum()}), out-of-scope {(by_rule & ~ins).sum()}"
+    )
     print(f"{'suggest_at':>10} {'in-scope fallback':>17} {'oos fallback':>12}")
     for s in (0.05, 0.1, 0.15, 0.2, 0.3, cal.suggest_at):
         fb_in = ((conf < s) & ins).sum() / ins.sum()

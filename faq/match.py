@@ -17,13 +17,16 @@ from rapidfuzz import fuzz, process
 from faq.bm25 import BM25, FloatArray
 from faq.corpus import Entry
 from faq.normalize import fold_kana, normalize
-from faq.tokenize import terms
+from faq.phrasings import Phrasings
+from faq.tokenize import analyse, terms
 
 W_QUESTION = 0.5  # weight of the question field against the answer field (tuned on the dev split)
 W_FUZZ = 0.1  # rapidfuzz similarity of the questions, as a share of the query's best possible score
 FUZZ_CANDIDATES = 50  # BM25 candidates re-scored by rapidfuzz (and the semantic re-ranker)
 TYPO_SCAN_LIMIT = 5000  # corpora up to this size get a full rapidfuzz scan when BM25 finds nothing
 TYPO_CUTOFF = 70.0
+W_PHRASING = 0.3  # share of the entry's closest phrasing found in the query, × the query's best score
+W_UNKNOWN_ACTION = 0.5  # weight of a verb or adjective the corpus lacks, as a share of the highest idf
 W_SEMANTIC = 0.1  # standardised semantic similarity, as a share of the query's best possible score
 
 
@@ -44,6 +47,7 @@ class Candidate:
     coverage: float  # idf-weighted share of the query's terms found in the entry (0..1)
     q_coverage: float  # the same, in the entry's question and alternatives only
     fuzzy: float  # rapidfuzz similarity of the question (0..1)
+    phrasing: float = 0.0  # idf-weighted share of the entry's closest phrasing found in the query
 
 
 @dataclass(frozen=True)
@@ -61,9 +65,10 @@ class Matcher:
 
     def __init__(self, entries: Sequence[Entry], reranker: Reranker | None = None) -> None:
         self.entries = list(entries)
-        q_docs = [terms(" ".join((e.question, *e.alternatives))) for e in self.entries]
+        phrasings = [[terms(p) for p in (e.question, *e.alternatives)] for e in self.entries]
         a_docs = [terms(e.answer) for e in self.entries]
-        self.questions = BM25(q_docs)
+        self.questions = BM25([[t for p in ps for t in p] for ps in phrasings])
+        self.phrasings = Phrasings(phrasings, self.questions.idf)
         self.answers = BM25(a_docs)
         self.keys = [fuzzy_key(e.question) for e in self.entries]
         self.ids = np.array([e.id for e in self.entries])
@@ -73,16 +78,19 @@ class Matcher:
         n = max(len(self.entries), 1)
         self.unknown_idf = math.log(1 + (n + 0.5) / 0.5)
 
-    def _weights(self, query: list[str]) -> dict[str, float]:
-        """Each distinct query term's weight: its idf, the highest idf for terms the corpus lacks."""
-        return {
-            t: max(self.questions.idf.get(t, 0.0), self.answers.idf.get(t, 0.0)) or self.unknown_idf
-            for t in dict.fromkeys(query)
-        }
+    def _weights(self, query: list[tuple[str, bool]]) -> dict[str, float]:
+        """Each distinct query term's weight: its idf; for terms the corpus lacks, the highest idf
+        (a word the FAQ does not know may be what the question is about), a share of it for verbs
+        and adjectives (colloquial words: 鳴る, 飛ばす)."""
+        out: dict[str, float] = {}
+        for t, naming in query:
+            known = max(self.questions.idf.get(t, 0.0), self.answers.idf.get(t, 0.0))
+            out.setdefault(t, known or self.unknown_idf * (1.0 if naming else W_UNKNOWN_ACTION))
+        return out
 
-    def _coverage(self, weights: dict[str, float], docs: list[int]) -> tuple[FloatArray, FloatArray]:
+    def _coverage(self, weights: dict[str, float], docs: np.ndarray) -> tuple[FloatArray, FloatArray]:
         """Idf-weighted share of the query found in each doc: anywhere, and in question fields."""
-        cands = np.array(docs, dtype=np.int32)
+        cands = docs.astype(np.int32)
         anywhere = np.zeros(len(docs), dtype=np.float32)
         in_question = np.zeros(len(docs), dtype=np.float32)
         for term, weight in weights.items():
@@ -105,21 +113,31 @@ class Matcher:
         """The best `k` entries, best first; ties broken by entry id."""
         if not self.entries or not question.strip():
             return Ranking([])
-        query = terms(question)
+        analysed = analyse(question)
+        query = [t for t, _ in analysed]
         bm25 = W_QUESTION * self.questions.scores(query) + self.answers.scores(query)
-        weights = self._weights(query)
+        weights = self._weights(analysed)
         best = (1 + W_QUESTION) * sum(weights.values()) or 1.0
         fz, pool = self._fuzzy(question, self._pool(bm25, max(k, FUZZ_CANDIDATES)))
         fused = bm25 + W_FUZZ * best * fz
         if self.reranker is not None:
             fused, pool = self._semantic(self.reranker, question, fused, pool, best)
-        order = self._top(fused, pool, k)
-        cov, q_cov = self._coverage(weights, order)
-        out = [
-            Candidate(i, float(fused[i]), float(cov[n]), float(q_cov[n]), float(fz[i]))
-            for n, i in enumerate(order)
-        ]
-        return Ranking(out)
+        cov, q_cov = self._coverage(weights, pool)
+        phr = self.phrasings.covered(weights, pool)
+        score = fused[pool] + W_PHRASING * best * phr
+        return Ranking(
+            [
+                Candidate(
+                    int(pool[n]),
+                    float(score[n]),
+                    float(cov[n]),
+                    float(q_cov[n]),
+                    float(fz[pool[n]]),
+                    float(phr[n]),
+                )
+                for n in self._top(score, pool, k)
+            ]
+        )
 
     def _fuzzy(self, question: str, pool: np.ndarray) -> tuple[FloatArray, np.ndarray]:
         """rapidfuzz similarity (0..1) for the BM25 candidates; with none, a typo scan of all questions."""
@@ -151,6 +169,7 @@ class Matcher:
         return hits
 
     def _top(self, scores: FloatArray, pool: np.ndarray, k: int) -> list[int]:
-        pool = pool[scores[pool] > 0]
-        order = np.lexsort((self.ids[pool], -scores[pool]))
-        return [int(pool[i]) for i in order[:k]]
+        """Positions in `pool` of the best `k` positive scores (`scores` is aligned with `pool`)."""
+        keep = np.flatnonzero(scores > 0)
+        order = np.lexsort((self.ids[pool[keep]], -scores[keep]))
+        return [int(keep[i]) for i in order[:k]]

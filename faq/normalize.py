@@ -17,6 +17,9 @@ _DASHES = str.maketrans({"‐": "-", "‑": "-", "–": "-", "—": "-", "―": 
 _HIRA_TO_KATA = {code: code + 0x60 for code in range(ord("ぁ"), ord("ゖ") + 1)}
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z]")
+# Kanji that look like katakana; replaced only after a katakana letter and before anything but kanji.
+_LOOKALIKES = {"二": "ニ", "口": "ロ", "力": "カ", "工": "エ", "夕": "タ", "卜": "ト", "八": "ハ", "一": "ー"}
+_LOOKALIKE = re.compile(r"([\u30a1-\u30fa\u30fc])([二口力工夕卜八一])(?![\u3400-\u9fff])")
 
 
 def clean(text: str) -> str:
@@ -27,8 +30,13 @@ def clean(text: str) -> str:
 
 
 def normalize(text: str) -> str:
-    """`clean` plus lower case: the form every matcher component sees."""
-    return clean(text).lower()
+    """`clean` plus lower case and lookalike typos repaired: the form every matcher component sees."""
+    return fix_lookalikes(clean(text).lower())
+
+
+def fix_lookalikes(text: str) -> str:
+    """Kanji typed for the katakana they resemble, after katakana (コンビ二 → コンビニ, マイナンバ一)."""
+    return _LOOKALIKE.sub(lambda m: m.group(1) + _LOOKALIKES[m.group(2)], text)
 
 
 def fold_kana(text: str) -> str:

@@ -12,16 +12,17 @@ from functools import lru_cache
 from typing import Any
 
 from faq.normalize import fold_kana, normalize
-from faq.synonyms import fold_phrases, fold_term
+from faq.synonyms import fold_action, fold_phrases, fold_term
 
 _CONTENT_POS = {"名詞", "動詞", "形容詞", "形状詞", "接尾辞", "接頭辞", "副詞"}
+_NAMING_POS = {"名詞", "接尾辞", "接頭辞"}
 # Words that say nothing about the topic of a question ("教えてください", "知りたい", "どうすれば").
 _JA_STOP_WORDS = (
     "する 為る ある 有る 居る いる なる 成る 出来る できる ない 無い 良い "
     "いい 思う 教える 知る 分かる 下さる くださる 欲しい ほしい こと 事 "
     "もの 物 方 方法 ため 為 よう 様 どう 何 なに 何処 どこ いつ どれ "
     "れる られる せる させる ください 貰う もらう 頂く いただく 御 お ご "
-    "さん 様々 等 など 場合 くれる 呉れる 行う 使う 用 的 化 一番 今"
+    "さん 様々 等 など 場合 くれる 呉れる 行う 使う 用 的 化 一番 今 やる 遣る"
 )
 _JA_STOP = frozenset(_JA_STOP_WORDS.split())
 _EN_STOP_WORDS = (
@@ -59,9 +60,10 @@ def stem_en(word: str) -> str:
 
 
 def _ja_term(normalized: str, pos: str) -> str | None:
-    if pos not in _CONTENT_POS or normalized in _JA_STOP:
+    word = fold_action(normalized)
+    if pos not in _CONTENT_POS or word in _JA_STOP:
         return None
-    return fold_term(fold_kana(normalized))
+    return fold_term(fold_kana(word))
 
 
 def _en_terms(surface: str) -> list[str]:
@@ -71,12 +73,20 @@ def _en_terms(surface: str) -> list[str]:
 
 def terms(text: str) -> list[str]:
     """Content terms of a text in order (normalised, synonyms folded, stop words dropped)."""
+    return [term for term, _ in analyse(text)]
+
+
+def analyse(text: str) -> list[tuple[str, bool]]:
+    """Content terms in order, each with whether it names a thing (nouns, affixes, Latin words)
+    rather than an action or quality (verbs, adjectives, adverbs)."""
     folded = fold_phrases(normalize(text))
-    out: list[str] = []
+    out: list[tuple[str, bool]] = []
     for m in _tokenizer().tokenize(folded):
         surface = m.surface()
         if surface.isascii():
-            out.extend(_en_terms(surface))
-        elif (term := _ja_term(m.normalized_form(), m.part_of_speech()[0])) is not None:
-            out.append(term)
+            out.extend((term, True) for term in _en_terms(surface))
+            continue
+        pos = m.part_of_speech()[0]
+        if (term := _ja_term(m.normalized_form(), pos)) is not None:
+            out.append((term, pos in _NAMING_POS))
     return out

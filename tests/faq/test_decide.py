@@ -4,7 +4,7 @@ import pytest
 
 from faq.bm25 import BM25
 from faq.corpus import Entry
-from faq.decide import CALIBRATION, confidence, decide, features
+from faq.decide import CALIBRATION, answers, confidence, decide, explains, features, lead, mutual
 from faq.match import Candidate, Ranking
 
 ENTRIES = [Entry(id=f"e{i}", question=f"質問{i}", answer=f"回答{i}") for i in range(5)]
@@ -69,3 +69,51 @@ def test_bm25_prefers_rare_terms_and_ignores_unknown() -> None:
     assert scores[0] > scores[1] > scores[2] == 0
     assert index.scores(["存在しない語"]).sum() == 0
     assert index.scores(["コンビニ", "コンビニ"])[0] == pytest.approx(index.scores(["コンビニ"])[0])
+
+
+def explained(*cands: tuple[float, float, float]) -> Ranking:
+    """Candidates as (question coverage, phrasing coverage, score), in rank order; coverage 1."""
+    return Ranking([Candidate(i, score, 1.0, q, 0.3, phr) for i, (q, phr, score) in enumerate(cands)])
+
+
+@pytest.mark.parametrize(
+    ("rank", "expected"),
+    [
+        (explained((1.0, 1.0, 10.0), (0.5, 1.0, 9.5)), True),  # the runner-up explains half the question
+        (explained((0.8, 1.0, 10.0), (0.4, 0.5, 9.9)), True),  # an extra word the FAQ lacks is fine
+        (explained((1.0, 1.0, 10.0)), True),  # nothing else matched
+        (explained((1.0, 1.0, 10.0), (1.0, 1.0, 9.9)), False),  # two entries explain it: offer both
+        (explained((1.0, 1.0, 10.0), (1.0, 0.8, 9.9)), False),  # the other phrasing is nearly covered
+        (explained((1.0, 0.6, 10.0), (0.2, 0.2, 2.0)), False),  # the entry asks more than the question
+        (explained((0.6, 1.0, 10.0), (0.1, 0.1, 2.0)), False),  # the question asks more than the entry
+        (explained(), False),
+    ],
+)
+def test_explains(rank: Ranking, expected: bool) -> None:
+    assert explains(rank) == expected
+
+
+def test_lead_and_mutual() -> None:
+    rank = explained((1.0, 0.75, 10.0), (0.5, 1.0, 9.0), (0.9, 0.25, 8.0))
+    assert [mutual(c) for c in rank.candidates] == [0.75, 0.5, 0.25]
+    assert lead(rank) == 0.25 and lead(explained()) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("rank", "p", "expected"),
+    [
+        (explained((1.0, 1.0, 10.0), (0.5, 0.5, 9.9)), 0.2, True),  # explained, weak confidence
+        (explained((1.0, 1.0, 10.0), (0.5, 0.5, 9.9)), CALIBRATION.suggest_at - 0.01, False),
+        (explained((1.0, 1.0, 10.0), (1.0, 1.0, 9.9)), CALIBRATION.answer_at, True),  # confident
+        (explained((1.0, 1.0, 10.0), (1.0, 1.0, 9.9)), CALIBRATION.answer_at - 0.01, False),
+    ],
+)
+def test_answers_by_confidence_or_explanation(rank: Ranking, p: float, expected: bool) -> None:
+    assert answers(rank, p) == expected
+
+
+def test_an_explained_question_is_answered_despite_a_small_margin() -> None:
+    rank = explained((1.0, 1.0, 10.0), (0.4, 0.5, 9.8), (0.4, 0.5, 9.7))
+    assert confidence(rank) < CALIBRATION.answer_at
+    d = decide(rank, ENTRIES)
+    assert (d.decision, d.entry_id) == ("answer", "e0")

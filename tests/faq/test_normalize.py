@@ -15,6 +15,11 @@ from faq.normalize import MAX_QUESTION_CHARS, clean, detect_lang, fold_kana, has
         ("住民票\x00\x07を", "住民票 を"),  # control characters
         ("  複数   の\t空白\n", "複数 の 空白"),
         ("①②", "12"),
+        ("コンビ二で", "コンビニで"),  # kanji lookalikes after katakana
+        ("マイナンバ一カード", "マイナンバーカード"),
+        ("ホ一ムペ一ジ", "ホームページ"),
+        ("カード二枚", "カード二枚"),  # a numeral before kanji stays
+        ("一二三", "一二三"),  # no katakana before: kanji stay
     ],
 )
 def test_normalize(text: str, expected: str) -> None:

@@ -102,6 +102,24 @@ def test_paraphrases_find_their_entry(suita: FaqIndexService, question: str, ent
         assert d.decision == "suggest" and entry_id in [s.entry_id for s in d.suggestions]
 
 
+@pytest.mark.parametrize(
+    ("question", "kind", "entry_id"),
+    [
+        ("コンビニで住民票取れる？", "answer", "convenience-certificates"),  # several コンビニ entries
+        ("パスポートはどこで作る？", "answer", "passport"),  # 作る → 申請
+        ("印鑑証明ってコンビニで取れる？", "answer", "convenience-inkan"),
+        ("税金をコンビニで払いたい", "answer", "tax-convenience-store"),  # 払う → 納付
+        # The FAQ does not say where the card is issued: offer the card entry, do not answer with it.
+        ("マイナンバーカードはどこで作る", "suggest", "mynumber-card"),
+        ("住民票を郵送で取り寄せたい", "suggest", "convenience-certificates"),  # 郵送 is not in the FAQ
+    ],
+)
+def test_the_guides_examples(suita: FaqIndexService, question: str, kind: str, entry_id: str) -> None:
+    d = suita.ask(question)
+    assert d.decision == kind, d
+    assert entry_id == d.entry_id if kind == "answer" else entry_id in [s.entry_id for s in d.suggestions]
+
+
 OUT_OF_SCOPE = [
     "今日の夕飯なにがいい？",
     "明日の天気は？",

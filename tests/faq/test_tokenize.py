@@ -5,7 +5,7 @@ import threading
 import pytest
 
 from faq.synonyms import fold_phrases
-from faq.tokenize import stem_en, terms
+from faq.tokenize import analyse, stem_en, terms
 
 
 @pytest.mark.parametrize(
@@ -21,6 +21,16 @@ from faq.tokenize import stem_en, terms
         ("保育園", "保育所"),
         ("wifi", "wi-fi"),
         ("スマホ決済", "コード決済"),
+        ("じゅうみんひょう", "住民票"),  # kana readings
+        ("いんかんしょうめい", "印鑑登録証明書"),
+        ("まいなんばーかーど", "マイナンバーカード"),  # hiragana of a katakana word, made automatically
+        ("こんびに", "コンビニ"),
+        ("マイナなし", "マイナンバーカードなし"),
+        ("マイナンバー", "マイナンバー"),  # the number is not the card
+        ("住民税", "税"),  # must not meet 住民票 through 住民
+        ("セブンイレブン", "コンビニ"),
+        ("メルマガ", "メールマガジン"),
+        ("でんしゃ", "でんしゃ"),  # no reading of 電子 inside everyday words
     ],
 )
 def test_phrase_synonyms(text: str, expected: str) -> None:
@@ -38,6 +48,15 @@ def test_phrase_synonyms(text: str, expected: str) -> None:
         ("ＷｉＦｉ", "公衆無線LAN"),
         ("申込み", "申し込み"),  # Sudachi's normalised form
         ("ライン", "LINE"),
+        ("住民票とれる", "住民票を発行"),  # residents take what the FAQ issues
+        ("住民票取れる", "住民票の交付"),
+        ("パスポートを作る", "パスポートの申請"),
+        ("税金を払う", "市税の納付"),
+        ("クレカ払い", "クレジットカードで支払い"),
+        ("申し込み", "申込"),
+        ("議会を見れる", "議会の閲覧"),
+        ("コンビ二", "コンビニ"),  # kanji 二 typed for katakana ニ
+        ("SNSやってる？", "SNS"),
     ],
 )
 def test_synonyms_meet_in_terms(a: str, b: str) -> None:
@@ -47,7 +66,7 @@ def test_synonyms_meet_in_terms(a: str, b: str) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("住民票をコンビニで発行できますか", ["住民", "票", "コンビニ", "発行"]),
+        ("住民票をコンビニで発行できますか", ["住民", "票", "コンビニ", "取得"]),  # 発行 → 取得
         ("How do I follow the city on LINE?", ["follow", "line"]),
         ("教えてください", []),  # only stop words
         ("😀😀", []),
@@ -56,6 +75,18 @@ def test_synonyms_meet_in_terms(a: str, b: str) -> None:
 )
 def test_terms(text: str, expected: list[str]) -> None:
     assert terms(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("郵送が遅れる", [("郵送", True), ("遅レル", False)]),
+        ("ベルが鳴る", [("ベル", True), ("鳴ル", False)]),
+        ("Wi-Fi", [("wi-fi", True)]),
+    ],
+)
+def test_analyse_tells_names_from_actions(text: str, expected: list[tuple[str, bool]]) -> None:
+    assert analyse(text) == expected
 
 
 @pytest.mark.parametrize(
