@@ -74,3 +74,11 @@ def test_index_page_shows_features(client: TestClient) -> None:
     r = client.get("/")
     assert r.status_code == 200
     assert "未設定 / not configured" in r.text
+
+
+def test_index_renders_structured_notes_readably(client: TestClient) -> None:
+    notes = client.app.state.feature_notes  # type: ignore[attr-defined]
+    notes["demo"] = {"ok": False, "problems": ["2 deliveries overdue"], "overdue": 2, "oldest": None}
+    text = client.get("/").text
+    assert "要確認 / needs attention: 2 deliveries overdue" in text
+    assert "overdue: 2" in text and "oldest: -" in text and "{'ok'" not in text
