@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -24,8 +24,9 @@ from storage.base import utcnow
 
 
 class ProblemRoute(APIRoute):
-    """Invalid request bodies answer 422 with `detail: [{"field", "message"}]`, like the post checks
-    (FastAPI's `loc`/`msg`/`type` are kept alongside)."""
+    """Errors in one place: invalid request bodies and refused posts (`ComposeError`) answer 422 with
+    `detail: [{"field", "message"}]` (FastAPI's `loc`/`msg`/`type` kept alongside for the former);
+    `LedgerError` answers its status. Nothing is committed then: the request's session rolls back."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -35,6 +36,11 @@ class ProblemRoute(APIRoute):
                 return await handler(request)
             except RequestValidationError as exc:
                 return JSONResponse({"detail": [_problem(e) for e in exc.errors()]}, 422)
+            except ComposeError as exc:
+                problems = [{"field": p.field, "message": p.message} for p in exc.problems]
+                return JSONResponse({"detail": problems}, 422)
+            except ledger.LedgerError as exc:
+                return JSONResponse({"detail": str(exc)}, exc.status)
 
         return route
 
@@ -79,23 +85,11 @@ class ResolveIn(BaseModel):
     platform_id: str | None = Field(default=None, max_length=200)
 
 
-def _problems(exc: ComposeError) -> JSONResponse:
-    return JSONResponse({"detail": [{"field": p.field, "message": p.message} for p in exc.problems]}, 422)
-
-
-def _fail(exc: ledger.LedgerError) -> HTTPException:
-    return HTTPException(exc.status, str(exc))
-
-
 @router.post("/posts", status_code=201, responses=ERRORS, summary="Create (and schedule) a post")
 def create_post(body: PostCreate, staff: EditorDep, session: SessionDep, settings: SettingsDep) -> Any:
     author = staff.username
     data = PostIn.model_validate(body.model_dump(exclude={"draft"}))
-    try:
-        prepared = prepare(data, settings, utcnow())
-    except ComposeError as exc:
-        return _problems(exc)
-    post = ledger.create_post(session, prepared, author=author, draft=body.draft)
+    post = ledger.create_post(session, prepare(data, settings, utcnow()), author=author, draft=body.draft)
     session.commit()
     return post_view(ledger.load(session, post.id), utcnow())
 
@@ -120,18 +114,12 @@ def list_posts(
 
 @router.get("/posts/{post_id}", responses=ERRORS, summary="A post and its deliveries")
 def get_post(post_id: int, staff: StaffDep, session: SessionDep) -> dict[str, Any]:
-    try:
-        return post_view(ledger.load(session, post_id), utcnow())
-    except ledger.LedgerError as exc:
-        raise _fail(exc) from None
+    return post_view(ledger.load(session, post_id), utcnow())
 
 
 @router.get("/posts/{post_id}/preview", responses=ERRORS, summary="Preview a stored post")
 def preview_post(post_id: int, staff: StaffDep, session: SessionDep, settings: SettingsDep) -> dict[str, Any]:
-    try:
-        post = ledger.load(session, post_id)
-    except ledger.LedgerError as exc:
-        raise _fail(exc) from None
+    post = ledger.load(session, post_id)
     return preview(ledger.as_input(post, scheduled_at=None), settings, utcnow())
 
 
@@ -139,14 +127,7 @@ def preview_post(post_id: int, staff: StaffDep, session: SessionDep, settings: S
 def edit_post(
     post_id: int, body: PostIn, staff: EditorDep, session: SessionDep, settings: SettingsDep
 ) -> Any:
-    try:
-        post = ledger.edit_post(session, post_id, body, settings, utcnow())
-    except ComposeError as exc:
-        session.rollback()
-        return _problems(exc)
-    except ledger.LedgerError as exc:
-        session.rollback()
-        raise _fail(exc) from None
+    post = ledger.edit_post(session, post_id, body, settings, utcnow())
     session.commit()
     return post_view(ledger.load(session, post.id), utcnow())
 
@@ -160,25 +141,14 @@ def schedule_post(
     body: Annotated[ScheduleIn | None, Body()] = None,
 ) -> Any:
     when = body.scheduled_at if body is not None and "scheduled_at" in body.model_fields_set else "keep"
-    try:
-        post = ledger.schedule_post(session, post_id, settings, utcnow(), scheduled_at=when)
-    except ComposeError as exc:
-        session.rollback()
-        return _problems(exc)
-    except ledger.LedgerError as exc:
-        session.rollback()
-        raise _fail(exc) from None
+    post = ledger.schedule_post(session, post_id, settings, utcnow(), scheduled_at=when)
     session.commit()
     return post_view(ledger.load(session, post.id), utcnow())
 
 
 @router.post("/posts/{post_id}/cancel", responses=ERRORS, summary="Cancel a post until a delivery starts")
 def cancel_post(post_id: int, staff: EditorDep, session: SessionDep) -> dict[str, Any]:
-    try:
-        post = ledger.cancel_post(session, post_id)
-    except ledger.LedgerError as exc:
-        session.rollback()
-        raise _fail(exc) from None
+    post = ledger.cancel_post(session, post_id)
     session.commit()
     return post_view(ledger.load(session, post.id), utcnow())
 
@@ -190,13 +160,9 @@ def resolve_delivery(
     delivery_id: int, body: ResolveIn, staff: EditorDep, session: SessionDep
 ) -> dict[str, Any]:
     who = staff.username
-    try:
-        delivery = ledger.resolve_delivery(
-            session, delivery_id, body.outcome, by=who, now=utcnow(), platform_id=body.platform_id
-        )
-    except ledger.LedgerError as exc:
-        session.rollback()
-        raise _fail(exc) from None
+    delivery = ledger.resolve_delivery(
+        session, delivery_id, body.outcome, by=who, now=utcnow(), platform_id=body.platform_id
+    )
     session.commit()
     return post_view(ledger.load(session, delivery.post_id), utcnow())
 
