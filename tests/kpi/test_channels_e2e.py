@@ -3,6 +3,7 @@ httpx, Mastodon.py and atproto clients over HTTP) as follower sources, the colle
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 from typing import Any
@@ -19,7 +20,15 @@ from notifier.kpi.models import FollowerFetch
 from notifier.kpi.sources import configured_channels, open_sources
 from storage.base import utcnow
 from tests.conftest import make_settings
-from tests.kpi.figures import EXPECTED, FOLLOWER_PATHS, expected_row, follower_calls, set_figures, snapshots
+from tests.kpi.figures import (
+    EXPECTED,
+    FOLLOWER_PATHS,
+    expected_row,
+    follower_calls,
+    set_figures,
+    snapshots,
+    today,
+)
 from tests.kpi.test_cli import kpi
 from tests.platform_fakes import CHANNEL_NAMES, Fakes, run_async
 
@@ -73,6 +82,25 @@ def test_a_failing_platform_is_missing_with_its_reason_and_the_others_are_stored
     if failing == "line":  # one call per insight fetch: the hourly budget is never spent on retries
         assert len(fakes.line.state.find(FOLLOWER_PATHS["line"])) == 1
     assert "'error': 1" in caplog.text
+
+
+@pytest.mark.parametrize("failing", CHANNEL_NAMES)
+def test_an_answer_without_a_count_is_missing_never_zero(
+    channel_settings: Settings, sessions: sessionmaker[Session], fakes: Fakes, failing: str
+) -> None:
+    set_figures(fakes)
+    if failing == "line":
+        line: Any = fakes.line.platform
+        line.set_insight(today() - dt.timedelta(days=1), followers=None, blocks=None, targeted_reaches=None)
+    else:
+        fakes[failing].platform.followers = None  # type: ignore[attr-defined]
+    outcomes = run_async(job.run_due(sessions, channel_settings))
+    assert [(o.channel, o.status) for o in outcomes] == [
+        (n, "error" if n == failing else "ok") for n in CHANNEL_NAMES
+    ]
+    (failed,) = [o for o in outcomes if o.status == "error"]
+    assert "no follower count" in (failed.reason or ""), failed.reason
+    assert set(snapshots(sessions)) == set(CHANNEL_NAMES) - {failing}
 
 
 @pytest.mark.parametrize(
