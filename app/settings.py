@@ -107,7 +107,11 @@ class Settings(BaseSettings):
         return make_url(self.database_url).get_backend_name() == "sqlite"
 
     def features(self) -> dict[str, bool]:
-        """Which optional features have the credentials they need."""
+        """Which optional features have the credentials they need (for /readyz and `check`).
+
+        "line" is the bot, whose webhook also needs the channel secret. Posting to a channel and
+        counting its followers need only that channel's `credentials` in `notifier.channels.registry`
+        (LINE: the access token); the notifier and the KPI collector use that rule."""
         return {
             "line": _all(self.line_channel_secret, self.line_channel_access_token),
             "x": _all(self.x_api_key, self.x_api_secret, self.x_access_token, self.x_access_token_secret),

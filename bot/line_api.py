@@ -60,7 +60,6 @@ __all__ = [
     "LineApiError",
     "LineAuthError",
     "LineClientError",
-    "LineFollowerSource",
     "LineNotFound",
     "LineRateLimited",
     "LineRequestInvalid",
@@ -280,19 +279,6 @@ class LineApi(RichMenuCalls):
             limit.data.value if str(getattr(limit.data.type, "value", limit.data.type)) == "limited" else None
         )
         return Quota(value, used.data.total_usage)
-
-
-class LineFollowerSource:
-    """The LINE account as a `notifier.channels.base.FollowerSource` for the KPI collector."""
-
-    name = "line"
-
-    def __init__(self, api: LineApi, account: str = "official") -> None:
-        self.api = api
-        self.account = account
-
-    async def follower_count(self, date: dt.date) -> FollowerCount:
-        return await self.api.followers(date)
 
 
 def _retry_key(value: str | uuid.UUID, endpoint: str) -> str:

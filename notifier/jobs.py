@@ -1,11 +1,11 @@
-"""Periodic jobs that run inside the delivery workers (the KPI's daily follower collection plugs in here).
+"""Periodic jobs that run inside the delivery workers (reconciliation, the KPI's follower collection).
 
 Register a job in a module listed in `JOB_MODULES`:
 
     from notifier.jobs import JobContext, periodic
 
-    @periodic("kpi.followers", every=dt.timedelta(hours=1))
-    async def collect_followers(ctx: JobContext) -> None: ...
+    @periodic("area.cleanup", every=dt.timedelta(hours=1))
+    async def cleanup(ctx: JobContext) -> None: ...
 
 However many workers run, each job runs in one of them at a time and at most once per interval:
 a worker takes the job's row in `notifier_job_runs` with one `UPDATE … RETURNING` (a lease), runs it,
@@ -27,8 +27,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.settings import Settings
 from notifier.models import JobRun
 
-# Modules whose import registers jobs. Areas add theirs here (e.g. "notifier.kpi.jobs").
-JOB_MODULES: tuple[str, ...] = ("notifier.reconcile",)
+# Modules whose import registers jobs. Areas add theirs here.
+JOB_MODULES: tuple[str, ...] = ("notifier.reconcile", "notifier.kpi.job")
 JOB_LEASE = dt.timedelta(minutes=15)
 
 

@@ -24,6 +24,7 @@ from app.settings import Settings
 from fakes.server import ThreadedServer
 from storage import migrate
 from storage.db import make_engine, make_sessionmaker, session_scope
+from tests.platform_fakes import fake_servers, fakes  # noqa: F401  (fixtures: the platform fakes)
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 ON_POSTGRES = PG_URL.startswith("postgresql")

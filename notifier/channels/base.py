@@ -29,6 +29,14 @@ class FollowerCount:
     details: dict[str, int | None] = field(default_factory=dict)
     reason: str | None = None
 
+    @classmethod
+    def reading(cls, value: object, source: str, **details: int | None) -> FollowerCount:
+        """`ok` with the platform's figure, or `error` when the answer lacks a usable one (absent,
+        null or negative): a count is never guessed, and a missing one is never zero."""
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            return cls("error", reason=f"{source}: no follower count in the answer ({value!r})")
+        return cls("ok", followers=value, details=dict(details))
+
 
 class FollowerSource(Protocol):
     """Anything that can report an account's followers for a (JST) date."""

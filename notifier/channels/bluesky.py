@@ -193,14 +193,14 @@ class BlueskyChannel:
         return result
 
     async def follower_count(self, date: dt.date) -> FollowerCount:
-        def profile(client: Client) -> int:
-            return int(client.get_profile(actor=self.account).followers_count or 0)
+        def profile(client: Client) -> object:
+            return client.get_profile(actor=self.account).followers_count
 
         try:
-            followers: int = await in_thread(self._guarded, profile)
+            followers = await in_thread(self._guarded, profile)
         except ChannelError as exc:
             return FollowerCount("error", reason=exc.reason)
-        return FollowerCount("ok", followers=followers)
+        return FollowerCount.reading(followers, "Bluesky getProfile")
 
     async def aclose(self) -> None:
         with self._lock:

@@ -126,8 +126,8 @@ class FacebookChannel:
             body = (await self._call("GET", self.account, "Facebook page", params=params)).json()
         except Exception as exc:  # a KPI reading never raises
             return FollowerCount("error", reason=short(getattr(exc, "reason", exc)))
-        return FollowerCount(
-            "ok", followers=int(body["followers_count"]), details={"fan_count": body.get("fan_count")}
+        return FollowerCount.reading(
+            body.get("followers_count"), "Facebook page", fan_count=body.get("fan_count")
         )
 
     async def aclose(self) -> None:

@@ -123,8 +123,8 @@ class MastodonChannel:
             me: dict[str, Any] = self._api().account_verify_credentials()
         except MastodonError as exc:
             return FollowerCount("error", reason=short(f"Mastodon verify_credentials: {exc}"))
-        return FollowerCount(
-            "ok", followers=int(me["followers_count"]), details={"posts": me.get("statuses_count")}
+        return FollowerCount.reading(
+            me.get("followers_count"), "Mastodon verify_credentials", posts=me.get("statuses_count")
         )
 
     async def aclose(self) -> None:

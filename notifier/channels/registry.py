@@ -3,7 +3,8 @@
 Adding a social network: write `notifier/channels/<name>.py` (a class with the declarative header and
 `send` / `find_sent` / `follower_count`), add it to `_CLASSES` below, add its settings to
 `app/settings.py` and `.env.example`, a template `templates/messages/notifier/<name>.ja.txt.j2`, a fake
-in `fakes/`, its row in the contract test, and a README row.
+in `fakes/`, its row in the contract test, and a README row. Every channel is also a `FollowerSource`:
+the KPI collector opens the configured ones (`notifier.kpi.sources`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from pydantic import SecretStr
 
 from app.settings import Settings
-from notifier.channels.base import Channel, FollowerSource
+from notifier.channels.base import Channel
 from notifier.channels.bluesky import BlueskyChannel
 from notifier.channels.facebook import FacebookChannel
 from notifier.channels.line import LineChannel
@@ -42,16 +43,3 @@ def missing_credentials(name: str, settings: Settings) -> list[str]:
 def build(name: str, settings: Settings) -> Channel:
     """The channel `name` bound to the configured account."""
     return CHANNELS[name].from_settings(settings)
-
-
-def configured(settings: Settings, *, only: tuple[str, ...] | None = None) -> list[Channel]:
-    """Every channel whose credentials are set, in registry order (these are also `FollowerSource`s).
-
-    The caller closes them with `await channel.aclose()`."""
-    names = [n for n in CHANNELS if (only is None or n in only) and not missing_credentials(n, settings)]
-    return [build(name, settings) for name in names]
-
-
-def follower_sources(settings: Settings) -> list[FollowerSource]:
-    """The configured channels as follower sources for the KPI collector."""
-    return list(configured(settings))

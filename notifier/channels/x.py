@@ -183,10 +183,11 @@ class XChannel:
             metrics = response.json()["data"]["public_metrics"]
         except (tweepy.TweepyException, requests.RequestException, KeyError, ValueError) as exc:
             return FollowerCount("error", reason=short(f"X get_me: {exc}"))
-        return FollowerCount(
-            "ok",
-            followers=int(metrics["followers_count"]),
-            details={"following": metrics.get("following_count"), "posts": metrics.get("tweet_count")},
+        return FollowerCount.reading(
+            metrics.get("followers_count"),
+            "X get_me",
+            following=metrics.get("following_count"),
+            posts=metrics.get("tweet_count"),
         )
 
     async def aclose(self) -> None:

@@ -24,14 +24,13 @@ from notifier.kpi.chart import render_chart
 from notifier.kpi.dates import jst_date
 from notifier.kpi.export import report_csv, report_json
 from notifier.kpi.fetches import recent_problems
-from notifier.kpi.job import lifespan
 from notifier.kpi.models import CHANNEL_LABELS
 from notifier.kpi.report import Report
 from notifier.kpi.service import Options, RangeError, latest_snapshots, load_report
 from storage.base import utcnow
 
 router = APIRouter(tags=["kpi"])
-__all__ = ["lifespan", "router"]  # this module is the KPI area in `app.main.AREAS`
+__all__ = ["router"]  # this module is the KPI area in `app.main.AREAS` (collection: `job`)
 From = Annotated[dt.date | None, Query(alias="from", description="First date (JST), YYYY-MM-DD")]
 To = Annotated[dt.date | None, Query(alias="to", description="Last date (JST), YYYY-MM-DD; default today")]
 MEDIA = {"png": "image/png", "svg": "image/svg+xml"}

@@ -1,24 +1,27 @@
-"""The daily collection as a periodic job: `run_due` is idempotent and cheap when nothing is due,
-so it runs every few minutes (in the web process when RUN_WORKER_IN_APP, or from cron/systemd with
-`python -m notifier kpi collect`)."""
+"""The daily collection as a periodic job of the delivery workers (`notifier.jobs`).
+
+`run_due` is idempotent and cheap when nothing is due (no platform call once a day's figure is
+stored), so it runs every `INTERVAL` in whichever worker takes it: `python -m notifier worker`
+processes or the web process's in-app worker (RUN_WORKER_IN_APP), once per interval across all of
+them. `python -m notifier kpi collect` runs the same collection from cron or by hand.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator
+from collections import Counter
 
-from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.settings import Settings
+from notifier.jobs import JobContext, periodic
 from notifier.kpi.collect import Collector, Outcome
-from notifier.kpi.sources import configured_channels, open_sources
+from notifier.kpi.sources import open_sources
 
 log = logging.getLogger(__name__)
-INTERVAL_SECONDS = 600.0
+JOB_NAME = "kpi.followers"
+INTERVAL = dt.timedelta(minutes=10)
 
 
 async def run_due(
@@ -29,26 +32,13 @@ async def run_due(
         return await Collector(sessions, sources).run_due(now) if sources else []
 
 
-async def _loop(app: FastAPI, interval: float) -> None:
-    while True:
-        try:
-            await run_due(app.state.sessionmaker, app.state.settings)
-        except Exception:  # a bad run must not stop tomorrow's; the error is logged
-            log.exception("kpi collection failed")
-        await asyncio.sleep(interval)
-
-
-@contextlib.asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Run the collection loop inside the web process when RUN_WORKER_IN_APP and a channel is set."""
-    settings: Settings = app.state.settings
-    if not settings.run_worker_in_app or not configured_channels(settings):
-        yield
-        return
-    task = asyncio.create_task(_loop(app, INTERVAL_SECONDS), name="kpi-collect")
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+@periodic(JOB_NAME, every=INTERVAL)
+async def collect_followers(ctx: JobContext) -> None:
+    """Periodic job: store the follower figures that are due. A failed fetch is recorded per account
+    (`kpi_fetches`) and retried with backoff, so it is logged here, never raised."""
+    outcomes = await run_due(ctx.sessions, ctx.settings, ctx.now)
+    fetched = [o for o in outcomes if o.status not in ("stored", "waiting")]
+    if fetched:
+        summary = Counter(o.status for o in fetched)
+        level = logging.WARNING if summary["error"] else logging.INFO
+        log.log(level, "kpi collection: %s", dict(summary), extra={"statuses": dict(summary)})

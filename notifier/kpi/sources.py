@@ -1,6 +1,8 @@
-"""The follower sources of the configured channels.
+"""The follower sources of the configured channels: the notifier's channels themselves.
 
-Sources hold SDK clients, which need a running event loop, so they are opened around each run:
+Every channel in `notifier.channels.registry` is a `FollowerSource`, and a channel counts as
+configured by the registry's one rule (its `credentials` are set; LINE needs only its access token).
+Channels hold SDK clients, which need a running event loop, so they are opened around each run:
 
     async with open_sources(settings) as sources:
         await Collector(sessions, sources).run_due()
@@ -12,27 +14,34 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
 from app.settings import Settings
-from notifier.channels.base import FollowerSource
-
-LINE_ACCOUNT = "official"  # the channel's one Official Account
+from notifier.channels.base import Channel
+from notifier.channels.registry import CHANNELS, build, missing_credentials
 
 
 def configured_channels(settings: Settings) -> list[str]:
     """Channels whose follower counts can be collected with the configured credentials."""
-    features = settings.features()
-    return [name for name in ("line",) if features.get(name)]
+    return [name for name in CHANNELS if not missing_credentials(name, settings)]
+
+
+def open_channel(name: str, settings: Settings) -> Channel:
+    """The channel `name` as a follower source."""
+    if name == "line":
+        from bot.line_api import RetryPolicy  # line-bot-sdk: loaded only when LINE is configured
+        from notifier.channels.line import LineChannel
+
+        # One HTTP call per insight fetch: each fetch takes one slot of LINE's 60/hour budget, and
+        # the collector itself retries later.
+        return LineChannel(settings, retry=RetryPolicy(attempts=1))
+    return build(name, settings)
 
 
 @asynccontextmanager
-async def open_sources(settings: Settings) -> AsyncIterator[list[FollowerSource]]:
-    """Open one `FollowerSource` per configured channel account; close them on exit."""
-    sources: list[FollowerSource] = []
+async def open_sources(settings: Settings) -> AsyncIterator[list[Channel]]:
+    """Open every configured channel as a follower source, in registry order; close them on exit."""
     async with AsyncExitStack() as stack:
-        if "line" in configured_channels(settings):
-            from bot.line_api import LineApi, LineFollowerSource, RetryPolicy
-
-            # One HTTP call per insight fetch: each fetch takes one slot of the 60/hour budget, and
-            # the collector itself retries later.
-            api = await stack.enter_async_context(LineApi.open(settings, retry=RetryPolicy(attempts=1)))
-            sources.append(LineFollowerSource(api, LINE_ACCOUNT))
+        sources: list[Channel] = []
+        for name in configured_channels(settings):
+            channel = open_channel(name, settings)
+            stack.push_async_callback(channel.aclose)
+            sources.append(channel)
         yield sources

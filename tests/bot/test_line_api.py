@@ -27,7 +27,6 @@ from bot.line_api import (
     LineApi,
     LineAuthError,
     LineClientError,
-    LineFollowerSource,
     LineNotFound,
     LineRateLimited,
     LineRequestInvalid,
@@ -287,7 +286,7 @@ async def test_followers(
 ) -> None:
     date = dt.date(2024, 3, 31)
     fake_line.set_insight(date, status, **counts)
-    count = await LineFollowerSource(line_api).follower_count(date)
+    count = await line_api.followers(date)
     assert (count.status, count.followers, count.details.get("friends")) == expected
     assert (count.reason is not None) == (expected[0] == "error")
     if status == "ready":

@@ -1,4 +1,5 @@
-"""Fixtures of the KPI tests: a database seeded with recent figures."""
+"""Fixtures of the KPI tests: a database seeded with recent figures, and every channel configured
+against the platform fakes (`tests.platform_fakes`)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.settings import Settings
 from notifier.kpi import fetches
 from notifier.kpi.dates import jst_date
 from notifier.kpi.store import SnapshotValues, upsert_snapshots
 from storage.base import utcnow
 from storage.db import session_scope
+from tests.conftest import make_settings
+from tests.platform_fakes import FAST, Fakes
 
 
 @dataclass(frozen=True)
@@ -47,3 +51,9 @@ def seeded(sessions: sessionmaker[Session]) -> Seeded:
             fetches.claim(s, "x", "SuitaCity", day, utcnow(), force=True)
             fetches.finish(s, "x", "SuitaCity", day, utcnow(), "error", "HTTP 503 Service Unavailable")
     return Seeded(today, first, gap)
+
+
+@pytest.fixture
+def channel_settings(db_url: str, fakes: Fakes) -> Settings:
+    """LINE, X, Facebook, Mastodon and Bluesky configured against the fakes; 1 s request timeouts."""
+    return make_settings(db_url, **fakes.settings(), **FAST)

@@ -172,6 +172,27 @@ def test_clean_reason_masks_personal_details() -> None:
     assert len(clean_reason("x" * 1000)) == 300
 
 
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (12_345, ("ok", 12_345)),
+        (0, ("ok", 0)),  # a real zero is a figure
+        (None, ("error", None)),  # absent or null: missing, never zero
+        (-1, ("error", None)),
+        ("12345", ("error", None)),
+        (True, ("error", None)),
+        (1.5, ("error", None)),
+    ],
+)
+def test_a_platform_reading_is_a_count_only_when_it_is_one(
+    value: object, expected: tuple[str, int | None]
+) -> None:
+    count = FollowerCount.reading(value, "Platform API", fan_count=7)
+    assert (count.status, count.followers) == expected
+    assert (count.reason is None) == (expected[0] == "ok")
+    assert count.details == ({"fan_count": 7} if expected[0] == "ok" else {})
+
+
 def test_line_insight_budget_is_60_calls_per_rolling_hour(sessions: sessionmaker[Session]) -> None:
     line = ScriptedSource("line", "@suita", by_date=line_ready)
     clock = Clock.jst(2026, 4, 2, 10)

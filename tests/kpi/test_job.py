@@ -1,10 +1,13 @@
-"""The periodic collection inside the web process."""
+"""The daily collection as a periodic job of the delivery workers: `python -m notifier worker --once`
+processes, and the worker inside the app (RUN_WORKER_IN_APP); once per interval across all of them."""
 
 from __future__ import annotations
 
-import contextlib
+import datetime as dt
+import os
+import subprocess
+import sys
 import time
-from collections.abc import AsyncIterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,10 +15,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.main import create_app
+from app.settings import ROOT, Settings
+from notifier import jobs
 from notifier.kpi import job
 from notifier.kpi.models import FollowerSnapshot
+from notifier.models import JobRun
+from notifier.worker import Worker
+from storage.base import utcnow
 from tests.conftest import make_settings
-from tests.kpi.fakes import ScriptedSource, ok, run
+from tests.kpi.figures import FOLLOWER_PATHS, expected_row, follower_calls, set_figures, snapshots
+from tests.platform_fakes import CHANNEL_NAMES, FAST, Fakes, run_async
 
 
 def count(sessions: sessionmaker[Session]) -> int:
@@ -23,25 +32,58 @@ def count(sessions: sessionmaker[Session]) -> int:
         return s.scalar(select(func.count()).select_from(FollowerSnapshot)) or 0
 
 
-@pytest.mark.parametrize(("in_app", "expected"), [(True, 1), (False, 0)])
-def test_the_web_process_collects_when_it_runs_the_worker(
-    monkeypatch: pytest.MonkeyPatch, db_url: str, sessions: sessionmaker[Session], in_app: bool, expected: int
+def next_run(sessions: sessionmaker[Session]) -> dt.datetime | None:
+    with sessions() as s:
+        run = s.get(JobRun, job.JOB_NAME)
+        return run.next_run_at if run else None
+
+
+def test_the_collection_is_a_periodic_job_of_the_workers() -> None:
+    (registered,) = [j for j in jobs.registered() if j.name == job.JOB_NAME]
+    assert registered.run is job.collect_followers and registered.interval == dt.timedelta(minutes=10)
+
+
+def worker_once(db_url: str, fakes: Fakes) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k.lower() not in Settings.model_fields}
+    env.update({"DATABASE_URL": db_url, "APP_ENV": "test", **fakes.env()})
+    env.update({k.upper(): str(v) for k, v in FAST.items()})
+    command = [sys.executable, "-m", "notifier", "worker", "--once"]
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=90)
+
+
+@pytest.mark.slow
+def test_a_notifier_worker_process_collects_once_per_interval(
+    db_url: str, sessions: sessionmaker[Session], fakes: Fakes
 ) -> None:
-    source = ScriptedSource("x", "SuitaCity", [ok(123)])
+    set_figures(fakes)
+    settings = make_settings(db_url, **fakes.settings())
+    r = worker_once(db_url, fakes)
+    assert r.returncode == 0, r.stderr
+    assert snapshots(sessions) == {name: expected_row(name, settings) for name in CHANNEL_NAMES}
+    due = next_run(sessions)
+    assert due is not None and due > utcnow() + dt.timedelta(minutes=9)
+    # Another worker within the interval does not run the job: no platform is asked again
+    run_async(Worker(make_settings(db_url, **fakes.settings(), **FAST), mode="once").run(once=True))
+    assert follower_calls(fakes) == dict.fromkeys(CHANNEL_NAMES, 1)
+    assert next_run(sessions) == due
 
-    @contextlib.asynccontextmanager
-    async def sources(_settings: object) -> AsyncIterator[list[ScriptedSource]]:
-        yield [source]
 
-    monkeypatch.setattr(job, "open_sources", sources)
-    monkeypatch.setattr(job, "configured_channels", lambda _settings: ["x"])
-    with TestClient(create_app(make_settings(db_url, run_worker_in_app=in_app))):
-        deadline = time.monotonic() + 10
-        while in_app and count(sessions) == 0 and time.monotonic() < deadline:
+@pytest.mark.parametrize(("in_app", "expected"), [(True, 5), (False, 0)])
+def test_the_web_process_collects_only_through_its_in_app_worker(
+    db_url: str, sessions: sessionmaker[Session], fakes: Fakes, in_app: bool, expected: int
+) -> None:
+    set_figures(fakes)
+    settings = make_settings(db_url, **fakes.settings(), **FAST, run_worker_in_app=in_app)
+    with TestClient(create_app(settings)):
+        deadline = time.monotonic() + 15
+        while in_app and count(sessions) < expected and time.monotonic() < deadline:
             time.sleep(0.05)
-    assert count(sessions) == expected and len(source.calls) == expected
+    assert count(sessions) == expected
+    assert sum(len(fakes[n].state.find(FOLLOWER_PATHS[n])) for n in CHANNEL_NAMES) == expected
 
 
-def test_run_due_without_channels_does_nothing(sessions: sessionmaker[Session], db_url: str) -> None:
-
-    assert run(job.run_due(sessions, make_settings(db_url))) == []
+def test_the_job_without_channels_does_nothing(db_url: str, sessions: sessionmaker[Session]) -> None:
+    settings = make_settings(db_url)
+    assert run_async(job.run_due(sessions, settings)) == []
+    run_async(job.collect_followers(jobs.JobContext(settings, sessions, "test", utcnow())))
+    assert count(sessions) == 0

@@ -1,115 +1,44 @@
-"""Fixtures for the notifier: the SNS fakes over real HTTP (one server each per test session, reset
-before every test) and settings pointing every channel's real SDK client at them."""
+"""Fixtures for the notifier: settings pointing every channel's real SDK client at the fakes
+(`tests.platform_fakes`, registered in `tests/conftest.py`), posts scheduled in the ledger, workers."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Coroutine, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Any, TypeVar
+import datetime as dt
+from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.settings import Settings
-from fakes.bluesky import FakeBluesky
-from fakes.facebook import FakeFacebook
-from fakes.line import FakeLine
-from fakes.mastodon import FakeMastodon
-from fakes.server import FakeServer
-from fakes.x import FakeX
 from notifier import ledger
 from notifier.channels.base import Channel
 from notifier.compose import prepare
+from notifier.kpi.job import JOB_NAME as KPI_JOB
+from notifier.models import JobRun
 from notifier.views import show_json
 from notifier.worker import Worker
 from storage.base import utcnow
 from storage.db import session_scope
 from tests.conftest import make_settings
+from tests.platform_fakes import CHANNEL_NAMES, FAST, LINE_TOKEN, SNS, Fakes, run_async
 
-SNS = ("x", "facebook", "mastodon", "bluesky")
-T = TypeVar("T")
-CHANNEL_NAMES = ("line", *SNS)
-LINE_TOKEN = "fake-line-token"
+__all__ = ["CHANNEL_NAMES", "FAST", "LINE_TOKEN", "SNS", "Fakes", "run_async"]
 
 
-@dataclass
-class Fakes:
-    line: FakeServer
-    x: FakeServer
-    facebook: FakeServer
-    mastodon: FakeServer
-    bluesky: FakeServer
-
-    def __getitem__(self, name: str) -> FakeServer:
-        server: FakeServer = getattr(self, name)
-        return server
-
-    def settings(self) -> dict[str, Any]:
-        """Settings overrides that configure every SNS channel against these fakes."""
-        return {
-            "line_api_base_url": self.line.url,
-            "line_data_api_base_url": self.line.url,
-            "line_channel_access_token": LINE_TOKEN,
-            "line_channel_secret": "line-secret",
-            "x_api_base_url": self.x.url,
-            "x_api_key": "ck",
-            "x_api_secret": "cs",
-            "x_access_token": "1500000000000000001-token",
-            "x_access_token_secret": "ts",
-            "facebook_api_base_url": self.facebook.url,
-            "facebook_page_id": self.facebook.platform.page_id,  # type: ignore[attr-defined]
-            "facebook_page_access_token": self.facebook.platform.token,  # type: ignore[attr-defined]
-            "mastodon_api_base_url": self.mastodon.url,
-            "mastodon_access_token": self.mastodon.platform.token,  # type: ignore[attr-defined]
-            "bluesky_api_base_url": self.bluesky.url,
-            "bluesky_handle": self.bluesky.platform.handle,  # type: ignore[attr-defined]
-            "bluesky_app_password": self.bluesky.platform.password,  # type: ignore[attr-defined]
-        }
-
-    def published(self, name: str) -> list[Any]:
-        """What the platform holds now: LINE deliveries, tweets, page posts, statuses or records."""
-        key = {"line": "deliveries", "x": "tweets", "facebook": "posts", "mastodon": "statuses"}.get(
-            name, "records"
-        )
-        items: list[Any] = self[name].platform.dump()[key]
-        return items
-
-
-@pytest.fixture(scope="session")
-def fake_servers() -> Iterator[Fakes]:
-    line = FakeServer(FakeLine(access_token=LINE_TOKEN)).start()
-    servers = [line] + [FakeServer(p()).start() for p in (FakeX, FakeFacebook, FakeMastodon, FakeBluesky)]
-    yield Fakes(*servers)
-    for server in servers:
-        server.stop()
-
-
-@pytest.fixture
-def fakes(fake_servers: Fakes) -> Fakes:
-    """The fakes, emptied of posts, calls and faults."""
-    for name in CHANNEL_NAMES:
-        server = fake_servers[name]
-        server.state.reset()
-        server.platform.reset()
-        if name != "line":
-            server.platform.window.set(10_000, 900)  # type: ignore[attr-defined]
-    return fake_servers
-
-
-FAST = {
-    "notifier_request_timeout": 1.0,
-    "line_request_timeout": 1.0,
-    "notifier_backoff_seconds": 0.05,
-    "notifier_poll_seconds": 0.05,
-    "notifier_lease_seconds": 30.0,
-}
+@pytest.fixture(autouse=True)
+def kpi_collection_postponed(request: pytest.FixtureRequest) -> None:
+    """The workers here also run the KPI's follower collection (a periodic job); it is postponed so
+    its platform calls do not consume the faults these tests inject (tests/kpi covers it)."""
+    if "db_url" not in request.fixturenames:
+        return
+    sessions: sessionmaker[Session] = request.getfixturevalue("sessions")
+    with session_scope(sessions) as session:
+        session.add(JobRun(name=KPI_JOB, next_run_at=utcnow() + dt.timedelta(days=365)))
 
 
 @pytest.fixture
 def sns_settings(db_url: str, fakes: Fakes) -> Settings:
-    """Every SNS channel configured against the fakes; short timeouts and backoff."""
+    """Every channel configured against the fakes; short timeouts and backoff."""
     return make_settings(db_url, **fakes.settings(), **FAST)
 
 
@@ -134,13 +63,6 @@ def schedule(settings: Settings, sessions: sessionmaker[Session], **changes: Any
     with session_scope(sessions) as session:
         prepared = prepare(post_data(**changes), settings, utcnow())
         return ledger.create_post(session, prepared, author="test").id
-
-
-def run_async(coro: Coroutine[Any, Any, T]) -> T:
-    """`asyncio.run` in a thread of its own: the main thread may already run Playwright's event loop
-    (the session-scoped browser of the page tests)."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coro).result()
 
 
 def run_worker(settings: Settings, *, channels: dict[str, Channel] | None = None) -> int:
