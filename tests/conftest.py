@@ -208,6 +208,20 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture(scope="session")
+def cjk_font() -> Path:
+    """A Japanese font for drawn images. Skipped when none is installed, unless REQUIRE_BROWSER=1 (CI
+    installs fonts-noto-cjk with Chromium), where its absence fails the run."""
+    from bot.richmenu import FontNotFound, find_font
+
+    try:
+        return find_font()
+    except FontNotFound as exc:
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail(f"no CJK font but REQUIRE_BROWSER=1: {exc}")
+        pytest.skip("no CJK font installed (apt install fonts-noto-cjk)")
+
+
+@pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     """A headless Chromium driven by Playwright. Skipped when Chromium is absent, unless
     REQUIRE_BROWSER=1 (CI), where its absence fails the run."""

@@ -34,6 +34,7 @@ def test_menu_json_is_what_line_accepts() -> None:
         assert action["type"] == "uri" or pb.decode(action["data"]) is not None
 
 
+@pytest.mark.usefixtures("cjk_font")
 def test_image_has_the_menu_size_and_fits_line_limit() -> None:
     data = richmenu.draw()
     image = Image.open(io.BytesIO(data))  # in memory: nothing to close
@@ -43,6 +44,7 @@ def test_image_has_the_menu_size_and_fits_line_limit() -> None:
     assert len(colours) == 3  # the tiles are painted, alternating colours
 
 
+@pytest.mark.usefixtures("cjk_font")
 def test_image_text_is_drawn_with_the_cjk_font() -> None:
     """Drawn with a font lacking Japanese, the titles would be empty boxes: compare ink."""
     font = richmenu.find_font()
@@ -65,6 +67,7 @@ def test_no_font_is_a_clear_error_naming_the_package(monkeypatch: pytest.MonkeyP
         richmenu.find_font(tmp_path / "missing.ttf")
 
 
+@pytest.mark.usefixtures("cjk_font")
 def test_cli_json_and_image(tmp_path: Path) -> None:
     runner = CliRunner()
     shown = runner.invoke(cli, ["richmenu", "json"])
@@ -85,6 +88,7 @@ def _env(line_server: FakeServer) -> dict[str, Any]:
     }
 
 
+@pytest.mark.usefixtures("cjk_font")
 def test_cli_deploy_replaces_the_previous_menu(line_server: FakeServer, fake_line: FakeLine) -> None:
     runner = CliRunner()
     first = runner.invoke(cli, ["richmenu", "deploy"], env=_env(line_server))
@@ -97,6 +101,7 @@ def test_cli_deploy_replaces_the_previous_menu(line_server: FakeServer, fake_lin
     assert state["richMenuImages"][menu["richMenuId"]]["size"] == (2500, 1686)
 
 
+@pytest.mark.usefixtures("cjk_font")
 def test_cli_deploy_reports_line_errors(line_server: FakeServer, fake_line: FakeLine) -> None:
     fake_line.fail(
         "status", status=401, body={"message": "Authentication failed"}, path="/richmenu", times=-1
