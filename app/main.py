@@ -20,8 +20,9 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from app.logs import RequestIdMiddleware, configure_logging
 from app.sessions import SessionsExcept
@@ -48,15 +49,25 @@ def _areas() -> list[ModuleType]:
 
 
 def add_routes(app: FastAPI, router: APIRouter) -> None:
-    """Add an area's routes to the app's own list. FastAPI matches the routes of an included router
-    twice per level of inclusion (to find it, then inside it), which costs every request tens of
-    microseconds; plain routes are matched once. Nested routers are included the usual way."""
-    if all(isinstance(route, Route) for route in router.routes) and not (
-        router.on_startup or router.on_shutdown
-    ):
-        app.router.routes.extend(router.routes)
-    else:
+    """Add an area's routes. FastAPI matches the routes of an included router twice per level of
+    inclusion (to find it, then inside it), which costs every request tens of microseconds: routes
+    without dependencies go to the app's own list and are matched once. Routes with dependencies are
+    included the usual way, so `app.dependency_overrides` reaches them (a route added as is would keep
+    its router's overrides); so is a router with startup/shutdown handlers."""
+    if router.on_startup or router.on_shutdown:
         app.include_router(router)
+        return
+    plain = [route for route in router.routes if _without_dependencies(route)]
+    app.router.routes.extend(plain)
+    others = [route for route in router.routes if route not in plain]
+    if others:
+        app.include_router(APIRouter(routes=others))
+
+
+def _without_dependencies(route: BaseRoute) -> bool:
+    if isinstance(route, APIRoute):
+        return not route.dependant.dependencies
+    return isinstance(route, Route)
 
 
 def session_secret(settings: Settings) -> str:
