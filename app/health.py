@@ -13,11 +13,12 @@ from storage import migrate
 from storage.db import ping
 
 router = APIRouter(tags=["operations"])
+SESSIONLESS_PATHS = ("/healthz", "/readyz")  # probes never use the staff session (see app.main)
 
 
 @router.get("/healthz")
-def healthz() -> dict[str, str]:
-    """The process is alive (no dependencies checked)."""
+async def healthz() -> dict[str, str]:
+    """The process is alive (no dependencies checked; async: no worker thread needed)."""
     return {"status": "ok"}
 
 

@@ -19,11 +19,17 @@ _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"messa
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message, request_id and any `extra=` fields."""
+    """One JSON object per line: time, level, logger, message, request_id and any `extra=` fields.
+
+    Every request writes one such line, so this is on the hot path of every route: one shared
+    encoder, and the date part of the timestamp computed once per second."""
+
+    _encode = json.JSONEncoder(ensure_ascii=False, default=str).encode
+    _second: tuple[int, str] = (-1, "")
 
     def format(self, record: logging.LogRecord) -> str:
         data: dict[str, Any] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "time": self._time(record.created),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
@@ -31,12 +37,21 @@ class JsonFormatter(logging.Formatter):
         rid = request_id_var.get()
         if rid:
             data["request_id"] = rid
-        for key, value in vars(record).items():
-            if key not in _STANDARD and not key.startswith("_"):
+        for key, value in record.__dict__.items():
+            if key not in _STANDARD and key[:1] != "_":
                 data[key] = value
         if record.exc_info:
             data["exc"] = self.formatException(record.exc_info)
-        return json.dumps(data, ensure_ascii=False, default=str)
+        return self._encode(data)
+
+    def _time(self, created: float) -> str:
+        """ISO 8601 in UTC with milliseconds, like `datetime.isoformat(timespec="milliseconds")`."""
+        second = int(created)
+        cached, prefix = self._second  # one tuple: threads never see a half-updated pair
+        if cached != second:
+            prefix = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+            self._second = (second, prefix)
+        return f"{prefix}.{int((created - second) * 1000):03d}+00:00"
 
 
 class TextFormatter(logging.Formatter):
@@ -90,11 +105,19 @@ class RequestIdMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            self.log.info(
-                "%s %s %s",
-                scope["method"],
-                scope["path"],
-                status,
-                extra={"status": status, "duration_ms": round((time.perf_counter() - start) * 1000, 2)},
-            )
+            self._access(scope, status, start, rid)
             request_id_var.reset(token)
+
+    def _access(self, scope: Scope, status: int, start: float, rid: str) -> None:
+        """The access line (built directly: `Logger.info` would also walk the stack for the caller)."""
+        if not self.log.isEnabledFor(logging.INFO):
+            return
+        extra = {
+            "request_id": rid,
+            "status": status,
+            "duration_ms": round((time.perf_counter() - start) * 1000, 2),
+        }
+        args = (scope["method"], scope["path"], status)
+        self.log.handle(
+            self.log.makeRecord(self.log.name, logging.INFO, "", 0, "%s %s %s", args, None, None, extra)
+        )

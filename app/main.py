@@ -1,7 +1,9 @@
 """The app factory. `create_app(settings)` builds a FastAPI app; start-up work happens in `lifespan`.
 
 Areas plug in through `AREAS`: each entry is a module with a `router` and, optionally, an async
-context manager `lifespan(app)` that starts and stops what the area needs (SDK clients, workers).
+context manager `lifespan(app)` that starts and stops what the area needs (SDK clients, workers), and
+`ROUTE_PRIORITY` (default 0; lower is matched first: the LINE webhook, the busiest route, goes first)
+and `SESSIONLESS_PATHS` (routes that never use the staff session: the session middleware skips them).
 """
 
 from __future__ import annotations
@@ -16,19 +18,22 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
-from starlette.middleware.sessions import SessionMiddleware
+from starlette.routing import BaseRoute, Route
 
 from app.logs import RequestIdMiddleware, configure_logging
+from app.sessions import SessionsExcept
 from app.settings import ROOT, ConfigError, Settings, get_settings, require_database
 from app.web import render
 from storage.db import make_engine, make_sessionmaker
 
 log = logging.getLogger(__name__)
 
-# Modules with `router` (and optionally `lifespan`), in the order their routes are registered.
+# Modules with `router` (and optionally `lifespan`), in the order their lifespans start (and, within a
+# `ROUTE_PRIORITY`, the order their routes are matched).
 AREAS: tuple[str, ...] = (
     "app.health",
     "app.auth",
@@ -41,6 +46,28 @@ AREAS: tuple[str, ...] = (
 
 def _areas() -> list[ModuleType]:
     return [importlib.import_module(name) for name in AREAS]
+
+
+def add_routes(app: FastAPI, router: APIRouter) -> None:
+    """Add an area's routes. FastAPI matches the routes of an included router twice per level of
+    inclusion (to find it, then inside it), which costs every request tens of microseconds: routes
+    without dependencies go to the app's own list and are matched once. Routes with dependencies are
+    included the usual way, so `app.dependency_overrides` reaches them (a route added as is would keep
+    its router's overrides); so is a router with startup/shutdown handlers."""
+    if router.on_startup or router.on_shutdown:
+        app.include_router(router)
+        return
+    plain = [route for route in router.routes if _without_dependencies(route)]
+    app.router.routes.extend(plain)
+    others = [route for route in router.routes if route not in plain]
+    if others:
+        app.include_router(APIRouter(routes=others))
+
+
+def _without_dependencies(route: BaseRoute) -> bool:
+    if isinstance(route, APIRoute):
+        return not route.dependant.dependencies
+    return isinstance(route, Route)
 
 
 def session_secret(settings: Settings) -> str:
@@ -93,17 +120,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.feature_notes = {}
+    areas = _areas()
+    session_options = {
+        "secret_key": session_secret(settings),
+        "session_cookie": "suita_session",
+        "max_age": 8 * 3600,
+        "same_site": "lax",
+        "https_only": settings.app_env == "production",
+    }
     app.add_middleware(
-        SessionMiddleware,
-        secret_key=session_secret(settings),
-        session_cookie="suita_session",
-        max_age=8 * 3600,
-        same_site="lax",
-        https_only=settings.app_env == "production",
+        SessionsExcept,
+        options=session_options,
+        paths=[path for area in areas for path in getattr(area, "SESSIONLESS_PATHS", ())],
+        prefixes=["/static/"],
     )
     app.add_middleware(RequestIdMiddleware)
-    for area in _areas():
-        app.include_router(area.router)
+    for area in sorted(areas, key=lambda a: getattr(a, "ROUTE_PRIORITY", 0)):
+        add_routes(app, area.router)
     static = ROOT / "templates" / "static"
     if static.is_dir():
         app.mount("/static", StaticFiles(directory=static), name="static")

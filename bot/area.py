@@ -11,9 +11,11 @@ from fastapi import APIRouter, FastAPI
 from bot import simulator, webhook
 from bot.runtime import BotRuntime
 
-router = APIRouter()
-router.include_router(webhook.router)
-router.include_router(simulator.router)
+# matched before the other areas' routes: LINE's webhook is the app's busiest route
+ROUTE_PRIORITY = -1
+SESSIONLESS_PATHS = ("/line/webhook",)
+# the routes themselves, not included routers (see `app.main.add_routes`)
+router = APIRouter(routes=[*webhook.router.routes, *simulator.router.routes])
 
 SIMULATOR_NOTE = (
     "simulator: no LINE credentials; try the bot at /simulator / LINE 未設定のためシミュレーターで動作中"

@@ -3,8 +3,10 @@
 Every write of the bot (storing webhook events, leases, prepared replies, outcomes) is a small function
 `fn(session, ...)`. Writes that arrive while a transaction is being committed wait and then go
 together into the next one ("group commit"): a burst of webhooks and replies costs a few commits, not
-one per step. If a grouped transaction fails, each of its writes is retried alone, so one bad write
-only fails its own caller.
+one per step. Writes of one kind that can share a statement (`Batched`: the webhook's inbox insert)
+go to one call with all their items, so a burst of webhooks costs one INSERT per transaction, not one
+each. If a grouped transaction fails, each of its writes is retried alone, so one bad write only
+fails its own caller.
 
 On SQLite, one writer at a time: a writer that finds the database locked sleeps in SQLite's busy
 handler (back-off steps up to 100 ms). Grouping means this process has one writer at a time, and the
@@ -27,6 +29,17 @@ from storage.db import begin_immediate
 
 T = TypeVar("T")
 Op = tuple[Callable[..., Any], tuple[Any, ...], "asyncio.Future[Any]"]
+
+
+class Batched:
+    """A write whose items can share one call, `fn(session, items)`: `await db.write(batched, item)`
+    puts the item in the group's single call of `fn` (made where the group's first such write was)."""
+
+    def __init__(self, fn: Callable[[Session, list[Any]], None]) -> None:
+        self.fn = fn
+
+    def __call__(self, session: Session, *items: Any) -> None:
+        self.fn(session, list(items))
 
 
 class Db:
@@ -100,9 +113,23 @@ class Db:
         return results
 
     def _transaction(self, ops: list[Op]) -> list[Any]:
+        batches: dict[Batched, list[Any]] = {}
+        for fn, args, _ in ops:
+            if isinstance(fn, Batched):
+                batches.setdefault(fn, []).extend(args)
         with self.writing(), self.sessions() as session:
             if self.sqlite:
                 begin_immediate(session)
-            values = [fn(session, *args) for fn, args, _ in ops]
+            values = [self._run(session, fn, args, batches) for fn, args, _ in ops]
             session.commit()
             return values
+
+    @staticmethod
+    def _run(
+        session: Session, fn: Callable[..., Any], args: tuple[Any, ...], batches: dict[Batched, list[Any]]
+    ) -> Any:
+        """One write of a group; the first `Batched` write of a kind runs the items of all of them."""
+        if not isinstance(fn, Batched):
+            return fn(session, *args)
+        items = batches.pop(fn, None)
+        return None if items is None else fn(session, *items)

@@ -40,7 +40,8 @@ class MalformedBody(ValueError):
 @dataclass(frozen=True)
 class InboxItem:
     """One event as the inbox keeps it. `data` is the text (kind "text"), the postback data (kind
-    "postback"), the media type (kind "media") or `unblocked` (kind "follow")."""
+    "postback"), the media type (kind "media") or `unblocked` (kind "follow"). Kind "event" is an event
+    stored before the SDK parsed it (`raw`, see `bot.intake`)."""
 
     event_id: str
     chat_id: str
@@ -50,13 +51,26 @@ class InboxItem:
     data: str = ""
     reply_token: str | None = None
     channel: str = "line"
+    raw: dict[str, Any] | None = None
+
+
+DeadLetter = tuple[str, str]  # (reason, masked JSON)
 
 
 @dataclass
 class ParsedBody:
     items: list[InboxItem] = field(default_factory=list)
-    dead: list[tuple[str, str]] = field(default_factory=list)  # (reason, masked JSON)
+    dead: list[DeadLetter] = field(default_factory=list)
     skipped: int = 0
+
+    def add(self, outcome: InboxItem | DeadLetter | None) -> None:
+        """Keep one event's outcome (None: an event the bot does not act on)."""
+        if isinstance(outcome, InboxItem):
+            self.items.append(outcome)
+        elif outcome is None:
+            self.skipped += 1
+        else:
+            self.dead.append(outcome)
 
 
 def sign(body: bytes, secret: str) -> str:
@@ -81,8 +95,8 @@ def masked(value: Any) -> str:
     return mask_pii(mask_ids_in(text))[:MAX_DEAD_LETTER_CHARS]
 
 
-def parse_body(body: bytes) -> ParsedBody:
-    """Split a verified body into inbox items, dead letters and skipped events.
+def load_events(body: bytes) -> tuple[list[Any] | DeadLetter, str]:
+    """The body's `events` (or the dead letter of a body without an `events` list) and its channel.
 
     Raises `MalformedBody` when the body is not JSON."""
     try:
@@ -91,22 +105,32 @@ def parse_body(body: bytes) -> ParsedBody:
         raise MalformedBody("the body is not valid JSON") from None
     events = doc.get("events") if isinstance(doc, dict) else None
     if not isinstance(events, list):
-        return ParsedBody(dead=[("the body has no `events` list", masked(doc))])
-    channel = "simulator" if doc.get("destination") == SIMULATOR_DESTINATION else "line"
+        return ("the body has no `events` list", masked(doc)), "line"
+    return events, "simulator" if doc.get("destination") == SIMULATOR_DESTINATION else "line"
+
+
+def parse_body(body: bytes) -> ParsedBody:
+    """Split a verified body into inbox items, dead letters and skipped events, every event parsed by
+    the SDK. Raises `MalformedBody` when the body is not JSON."""
+    events, channel = load_events(body)
     parsed = ParsedBody()
+    if not isinstance(events, list):
+        parsed.dead.append(events)
+        return parsed
     for raw in events:
-        try:
-            item = to_item(wh.Event.from_dict(raw), channel) if isinstance(raw, dict) else None
-        except ValueError as exc:  # pydantic.v1.ValidationError is a ValueError too
-            parsed.dead.append((_reason(raw, exc), masked(raw)))
-            continue
-        if item is None and not isinstance(raw, dict):
-            parsed.dead.append(("an event is not a JSON object", masked(raw)))
-        elif item is None:
-            parsed.skipped += 1
-        else:
-            parsed.items.append(item)
+        parsed.add(parse_event(raw, channel))
     return parsed
+
+
+def parse_event(raw: Any, channel: str = "line") -> InboxItem | DeadLetter | None:
+    """One event through the SDK: its inbox item, its dead letter (what the SDK refused, and why), or
+    None for an event the bot does not act on."""
+    if not isinstance(raw, dict):
+        return ("an event is not a JSON object", masked(raw))
+    try:
+        return to_item(wh.Event.from_dict(raw), channel)
+    except ValueError as exc:  # pydantic.v1.ValidationError is a ValueError too
+        return (_reason(raw, exc), masked(raw))
 
 
 def _reason(raw: Any, exc: ValueError) -> str:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import update
@@ -17,12 +18,17 @@ from sqlalchemy.orm import Session
 
 from app.topics import Topic
 from bot import conversation as cv
+from bot import inbox
 from bot.dbwork import Db
+from bot.events import InboxItem, masked, parse_event
 from bot.inbox import Work
+from bot.intake import DEFERRED
 from bot.models import EVENTS
 from bot.state import apply_effects, load_state
 from faq.types import FaqService
 from storage.base import utcnow
+
+log = logging.getLogger(__name__)
 
 
 def nonce(event_id: str) -> str:
@@ -44,6 +50,26 @@ class Preparer:
         self.topics = list(topics)
         self.faq = faq
 
+    async def parsed(self, work: Work) -> Work | None:
+        """The work for an event stored before the SDK parsed it (`bot.intake`), or None once it is
+        dead-lettered (the SDK refused it) or done (an event the bot does not act on)."""
+        if work.kind != DEFERRED:
+            return work
+        try:
+            outcome = parse_event(work.raw, work.channel) if work.raw is not None else None
+        except Exception as exc:  # a bug in our parsing: a dead letter, as in the webhook
+            log.exception("bot inbox: unexpected error while parsing")
+            outcome = (f"internal error while parsing: {type(exc).__name__}", masked(work.raw))
+        if isinstance(outcome, InboxItem):
+            parts = ("kind", "data", "user_id", "reply_token")
+            return replace(work, raw=None, **{k: getattr(outcome, k) for k in parts})
+        if outcome is None:
+            await self.db.write(inbox.finish, work.id)
+        else:
+            log.warning("webhook: an event was dead-lettered after the 200", extra={"dead": 1})
+            await self.db.write(inbox.dead_letter, work.id, *outcome)
+        return None
+
     async def prepare(self, work: Work, profile_language: str | None) -> list[dict[str, Any]]:
         """The messages to send for a pending event (empty when there is nothing to send, or when the
         event was prepared elsewhere)."""
@@ -58,7 +84,7 @@ class Preparer:
 
     def store(self, session: Session, work: Work, prepared: Prepared) -> bool:
         """Mark the event prepared (or done, with nothing to send) and apply the effects, once."""
-        values: dict[str, Any] = {"payload": None}
+        values: dict[str, Any] = {"payload": None, "kind": work.kind}
         if prepared.messages:
             values |= {"status": "prepared", "outbox": json.dumps(prepared.messages, ensure_ascii=False)}
         else:

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from bot.dbwork import Batched
 from bot.events import InboxItem, ParsedBody
 from bot.models import DEAD_LETTERS, EVENTS, LOCKS
 from storage.base import utcnow
@@ -44,6 +45,7 @@ class Work:
     received_at: dt.datetime
     next_try_at: dt.datetime | None
     outbox: list[dict[str, Any]] | None
+    raw: dict[str, Any] | None = None  # the event as received, until the SDK parsed it (kind "event")
 
 
 def store(session: Session, items: Sequence[InboxItem], dead: Sequence[tuple[str, str]]) -> None:
@@ -57,7 +59,7 @@ def store(session: Session, items: Sequence[InboxItem], dead: Sequence[tuple[str
                 "channel": i.channel,
                 "kind": i.kind,
                 "event_ts": i.timestamp,
-                "payload": json.dumps({"u": i.user_id, "d": i.data}, ensure_ascii=False),
+                "payload": _payload(i),
                 "reply_token": i.reply_token,
                 "status": "pending",
                 "attempts": 0,
@@ -74,8 +76,20 @@ def store(session: Session, items: Sequence[InboxItem], dead: Sequence[tuple[str
         session.execute(insert(DEAD_LETTERS), letters)
 
 
-def store_parsed(session: Session, parsed: ParsedBody) -> None:
-    store(session, parsed.items, parsed.dead)
+def _payload(item: InboxItem) -> str:
+    """What the worker needs of the event and drops once the reply is prepared: the user and the text
+    or postback data, or the whole event when the SDK has not parsed it yet."""
+    if item.raw is not None:
+        return json.dumps({"u": item.user_id, "e": item.raw}, ensure_ascii=False)
+    return json.dumps({"u": item.user_id, "d": item.data}, ensure_ascii=False)
+
+
+def _store_bodies(session: Session, bodies: list[ParsedBody]) -> None:
+    store(session, [i for b in bodies for i in b.items], [d for b in bodies for d in b.dead])
+
+
+# `await db.write(STORE_BODIES, parsed)`: the webhooks of one group commit share one INSERT
+STORE_BODIES = Batched(_store_bodies)
 
 
 def claim(session: Session, chat_id: str, owner: str, lease: float) -> bool:
@@ -137,6 +151,7 @@ def _work(row: Any) -> Work:
         received_at=row.received_at,
         next_try_at=row.next_try_at,
         outbox=json.loads(row.outbox) if row.outbox else None,
+        raw=payload.get("e"),
     )
 
 
@@ -167,6 +182,13 @@ def fail(session: Session, event_id: int, error: str) -> None:
             status="failed", outbox=None, reply_token=None, payload=None, error=error[:500], done_at=utcnow()
         )
     )
+
+
+def dead_letter(session: Session, event_id: int, reason: str, body: str) -> None:
+    """An event the SDK refused after the 200: keep it as a dead letter, and the ID (for de-duplication)
+    with the reason."""
+    session.execute(insert(DEAD_LETTERS).values(reason=reason[:500], body=body, received_at=utcnow()))
+    fail(session, event_id, reason)
 
 
 def has_work(session: Session, chat_id: str) -> bool:

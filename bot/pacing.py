@@ -7,6 +7,7 @@ import asyncio
 import datetime as dt
 import os
 import socket
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -27,21 +28,46 @@ class Tuning:
     purge_every: float = 3600.0
     line_retry: RetryPolicy | None = None  # the adapter's retries of 5xx and timeouts (None: its default)
     busy_webhooks: int = 8  # webhook requests in flight above which replies wait (acks come first) ...
+    busy_rate: float = 500.0  # ... or webhooks per second arriving above which they wait ...
     max_defer: float = 0.5  # ... but at most this long per event, so replies always progress
 
 
 class Pressure:
-    """How many webhook requests this process is handling right now. LINE gives a webhook 2 s and
-    counts slow answers as errors, while a reply may take up to a minute: under a burst, the worker
-    lets the acknowledgements go first."""
+    """How busy this process is with webhooks right now. LINE gives a webhook 2 s and counts slow
+    answers as errors, while a reply may take up to a minute: under a burst, the worker lets the
+    acknowledgements go first.
+
+    Two signals: requests in flight (a momentary count: it drops to zero whenever a group commit
+    answers a batch of them) and the arrival rate over the last 0.1–0.2 s (steady during a burst)."""
+
+    WINDOW = 0.1  # seconds
 
     def __init__(self) -> None:
         self.in_flight = 0
+        self._window = -1.0  # when the current counting window started (monotonic)
+        self._count = 0  # webhooks arrived in it
+        self._previous = 0  # and in the window before (0 if that was not the one just before)
 
-    async def calm(self, limit: int, max_wait: float) -> None:
-        """Wait while more than `limit` webhooks are in flight, at most `max_wait` seconds."""
+    def arrived(self) -> None:
+        """Count a webhook request (called when it arrives, on the event loop)."""
+        now = time.monotonic()
+        if now - self._window >= self.WINDOW:
+            self._previous = self._count if now - self._window < 2 * self.WINDOW else 0
+            self._window, self._count = now, 0
+        self._count += 1
+
+    def busy(self, limit: int, rate: float) -> bool:
+        """More than `limit` webhooks in flight, or more than `rate` a second arriving lately."""
+        if self.in_flight > limit:
+            return True
+        if time.monotonic() - self._window >= 2 * self.WINDOW:
+            return False
+        return max(self._count, self._previous) > rate * self.WINDOW
+
+    async def calm(self, limit: int, max_wait: float, rate: float = float("inf")) -> None:
+        """Wait while `busy(limit, rate)`, at most `max_wait` seconds."""
         waited = 0.0
-        while self.in_flight > limit and waited < max_wait:
+        while self.busy(limit, rate) and waited < max_wait:
             await asyncio.sleep(0.01)
             waited += 0.01
 

@@ -17,8 +17,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.routes import PlainRoute
 from bot import inbox
-from bot.events import MalformedBody, ParsedBody, masked, parse_body, signature_ok
+from bot.events import MalformedBody, ParsedBody, masked, signature_ok
+from bot.intake import split_body
 
 if TYPE_CHECKING:
     from bot.runtime import BotRuntime
@@ -26,7 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 MAX_BODY = 1024 * 1024
 
-router = APIRouter(tags=["line"])
+router = APIRouter(tags=["line"], route_class=PlainRoute)  # the endpoint takes the bare Request
 
 
 def _error(status: int, detail: str) -> JSONResponse:
@@ -53,6 +55,7 @@ async def read_limited(request: Request, limit: int) -> bytes | None:
 async def line_webhook(request: Request) -> Response:
     """Receive LINE webhook events (signed with the channel secret)."""
     pressure = request.app.state.bot.worker.pressure
+    pressure.arrived()
     pressure.in_flight += 1
     try:
         return await _receive(request)
@@ -75,7 +78,7 @@ async def _receive(request: Request) -> Response:
         return _error(400, "the body is not valid JSON")
     try:
         if parsed.items or parsed.dead:
-            await runtime.db.write(inbox.store_parsed, parsed)
+            await runtime.db.write(inbox.STORE_BODIES, parsed)
     except SQLAlchemyError as exc:
         log.error("webhook: events not stored (%s); LINE may redeliver", type(exc).__name__)
         return _error(503, "storage unavailable")
@@ -97,9 +100,9 @@ async def _body(request: Request) -> bytes | Response:
 
 
 def _parse(body: bytes) -> ParsedBody:
-    """`parse_body`, with a bug in it turned into a dead letter (LINE must not redeliver forever)."""
+    """`split_body`, with a bug in it turned into a dead letter (LINE must not redeliver forever)."""
     try:
-        return parse_body(body)
+        return split_body(body)
     except MalformedBody:
         raise
     except Exception as exc:

@@ -113,6 +113,7 @@ class InboxWorker:
         async with self._gate:
             while not self._stopping:
                 self._chats.again.discard(chat_id)
+                await self._calm()  # before the lease: under a burst, even taking it waits
                 works = await self.db.write(self._claim_and_load, chat_id)
                 if works is None:
                     return  # another process holds the chat; it (or the sweeper) finishes it
@@ -125,6 +126,9 @@ class InboxWorker:
                     more = await self.db.write(self._release, chat_id)
                 if blocked or not (more or chat_id in self._chats.again):
                     return
+
+    async def _calm(self) -> None:
+        await self.pressure.calm(self.tuning.busy_webhooks, self.tuning.max_defer, self.tuning.busy_rate)
 
     def _claim_and_load(self, session: Session, chat_id: str) -> list[Work] | None:
         """The chat's unfinished events once its lease is ours; None while another process has it."""
@@ -160,7 +164,11 @@ class InboxWorker:
     async def _handle(self, work: Work) -> bool:
         """Prepare (if not yet) and send one event's reply; False when it must be retried later."""
         try:
-            await self.pressure.calm(self.tuning.busy_webhooks, self.tuning.max_defer)
+            await self._calm()
+            parsed = await self.preparer.parsed(work)
+            if parsed is None:
+                return True
+            work = parsed
             api = await self.api_for(work.channel)
             resumed = work.status == "prepared"
             if resumed:

@@ -13,7 +13,6 @@ import re
 import unicodedata
 
 import regex
-import twitter_text
 
 MASTODON_URL_LENGTH = 23
 _GRAPHEME = regex.compile(r"\X")
@@ -22,6 +21,8 @@ _MASTODON_MENTION = re.compile(r"(^|[^/\w])@(([a-z0-9_]+)@[a-z0-9\.\-]+[a-z0-9]+
 
 def x_weighted_length(text: str) -> int:
     """twitter-text v3 weighted length."""
+    import twitter_text  # ~11 MB with pkg_resources: loaded when a post for X is measured, not at start-up
+
     result = twitter_text.parse_tweet(unicodedata.normalize("NFC", text))
     return int(result.weightedLength)
 

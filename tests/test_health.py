@@ -67,6 +67,7 @@ def test_access_log_is_json_with_request_id(client: TestClient, caplog: pytest.L
 def test_openapi_docs_are_served(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     assert "/healthz" in spec["paths"] and "/readyz" in spec["paths"]
+    assert "413" in spec["paths"]["/line/webhook"]["post"]["responses"]  # a PlainRoute is documented too
     assert client.get("/docs").status_code == 200
 
 

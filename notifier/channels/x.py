@@ -11,10 +11,9 @@ import datetime as dt
 import logging
 import re
 import uuid
-from typing import Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import requests
-import tweepy
 from requests.adapters import HTTPAdapter
 
 from app.settings import Settings
@@ -30,6 +29,9 @@ from notifier.channels.base import (
     one_post,
 )
 from notifier.counting import x_weighted_length
+
+if TYPE_CHECKING:
+    import tweepy  # imported on first use (~15 MB): a process that never posts to X never loads it
 
 TWITTER_HOST = "https://api.twitter.com"
 DUPLICATE = "duplicate content"
@@ -118,6 +120,8 @@ class XChannel:
         return "tweets"
 
     def _client(self) -> tweepy.Client:
+        import tweepy
+
         key, secret, token, token_secret = self._keys
         client = tweepy.Client(
             consumer_key=key,
@@ -139,6 +143,8 @@ class XChannel:
             return Sent(platform_id=found, http_status=exc.http_status, note="already on the timeline")
 
     def _send(self, text: str) -> Sent:
+        import tweepy
+
         try:
             response: requests.Response = self._client().create_tweet(text=text, user_auth=True)
         except tweepy.HTTPException as exc:
@@ -157,6 +163,8 @@ class XChannel:
         return await in_thread(self._find, out.text("ja"), since)
 
     def _find(self, text: str, since: dt.datetime) -> str | None:
+        import tweepy
+
         client = self._client()
         try:
             if self._user_id is None:
@@ -178,6 +186,8 @@ class XChannel:
         return await in_thread(self._followers)
 
     def _followers(self) -> FollowerCount:
+        import tweepy
+
         try:
             response = self._client().get_me(user_fields=["public_metrics"], user_auth=True)
             metrics = response.json()["data"]["public_metrics"]
@@ -195,6 +205,8 @@ class XChannel:
 
 
 def _error(exc: tweepy.HTTPException) -> Exception:
+    import tweepy
+
     status = exc.response.status_code
     request_id = exc.response.headers.get("x-transaction-id")
     reason = short(f"X {status}: {'; '.join(exc.api_messages) or exc.response.reason}")

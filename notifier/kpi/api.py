@@ -20,7 +20,6 @@ from app.auth import OptionalStaffDep, StaffDep
 from app.deps import SessionDep, SettingsDep
 from app.settings import Settings
 from app.web import render
-from notifier.kpi.chart import render_chart
 from notifier.kpi.dates import jst_date
 from notifier.kpi.export import report_csv, report_json
 from notifier.kpi.fetches import recent_problems
@@ -78,6 +77,8 @@ def kpi_chart(
     channels: bool = True,
 ) -> Response:
     """Actual total (and each channel) against the targets, with the projection."""
+    from notifier.kpi.chart import render_chart  # matplotlib (~40 MB): only loaded when drawing
+
     report = _report(session, settings, start, end)
     return Response(
         render_chart(report, fmt, channels=channels),

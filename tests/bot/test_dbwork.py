@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.dbwork import Db
+from bot.dbwork import Batched, Db
 from bot.models import DeadLetter
 from bot.pacing import Pressure, owner_is_dead, owner_name
 
@@ -61,12 +61,54 @@ async def test_concurrent_writes_share_transactions_and_a_bad_one_fails_alone(
 
 
 @pytest.mark.anyio
+async def test_batched_writes_of_a_group_share_one_call_and_a_bad_item_fails_alone(
+    sessions: sessionmaker[Session],
+) -> None:
+    calls: list[list[str]] = []
+
+    def letters(session: Session, reasons: list[str]) -> None:
+        calls.append(reasons)
+        if "bad" in reasons:
+            _broken(session, "bad")
+        session.add_all([DeadLetter(reason=r, body="{}") for r in reasons])
+
+    batched, db = Batched(letters), Db(sessions)
+    await db.write(batched, "first")  # alone: nothing was queued yet
+    ok = await asyncio.gather(*(db.write(batched, f"b{i}") for i in range(10)), db.write(_letter, "plain"))
+    assert ok == [None] * 10 + ["plain"]
+    assert calls == [["first"], [f"b{i}" for i in range(10)]]
+    results = await asyncio.gather(
+        *(db.write(batched, r) for r in ("c0", "bad", "c1")), return_exceptions=True
+    )
+    await db.close()
+    assert results[0] is None and isinstance(results[1], Exception) and results[2] is None
+    assert calls[2:] == [["c0", "bad", "c1"], ["c0"], ["bad"], ["c1"]]  # the group, then each alone
+    assert await db.read(_count) == 14
+
+
+@pytest.mark.anyio
 async def test_writes_keep_their_order(sessions: sessionmaker[Session]) -> None:
     db = Db(sessions)
     await asyncio.gather(*(db.write(_letter, f"{i:02d}") for i in range(30)))
     with sessions() as s:
         reasons = list(s.scalars(select(DeadLetter.reason).order_by(DeadLetter.id)))
     assert reasons == [f"{i:02d}" for i in range(30)]
+
+
+@pytest.mark.parametrize(
+    ("arrivals", "quiet_for", "busy"),
+    [(0, 0.0, False), (40, 0.0, False), (60, 0.0, True), (60, 0.05, True), (60, 0.25, False)],
+    ids=["none", "a steady trickle", "a burst", "just after a burst", "a burst that ended"],
+)
+def test_pressure_counts_the_arrival_rate(arrivals: int, quiet_for: float, busy: bool) -> None:
+    """Requests in flight drop to zero whenever a group commit answers them; the arrival rate over
+    the last 0.1-0.2 s stays high for as long as a burst lasts (here: more than 500/s)."""
+    pressure = Pressure()
+    for _ in range(arrivals):
+        pressure.arrived()
+    time.sleep(quiet_for)
+    assert pressure.in_flight == 0
+    assert pressure.busy(limit=8, rate=500) is busy
 
 
 @pytest.mark.anyio

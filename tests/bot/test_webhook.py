@@ -43,6 +43,10 @@ def _text(raw_text: str = "住民票をコンビニで取りたい") -> bytes:
     return ev.body([ev.text_event(U1, raw_text)])
 
 
+def _without_quote_token(event: ev.Event) -> ev.Event:
+    return {**event, "message": {k: v for k, v in event["message"].items() if k != "quoteToken"}}
+
+
 def _padded() -> bytes:
     event = ev.text_event(U1, "x" * (MB + 10))
     return ev.body([event])
@@ -93,22 +97,71 @@ def test_bad_input_is_refused_or_dead_lettered(
 
 
 @pytest.mark.parametrize(
-    ("event", "reason"),
+    ("event", "reason", "after"),
     [
-        ({**ev.text_event(U1, "x"), "type": "brandNewEvent"}, "'brandNewEvent' is unknown"),
-        ({**ev.text_event(U1, "x"), "mode": "dormant"}, "mode"),
-        ({k: v for k, v in ev.text_event(U1, "x").items() if k != "deliveryContext"}, "deliveryContext"),
+        ({**ev.text_event(U1, "x"), "type": "brandNewEvent"}, "'brandNewEvent' is unknown", False),
+        ({**ev.text_event(U1, "x"), "mode": "dormant"}, "mode", False),
+        (
+            {k: v for k, v in ev.text_event(U1, "x").items() if k != "deliveryContext"},
+            "deliveryContext",
+            True,
+        ),
+        (_without_quote_token(ev.text_event(U1, "x")), "quoteToken", True),
+        ({**ev.text_event(U1, "x"), "message": {"id": "1", "type": "hologram"}}, "message", True),
     ],
-    ids=["unknown type", "unknown mode", "missing field"],
+    ids=["unknown type", "unknown mode", "missing field", "missing nested field", "unknown message type"],
 )
 def test_signed_events_the_sdk_cannot_parse_are_kept_with_the_reason(
-    bot_client: TestClient, fake_line: FakeLine, sessions: sessionmaker[Session], event: ev.Event, reason: str
+    bot_client: TestClient,
+    fake_line: FakeLine,
+    sessions: sessionmaker[Session],
+    event: ev.Event,
+    reason: str,
+    after: bool,
 ) -> None:
+    """Events of a common shape are parsed by the SDK after the 200 (`after`), the others before it;
+    either way the refused event ends in the dead letters with the SDK's reason, and a good event
+    in the same body is answered."""
     good = ev.text_event(user_id(102), "メニュー", fake_line.issue_reply_token(user_id(102)))
     assert post(bot_client, [event, good]).status_code == 200
-    (stored,) = dead_reasons(sessions)
+    if not after:
+        assert len(dead_reasons(sessions)) == 1
+    (stored,) = wait_for(lambda: dead_reasons(sessions), what="the dead letter")
     assert reason in stored
     wait_for(lambda: fake_line.messages_for(user_id(102)), what="the good event's reply")
+    bot_client.portal.call(bot_client.app.state.bot.worker.idle)  # type: ignore[attr-defined]
+    with sessions() as s:
+        rows = {r.event_id: r for r in s.scalars(select(InboxEvent))}
+    assert rows[good["webhookEventId"]].status == "done"
+    refused = rows.get(event["webhookEventId"])
+    if after:  # its ID stays, so a redelivery is recognised and not dead-lettered twice
+        assert refused is not None and refused.status == "failed" and refused.error is not None
+        assert reason in refused.error and refused.payload is None
+        assert post(bot_client, [{**event, "deliveryContext": {"isRedelivery": True}}]).status_code == 200
+        bot_client.portal.call(bot_client.app.state.bot.worker.idle)  # type: ignore[attr-defined]
+        assert len(dead_reasons(sessions)) == 1
+    else:
+        assert refused is None
+
+
+def test_a_bug_while_parsing_after_the_200_is_dead_lettered(
+    bot_client: TestClient,
+    fake_line: FakeLine,
+    sessions: sessionmaker[Session],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(raw: Any, channel: str = "line") -> Any:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("bot.handling.parse_event", broken)
+    assert post(bot_client, [ev.text_event(U1, "電話 06-1111-2222")]).status_code == 200
+    (reason,) = wait_for(lambda: dead_reasons(sessions), what="the dead letter")
+    assert reason == "internal error while parsing: RuntimeError"
+    with sessions() as s:
+        body = s.scalar(select(DeadLetter.body))
+        status = s.scalar(select(InboxEvent.status))
+    assert body is not None and "06-1111-2222" not in body and U1 not in body
+    assert status == "failed" and fake_line.deliveries() == []
 
 
 def test_over_one_megabyte_is_413(bot_client: TestClient, sessions: sessionmaker[Session]) -> None:
@@ -146,7 +199,7 @@ def test_a_bug_while_parsing_is_dead_lettered_not_500(
     def broken(body: bytes) -> Any:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("bot.webhook.parse_body", broken)
+    monkeypatch.setattr("bot.webhook.split_body", broken)
     r = post(bot_client, [ev.text_event(U1, "電話 06-1111-2222")])
     assert r.status_code == 200
     (reason,) = dead_reasons(sessions)
