@@ -5,12 +5,11 @@ changes goes through the same endpoints, checks and roles as any other API clien
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse
 
-from app.auth import OptionalStaffDep
+from app.auth import EDITOR_ROLES, OptionalStaffDep, sign_in_redirect
 from app.deps import SettingsDep
 from app.topics import LANGUAGES
 from app.web import render
@@ -18,13 +17,11 @@ from notifier.channels.registry import CHANNELS, missing_credentials
 
 router = APIRouter(include_in_schema=False)
 
-EDITOR_ROLES = ("admin", "editor")
-
 
 @router.get("/posts", response_class=HTMLResponse)
 def posts_page(request: Request, settings: SettingsDep, staff: OptionalStaffDep) -> Response:
     if staff is None:
-        return RedirectResponse(f"/login?{urlencode({'next': request.url.path})}", status_code=303)
+        return sign_in_redirect(request)
     channels = [
         {
             "name": name,

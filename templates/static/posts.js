@@ -1,10 +1,10 @@
 // Staff console for posts: a thin client of /api/v1/posts (the server checks everything again).
-// User data is only ever inserted with textContent, never as HTML.
 "use strict";
 
 (() => {
   const data = JSON.parse(document.getElementById("console-data").textContent);
   const $ = (id) => document.getElementById(id);
+  const { el, shown, api } = window.Console;
   const REFRESH_MS = 10000;
   const PAGE = 20;
 
@@ -25,50 +25,6 @@
   const LABELS = Object.fromEntries(data.channels.map((c) => [c.name, c.label]));
   const TOPICS = Object.fromEntries(data.topics.map((t) => [t.id, `${t.labels.ja} / ${t.labels.en}`]));
   const LANGUAGE_NAMES = { ja: "日本語 / Japanese", en: "英語 / English" };
-
-  function el(tag, attrs = {}, ...children) {
-    const node = document.createElement(tag);
-    for (const [key, value] of Object.entries(attrs)) {
-      if (key === "class") node.className = value;
-      else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
-      else node.setAttribute(key, value);
-    }
-    for (const child of children) {
-      if (child !== null && child !== undefined) node.append(child);
-    }
-    return node;
-  }
-
-  // "2026-12-01T09:00:00+09:00" -> "2026-12-01 09:00" (the API answers in Japan time).
-  function shown(iso) {
-    return iso ? iso.slice(0, 16).replace("T", " ") : "—";
-  }
-
-  async function api(method, path, body) {
-    const options = { method, headers: { Accept: "application/json" }, credentials: "same-origin" };
-    if (body !== undefined) {
-      options.headers["Content-Type"] = "application/json";
-      options.body = JSON.stringify(body);
-    }
-    let response;
-    try {
-      response = await fetch(path, options);
-    } catch (err) {
-      return { ok: false, status: 0, detail: "サーバーに接続できません / Cannot reach the server" };
-    }
-    let payload = null;
-    try {
-      payload = await response.json();
-    } catch (err) {
-      payload = null;
-    }
-    if (response.ok) return { ok: true, status: response.status, data: payload };
-    let detail = payload && payload.detail !== undefined ? payload.detail : `HTTP ${response.status}`;
-    if (response.status === 401) {
-      detail = "ログインの有効期限が切れました。再度ログインしてください / Your session ended: sign in again";
-    }
-    return { ok: false, status: response.status, detail };
-  }
 
   // ---- compose ---------------------------------------------------------------------------------
 
