@@ -48,6 +48,7 @@ def test_try_review_and_edit_what_the_bot_answers(
     r = httpx.get(f"{live_server.url}/api/v1/faq/search", params={"q": "粗大ごみの出し方 電話 06-1234-5678"})
     assert r.json()["decision"] == "fallback"
     sign_in(page, live_server, staff_user)
+    page.locator("#unanswered tbody tr").first.wait_for()
     (masked,) = page.locator("#unanswered tbody tr td:nth-child(2)").all_inner_texts()
     assert "06-1234-5678" not in masked and "粗大ごみ" in masked
 
@@ -81,7 +82,7 @@ def test_try_review_and_edit_what_the_bot_answers(
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="削除 / Delete").click()
     page.locator("#editor-section").wait_for(state="hidden")
-    assert page.locator('#entries tr[data-entry="ja/sodai-gomi"]').count() == 0
+    page.locator('#entries tr[data-entry="ja/sodai-gomi"]').wait_for(state="detached")
     assert "粗大ごみは事前の申し込みが必要です" not in try_question(page, "粗大ごみの出し方を知りたい")
 
 
@@ -89,6 +90,7 @@ def test_an_import_with_a_bad_row_imports_nothing_and_says_where(
     page: Any, live_server: ThreadedServer, staff_user: str, tmp_path: Path
 ) -> None:
     sign_in(page, live_server, staff_user)
+    page.locator("#entries-count", has_text="件").wait_for()
     total = page.locator("#entries-count").inner_text()
     bad = tmp_path / "faq.csv"
     bad.write_bytes(
@@ -111,4 +113,5 @@ def test_an_import_with_a_bad_row_imports_nothing_and_says_where(
     page.get_by_role("button", name="取り込む / Import").click()
     page.get_by_text("1 件を取り込みました", exact=False).wait_for()
     page.get_by_label("絞り込み / Filter").fill("new-1")
-    assert page.locator('#entries tr[data-entry="ja/new-1"]').count() == 1
+    page.locator('#entries tr[data-entry="ja/new-1"]').wait_for()
+    assert page.locator("#entries tbody tr").count() == 1
