@@ -7,10 +7,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.auth import create_staff_user
 from faq.models import UnansweredQuestion
-from storage.db import session_scope
-from tests.conftest import STAFF_PASSWORD
+from tests.conftest import sign_in_as
 
 
 def test_the_faq_page_needs_a_staff_sign_in(client: TestClient) -> None:
@@ -22,9 +20,7 @@ def test_the_faq_page_needs_a_staff_sign_in(client: TestClient) -> None:
 def test_only_editors_get_the_editing_controls(
     client: TestClient, sessions: sessionmaker[Session], role: str, can_edit: bool
 ) -> None:
-    with session_scope(sessions) as s:
-        create_staff_user(s, username=f"u-{role}", password=STAFF_PASSWORD, role=role)
-    client.post("/login", data={"username": f"u-{role}", "password": STAFF_PASSWORD})
+    sign_in_as(client, sessions, role)
     html = client.get("/faq").text
     assert 'href="/faq" aria-current="page"' in html
     assert ('id="import"' in html) is can_edit

@@ -13,19 +13,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from fakes.server import ThreadedServer
 from faq.models import UnansweredQuestion
-from tests.conftest import STAFF_PASSWORD
+from tests.conftest import browser_sign_in
 
 pytestmark = pytest.mark.browser
 
 QUESTION = "コンビニで住民票取れる？"
-
-
-def sign_in(page: Any, server: ThreadedServer, username: str) -> None:
-    page.goto(f"{server.url}/faq")
-    page.get_by_label("ユーザー名 / Username").fill(username)
-    page.get_by_label("パスワード / Password").fill(STAFF_PASSWORD)
-    page.get_by_role("button", name="ログイン / Sign in").click()
-    page.wait_for_url(f"{server.url}/faq")
 
 
 def try_question(page: Any, text: str) -> str:
@@ -47,7 +39,7 @@ def test_try_review_and_edit_what_the_bot_answers(
     # A resident's question the FAQ could not answer, with a phone number (masked when stored).
     r = httpx.get(f"{live_server.url}/api/v1/faq/search", params={"q": "粗大ごみの出し方 電話 06-1234-5678"})
     assert r.json()["decision"] == "fallback"
-    sign_in(page, live_server, staff_user)
+    browser_sign_in(page, live_server, "/faq", staff_user)
     page.locator("#unanswered tbody tr").first.wait_for()
     (masked,) = page.locator("#unanswered tbody tr td:nth-child(2)").all_inner_texts()
     assert "06-1234-5678" not in masked and "粗大ごみ" in masked
@@ -89,7 +81,7 @@ def test_try_review_and_edit_what_the_bot_answers(
 def test_an_import_with_a_bad_row_imports_nothing_and_says_where(
     page: Any, live_server: ThreadedServer, staff_user: str, tmp_path: Path
 ) -> None:
-    sign_in(page, live_server, staff_user)
+    browser_sign_in(page, live_server, "/faq", staff_user)
     page.locator("#entries-count", has_text="件").wait_for()
     total = page.locator("#entries-count").inner_text()
     bad = tmp_path / "faq.csv"

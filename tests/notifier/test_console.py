@@ -9,10 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.auth import create_staff_user
 from app.main import create_app
-from storage.db import session_scope
-from tests.conftest import STAFF_PASSWORD, make_settings
+from tests.conftest import STAFF_PASSWORD, make_settings, sign_in_as
 
 
 def console_data(html: str) -> dict[str, object]:
@@ -47,9 +45,7 @@ def test_unconfigured_channels_are_shown_and_cannot_be_chosen(staff_client: Test
 def test_only_editors_get_the_compose_form(
     client: TestClient, sessions: sessionmaker[Session], role: str, can_edit: bool
 ) -> None:
-    with session_scope(sessions) as s:
-        create_staff_user(s, username=f"u-{role}", password=STAFF_PASSWORD, role=role)
-    client.post("/login", data={"username": f"u-{role}", "password": STAFF_PASSWORD})
+    sign_in_as(client, sessions, role)
     html = client.get("/posts").text
     assert console_data(html)["canEdit"] is can_edit
     assert ('id="compose"' in html) is can_edit

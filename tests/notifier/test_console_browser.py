@@ -18,7 +18,7 @@ from notifier.ledger import JST
 from notifier.models import Delivery, Post
 from storage.base import utcnow
 from storage.db import session_scope
-from tests.conftest import STAFF_PASSWORD, make_settings
+from tests.conftest import STAFF_PASSWORD, browser_sign_in, make_settings
 from tests.notifier.conftest import FAST, schedule
 from tests.platform_fakes import CHANNEL_NAMES, Fakes
 
@@ -29,14 +29,6 @@ pytestmark = pytest.mark.browser
 def settings(db_url: str, fakes: Fakes) -> Settings:
     """The app under test: every channel configured against the fakes, a worker inside the app."""
     return make_settings(db_url, **fakes.settings(), **FAST, run_worker_in_app=True)
-
-
-def sign_in(page: Any, server: ThreadedServer, username: str) -> None:
-    page.goto(f"{server.url}/posts")
-    page.get_by_label("ユーザー名 / Username").fill(username)
-    page.get_by_label("パスワード / Password").fill(STAFF_PASSWORD)
-    page.get_by_role("button", name="ログイン / Sign in").click()
-    page.wait_for_url(f"{server.url}/posts")
 
 
 def row(page: Any, post_id: int) -> Any:
@@ -51,7 +43,7 @@ def posts(sessions: sessionmaker[Session]) -> list[Post]:
 def test_compose_preview_schedule_and_watch_every_channel_deliver(
     page: Any, live_server: ThreadedServer, staff_user: str, fakes: Fakes, sessions: sessionmaker[Session]
 ) -> None:
-    sign_in(page, live_server, staff_user)
+    browser_sign_in(page, live_server, "/posts", staff_user)
     assert page.get_by_role("heading", level=1).inner_text().startswith("お知らせ配信")
     page.wait_for_function("document.getElementById('worker-status').className === 'ok'")
     assert "配信ワーカー稼働中: 1" in page.locator("#worker-status").inner_text()
@@ -109,7 +101,7 @@ def test_compose_preview_schedule_and_watch_every_channel_deliver(
 def test_a_draft_for_later_can_be_scheduled_or_cancelled(
     page: Any, live_server: ThreadedServer, staff_user: str, sessions: sessionmaker[Session]
 ) -> None:
-    sign_in(page, live_server, staff_user)
+    browser_sign_in(page, live_server, "/posts", staff_user)
     later = (utcnow() + dt.timedelta(days=2)).astimezone(JST).replace(second=0, microsecond=0)
     page.get_by_label("タイトル(日本語) / Title (Japanese)").fill("防災訓練")
     page.get_by_label("本文(日本語) / Text (Japanese)").fill("市内全域で防災訓練を行います。")
@@ -153,7 +145,7 @@ def test_an_unknown_delivery_is_resolved_by_a_person(
             .where(Delivery.post_id == post_id, Delivery.channel == "x")
             .values(state="unknown", error="timeout after sending; not found in recent posts")
         )
-    sign_in(page, live_server, staff_user)
+    browser_sign_in(page, live_server, "/posts", staff_user)
     item = row(page, post_id).locator('li[data-channel="x"]')
     assert "要確認 / Check needed" in item.inner_text()
     assert "timeout after sending" in item.inner_text()
@@ -174,7 +166,7 @@ def test_a_viewer_sees_the_posts_but_cannot_change_them(
     post_id = schedule(settings, sessions, scheduled_at=(utcnow() + dt.timedelta(days=1)).isoformat())
     with session_scope(sessions) as s:
         create_staff_user(s, username="etsuran", password=STAFF_PASSWORD, role="viewer")
-    sign_in(page, live_server, "etsuran")
+    browser_sign_in(page, live_server, "/posts", "etsuran")
     row(page, post_id).wait_for()
     assert page.locator("#compose").count() == 0
     assert row(page, post_id).get_by_role("button").count() == 0
