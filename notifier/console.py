@@ -38,7 +38,6 @@ def posts_page(request: Request, settings: SettingsDep, staff: OptionalStaffDep)
             {"id": t.id, "labels": {lang: t.label(lang) for lang in LANGUAGES}} for t in settings.topics
         ],
         "can_edit": staff.role in EDITOR_ROLES,
-        "staff_name": staff.username,
         "active": "posts",
     }
     return render(request, "pages/posts.html.j2", context)
