@@ -8,6 +8,7 @@ import hmac
 import secrets
 from datetime import UTC, datetime
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -19,6 +20,7 @@ from app.web import render
 from storage.models import StaffUser
 
 ROLES = ("admin", "editor", "viewer")
+EDITOR_ROLES = ("admin", "editor")  # may change what the public sees (posts, FAQ entries)
 _N, _R, _P = 2**14, 8, 1
 
 
@@ -86,7 +88,7 @@ def require_staff(user: Annotated[StaffUser | None, Depends(current_staff)]) -> 
 
 
 def require_editor(user: Annotated[StaffUser, Depends(require_staff)]) -> StaffUser:
-    if user.role not in ("admin", "editor"):
+    if user.role not in EDITOR_ROLES:
         raise HTTPException(403, "editor role required / 編集権限が必要です")
     return user
 
@@ -96,6 +98,12 @@ EditorDep = Annotated[StaffUser, Depends(require_editor)]
 OptionalStaffDep = Annotated[StaffUser | None, Depends(current_staff)]
 
 router = APIRouter(tags=["auth"])
+
+
+def sign_in_redirect(request: Request) -> RedirectResponse:
+    """For a staff page opened without a session: the sign-in page, then back here."""
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?{urlencode({'next': target})}", status_code=303)
 
 
 def _safe_next(target: str | None) -> str:

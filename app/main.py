@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 AREAS: tuple[str, ...] = (
     "app.health",
     "app.auth",
-    "faq.api",
+    "faq.area",
     "bot.area",
     "notifier.kpi.api",
     "notifier.area",

@@ -93,10 +93,13 @@ def search(
     q: Annotated[str, Query(max_length=MAX_QUERY_CHARS, description="the resident's question")],
     k: Annotated[int, Query(ge=1, le=10, description="suggestions offered when unsure")] = 5,
     lang: Annotated[str, Query(pattern="^(ja|en)$")] = "ja",
+    log: Annotated[
+        bool, Query(description="false: do not record a fallback as unanswered (staff trying questions)")
+    ] = True,
 ) -> JSONResponse:
     """The `python -m faq ask --json` shape; `X-FAQ-Truncated: true` when the question was cut."""
     decision: Decision = _service(request).ask(q, lang=lang, k=k)
-    if decision.decision == "fallback" and has_words(q):
+    if log and decision.decision == "fallback" and has_words(q):
         log_unanswered(session, q, lang=lang, channel="api", score=decision.score)
         session.commit()
     headers = {"X-FAQ-Truncated": "true"} if decision.truncated else {}

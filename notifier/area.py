@@ -1,5 +1,6 @@
-"""The notifier's place in the app (`app.main.AREAS`): the staff API router, and a lifespan that runs one
-delivery worker inside the app when RUN_WORKER_IN_APP is true and keeps the `/readyz` note current."""
+"""The notifier's place in the app (`app.main.AREAS`): the staff API and console page routes, and a
+lifespan that runs one delivery worker inside the app when RUN_WORKER_IN_APP is true and keeps the
+`/readyz` note current."""
 
 from __future__ import annotations
 
@@ -10,12 +11,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.settings import Settings
-from notifier import status
-from notifier.api import router
+from notifier import api, console, status
 from notifier.worker import Worker
 from storage.base import utcnow
 
@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 NOTE_REFRESH_SECONDS = 15.0
 
 __all__ = ["lifespan", "router"]
+
+router = APIRouter(routes=[*api.router.routes, *console.router.routes])
 
 
 @asynccontextmanager

@@ -158,6 +158,27 @@ def staff_client(client: TestClient, staff_user: str) -> TestClient:
     return client
 
 
+def sign_in_as(client: TestClient, sessions: sessionmaker[Session], role: str) -> str:
+    """Create a staff account with `role` and sign `client` in with it; returns the username."""
+    from app.auth import create_staff_user
+
+    username = f"u-{role}"
+    with session_scope(sessions) as s:
+        create_staff_user(s, username=username, password=STAFF_PASSWORD, role=role)
+    r = client.post("/login", data={"username": username, "password": STAFF_PASSWORD}, follow_redirects=False)
+    assert r.status_code == 303
+    return username
+
+
+def browser_sign_in(page: Any, server: ThreadedServer, path: str, username: str) -> None:
+    """Open the staff page `path`, sign in on the login page it leads to, and wait to be back."""
+    page.goto(f"{server.url}{path}")
+    page.get_by_label("ユーザー名 / Username").fill(username)
+    page.get_by_label("パスワード / Password").fill(STAFF_PASSWORD)
+    page.get_by_role("button", name="ログイン / Sign in").click()
+    page.wait_for_url(f"{server.url}{path}")
+
+
 @pytest.fixture
 def live_server(app: FastAPI) -> Iterator[ThreadedServer]:
     """The app served over real HTTP on a loopback port (lifespan included)."""

@@ -49,9 +49,9 @@ if TYPE_CHECKING:
 # line-bot-sdk takes most of a second to import: the adapter is loaded on first use.
 
 CHUNK = 500
-# Chunks in flight at once: enough to reach LINE's 200 multicasts/s at ~100 ms per call (the SDK's own
-# connection pool, cpu_count x 5 connections, may cap it lower).
-PARALLEL_CHUNKS = 20
+# Chunks in flight at once: enough to reach LINE's 200 multicasts/s at up to ~200 ms per call (the
+# adapter's SDK clients keep `bot.line_api.MAX_CONNECTIONS` connections, more than this).
+PARALLEL_CHUNKS = 40
 
 
 def plan_chunks(session: Session, topic: str, languages: set[str]) -> list[PartPlan]:

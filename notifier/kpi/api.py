@@ -13,10 +13,10 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from app.auth import OptionalStaffDep, StaffDep
+from app.auth import OptionalStaffDep, StaffDep, sign_in_redirect
 from app.deps import SessionDep, SettingsDep
 from app.settings import Settings
 from app.web import render
@@ -97,8 +97,7 @@ def kpi_page(
     end: To = None,
 ) -> Response:
     if staff is None:
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return RedirectResponse(f"/login?{urlencode({'next': target})}", status_code=303)
+        return sign_in_redirect(request)
     try:
         report = load_report(
             session, start, end, today=jst_date(utcnow()), options=Options.from_settings(settings)

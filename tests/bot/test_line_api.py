@@ -60,6 +60,16 @@ async def test_reply_with_quick_reply(line_api: LineApi, fake_line: FakeLine) ->
     assert delivery.to == [U1] and delivery.messages[0]["quickReply"]["items"][0]["action"]["text"] == "はい"
 
 
+async def test_every_client_keeps_enough_connections_for_parallel_multicasts(line_api: LineApi) -> None:
+    """The SDK's default pool (cpu_count x 5) would cap a topic push's parallel chunks on small servers."""
+    from bot.line_api import MAX_CONNECTIONS
+    from notifier.channels.line import PARALLEL_CHUNKS
+
+    clients = [line_api._messaging, line_api._blob, line_api._insight]
+    limits = {c.api_client.rest_client.pool_manager.connector.limit for c in clients}
+    assert limits == {MAX_CONNECTIONS} and MAX_CONNECTIONS >= PARALLEL_CHUNKS
+
+
 @pytest.mark.parametrize("case", ["used", "expired", "unknown"])
 async def test_reply_token_invalid(
     line_api: LineApi, fake_line: FakeLine, clock: ManualClock, case: str

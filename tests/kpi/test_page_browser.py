@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from fakes.server import ThreadedServer
-from tests.conftest import STAFF_PASSWORD
+from tests.conftest import browser_sign_in
 from tests.kpi.conftest import Seeded
 
 pytestmark = pytest.mark.browser
@@ -17,11 +17,7 @@ pytestmark = pytest.mark.browser
 def test_staff_sign_in_see_the_kpi_and_narrow_the_period(
     page: Any, live_server: ThreadedServer, staff_user: str, seeded: Seeded
 ) -> None:
-    page.goto(f"{live_server.url}/kpi")
-    page.get_by_label("ユーザー名 / Username").fill(staff_user)
-    page.get_by_label("パスワード / Password").fill(STAFF_PASSWORD)
-    page.get_by_role("button", name="ログイン / Sign in").click()
-    page.wait_for_url(f"{live_server.url}/kpi")
+    browser_sign_in(page, live_server, "/kpi", staff_user)
     assert page.locator("html").get_attribute("lang") == "ja"
     assert page.get_by_role("heading", level=1).inner_text().startswith("SNS フォロワー数 KPI")
     latest = 40_000 + 20 * 59 + 20_000 + 5 * 60
