@@ -13,6 +13,7 @@ import base64
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -109,16 +110,18 @@ def load_events(body: bytes) -> tuple[list[Any] | DeadLetter, str]:
     return events, "simulator" if doc.get("destination") == SIMULATOR_DESTINATION else "line"
 
 
-def parse_body(body: bytes) -> ParsedBody:
+def parse_body(body: bytes, early: Callable[[Any, str], InboxItem | None] | None = None) -> ParsedBody:
     """Split a verified body into inbox items, dead letters and skipped events, every event parsed by
-    the SDK. Raises `MalformedBody` when the body is not JSON."""
+    the SDK unless `early(raw, channel)` gives its item (`bot.intake`). Raises `MalformedBody` when the
+    body is not JSON."""
     events, channel = load_events(body)
     parsed = ParsedBody()
     if not isinstance(events, list):
         parsed.dead.append(events)
         return parsed
     for raw in events:
-        parsed.add(parse_event(raw, channel))
+        item = early(raw, channel) if early is not None else None
+        parsed.add(item if item is not None else parse_event(raw, channel))
     return parsed
 
 

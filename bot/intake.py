@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.events import InboxItem, ParsedBody, load_events, parse_event
+from bot.events import InboxItem, ParsedBody, parse_body
 
 DEFERRED = "event"  # `InboxItem.kind` of an event stored before the SDK parsed it
 DEFERRABLE_TYPES = frozenset({"message", "postback", "follow", "unfollow"})
@@ -28,15 +28,7 @@ def split_body(body: bytes) -> ParsedBody:
     """Like `bot.events.parse_body`, but the common events are kept unparsed (kind `event`).
 
     Raises `MalformedBody` when the body is not JSON."""
-    events, channel = load_events(body)
-    parsed = ParsedBody()
-    if not isinstance(events, list):
-        parsed.dead.append(events)
-        return parsed
-    for raw in events:
-        item = deferred_item(raw, channel)
-        parsed.add(item if item is not None else parse_event(raw, channel))
-    return parsed
+    return parse_body(body, early=deferred_item)
 
 
 def deferred_item(raw: Any, channel: str) -> InboxItem | None:
