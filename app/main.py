@@ -122,14 +122,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
                 await stack.enter_async_context(hook(app))
         freeze = settings.app_env != "test"  # tests start hundreds of apps in one process
         if freeze:
-            _freeze_startup_objects()
+            freeze_startup_objects()
         yield
         if freeze:
             gc.unfreeze()
     engine.dispose()
 
 
-def _freeze_startup_objects() -> None:
+def freeze_startup_objects() -> None:
     """Move what start-up built (FAQ index, dictionaries, SDK models: ~300,000 objects) out of the
     garbage collector's reach. Otherwise every full collection walks them all: ~180 ms of CPU every
     ~4,000 webhooks, about 40 µs per request and a pause that every request in flight waits for."""
