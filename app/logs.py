@@ -78,19 +78,41 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     logging.getLogger("uvicorn.access").disabled = True
 
 
+ACCESS_LOG = logging.getLogger("app.access")
+
+
+def request_id(headers: list[tuple[bytes, bytes]]) -> str:
+    """The request's `X-Request-ID` when it is short and printable, else a new random one."""
+    incoming = dict(headers).get(b"x-request-id", b"").decode("latin-1")
+    return incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
+
+
+def log_access(method: str, path: str, status: int, start: float, rid: str) -> None:
+    """The access line (built directly: `Logger.info` would also walk the stack for the caller)."""
+    if not ACCESS_LOG.isEnabledFor(logging.INFO):
+        return
+    extra = {
+        "request_id": rid,
+        "status": status,
+        "duration_ms": round((time.perf_counter() - start) * 1000, 2),
+    }
+    record = ACCESS_LOG.makeRecord(
+        ACCESS_LOG.name, logging.INFO, "", 0, "%s %s %s", (method, path, status), None, None, extra
+    )
+    ACCESS_LOG.handle(record)
+
+
 class RequestIdMiddleware:
     """Takes `X-Request-ID` from the request (or makes one), logs one access line, echoes the id."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.log = logging.getLogger("app.access")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        rid = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
+        rid = request_id(scope["headers"])
         token = request_id_var.set(rid)
         start = time.perf_counter()
         status = 500
@@ -105,19 +127,5 @@ class RequestIdMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            self._access(scope, status, start, rid)
+            log_access(scope["method"], scope["path"], status, start, rid)
             request_id_var.reset(token)
-
-    def _access(self, scope: Scope, status: int, start: float, rid: str) -> None:
-        """The access line (built directly: `Logger.info` would also walk the stack for the caller)."""
-        if not self.log.isEnabledFor(logging.INFO):
-            return
-        extra = {
-            "request_id": rid,
-            "status": status,
-            "duration_ms": round((time.perf_counter() - start) * 1000, 2),
-        }
-        args = (scope["method"], scope["path"], status)
-        self.log.handle(
-            self.log.makeRecord(self.log.name, logging.INFO, "", 0, "%s %s %s", args, None, None, extra)
-        )

@@ -13,7 +13,9 @@ from bot.runtime import BotRuntime
 
 # matched before the other areas' routes: LINE's webhook is the app's busiest route
 ROUTE_PRIORITY = -1
-SESSIONLESS_PATHS = ("/line/webhook",)
+SESSIONLESS_PATHS = (webhook.PATH,)
+# answered in front of the whole stack (the route above stays for the OpenAPI document)
+FAST_ROUTES = {("POST", webhook.PATH): webhook.fast_webhook}
 # the routes themselves, not included routers (see `app.main.add_routes`)
 router = APIRouter(routes=[*webhook.router.routes, *simulator.router.routes])
 
