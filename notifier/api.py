@@ -4,10 +4,10 @@ Asia/Tokyo; input times must carry an offset."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -54,6 +54,18 @@ def _problem(error: Any) -> dict[str, Any]:
 
 router = APIRouter(prefix="/api/v1", tags=["notifier"], route_class=ProblemRoute)
 
+
+def wake_worker(request: Request) -> Iterator[None]:
+    """After a change that may make something due now: the in-app worker looks at once, not at its
+    next poll (standalone workers find it at theirs)."""
+    yield
+    worker = getattr(request.app.state, "notifier_worker", None)
+    if worker is not None:
+        worker.wake()
+
+
+WAKES = [Depends(wake_worker)]
+
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "Not signed in"},
     403: {"description": "Editor role required"},
@@ -85,7 +97,9 @@ class ResolveIn(BaseModel):
     platform_id: str | None = Field(default=None, max_length=200)
 
 
-@router.post("/posts", status_code=201, responses=ERRORS, summary="Create (and schedule) a post")
+@router.post(
+    "/posts", status_code=201, responses=ERRORS, summary="Create (and schedule) a post", dependencies=WAKES
+)
 def create_post(body: PostCreate, staff: EditorDep, session: SessionDep, settings: SettingsDep) -> Any:
     author = staff.username
     data = PostIn.model_validate(body.model_dump(exclude={"draft"}))
@@ -123,7 +137,9 @@ def preview_post(post_id: int, staff: StaffDep, session: SessionDep, settings: S
     return preview(ledger.as_input(post, scheduled_at=None), settings, utcnow())
 
 
-@router.put("/posts/{post_id}", responses=ERRORS, summary="Edit a post until a delivery starts")
+@router.put(
+    "/posts/{post_id}", responses=ERRORS, summary="Edit a post until a delivery starts", dependencies=WAKES
+)
 def edit_post(
     post_id: int, body: PostIn, staff: EditorDep, session: SessionDep, settings: SettingsDep
 ) -> Any:
@@ -132,7 +148,7 @@ def edit_post(
     return post_view(ledger.load(session, post.id), utcnow())
 
 
-@router.post("/posts/{post_id}/schedule", responses=ERRORS, summary="Schedule a draft")
+@router.post("/posts/{post_id}/schedule", responses=ERRORS, summary="Schedule a draft", dependencies=WAKES)
 def schedule_post(
     post_id: int,
     staff: EditorDep,
@@ -154,7 +170,10 @@ def cancel_post(post_id: int, staff: EditorDep, session: SessionDep) -> dict[str
 
 
 @router.post(
-    "/deliveries/{delivery_id}/resolve", responses=ERRORS, summary="Resolve an unknown or failed delivery"
+    "/deliveries/{delivery_id}/resolve",
+    responses=ERRORS,
+    summary="Resolve an unknown or failed delivery",
+    dependencies=WAKES,
 )
 def resolve_delivery(
     delivery_id: int, body: ResolveIn, staff: EditorDep, session: SessionDep

@@ -63,6 +63,14 @@ def claim(session: Session, *, worker: str, now: dt.datetime, lease: float, limi
     return [r.id for r in sorted(rows, key=lambda r: (-r.priority, r.run_at, r.id))]
 
 
+def next_due(session: Session) -> dt.datetime | None:
+    """When the earliest pending delivery becomes due (None: nothing pending)."""
+    when: dt.datetime | None = session.scalar(
+        select(func.min(Delivery.run_at)).where(Delivery.state == "pending")
+    )
+    return when
+
+
 def load_job(session: Session, delivery_id: int, *, worker: str, now: dt.datetime) -> Job | None:
     """The claimed delivery (None if another worker holds it now); closes calls left open by a dead worker."""
     row = session.execute(

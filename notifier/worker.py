@@ -31,6 +31,7 @@ from storage.db import make_engine, make_sessionmaker
 
 log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 5.0
+MIN_PAUSE = 0.01  # seconds: a due time just passed (another worker is claiming it) is not a busy loop
 
 
 def new_worker_id() -> str:
@@ -58,6 +59,8 @@ class Worker:
         self.engine = Engine(settings, self.sessions, worker=self.id, pool=self.pool, channels=channels)
         self.processed = 0
         self._stop = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._inflight: set[asyncio.Task[None]] = set()
         self._jobs: dict[str, asyncio.Task[None]] = {}
         self._last_beat = 0.0
@@ -66,9 +69,16 @@ class Worker:
         """Finish what is in flight, then return from `run`."""
         self._stop.set()
 
+    def wake(self) -> None:
+        """Look for due deliveries now instead of at the next poll (thread-safe: the staff API calls it
+        from its request threads after scheduling something in this process)."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._wake.set)
+
     async def run(self, *, once: bool = False) -> int:
         """Work until `stop()` (or, with `once`, until nothing is due); returns deliveries processed."""
         log.info("notifier worker %s started (%s)", self.id, self.mode, extra={"worker": self.id})
+        self._loop = asyncio.get_running_loop()
         try:
             while not self._stop.is_set():
                 await self._housekeeping(once)
@@ -77,7 +87,10 @@ class Worker:
                     break
                 # a full claim means more may be due: go on as soon as a slot frees up
                 more = asked > 0 and claimed == asked
-                await self._pause(wake_on_slot=more or once or len(self._inflight) >= self.concurrency)
+                timeout = None if more or once else await self._until_next_due()
+                await self._pause(
+                    wake_on_slot=more or once or len(self._inflight) >= self.concurrency, timeout=timeout
+                )
         finally:
             await self._drain()
         log.info("notifier worker %s stopped after %d deliveries", self.id, self.processed)
@@ -113,15 +126,28 @@ class Worker:
         finally:
             self.processed += 1
 
-    async def _pause(self, *, wake_on_slot: bool) -> None:
-        """Wait for the poll interval, or less: until stopped, or a slot frees up if `wake_on_slot`."""
+    async def _until_next_due(self) -> float | None:
+        """Seconds until the earliest pending delivery is due, so a post scheduled for 09:00:00 goes out
+        then and not at the next poll; None when nothing is pending (or the database cannot say)."""
+        try:
+            when = await self.engine.db(claims.next_due)
+        except SQLAlchemyError:
+            return None
+        return None if when is None else max((when - utcnow()).total_seconds(), MIN_PAUSE)
+
+    async def _pause(self, *, wake_on_slot: bool, timeout: float | None = None) -> None:
+        """Wait for the poll interval, or less: until `timeout`, `wake()`, stopped, or a slot frees up if
+        `wake_on_slot`."""
         stop = asyncio.create_task(self._stop.wait())
-        waiters: set[asyncio.Future[Any]] = {stop}
+        woken = asyncio.create_task(self._wake.wait())
+        waiters: set[asyncio.Future[Any]] = {stop, woken}
         if wake_on_slot:
             waiters |= set(self._inflight)
-        timeout = self.settings.notifier_poll_seconds
-        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        poll = self.settings.notifier_poll_seconds
+        await asyncio.wait(waiters, timeout=min(poll, timeout or poll), return_when=asyncio.FIRST_COMPLETED)
         stop.cancel()
+        woken.cancel()
+        self._wake.clear()
 
     async def _drain(self) -> None:
         if self._inflight:

@@ -4,6 +4,7 @@ job, and the worker running inside the app (RUN_WORKER_IN_APP)."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -107,3 +108,48 @@ def test_worker_inside_the_app_delivers(
         assert status["workers_alive"] == 1 and status["workers"][0]["mode"] == "in-app"
     with sessions() as s:
         assert s.scalars(select(NotifierWorker.stopped_at)).one() is not None  # stopped with the app
+
+
+def test_the_api_wakes_the_in_app_worker_instead_of_waiting_for_its_poll(
+    sns_settings: Settings, sessions: sessionmaker[Session], fakes: Fakes
+) -> None:
+    from app.auth import create_staff_user
+
+    with session_scope(sessions) as s:
+        create_staff_user(s, username="kouhou", password=STAFF_PASSWORD)
+    settings = sns_settings.model_copy(update={"run_worker_in_app": True, "notifier_poll_seconds": 60.0})
+    with TestClient(create_app(settings)) as client:
+        client.post("/login", data={"username": "kouhou", "password": STAFF_PASSWORD})
+        time.sleep(0.3)  # the worker has looked once, found nothing and is waiting for its 60 s poll
+        post = client.post("/api/v1/posts", json=post_data()).json()
+        deadline = time.monotonic() + 20  # far less than the poll
+        while time.monotonic() < deadline:
+            if client.get(f"/api/v1/posts/{post['id']}").json()["state"] == "done":
+                break
+            time.sleep(0.05)
+        assert client.get(f"/api/v1/posts/{post['id']}").json()["state"] == "done"
+
+
+def test_the_worker_wakes_when_the_next_post_falls_due(
+    sns_settings: Settings, sessions: sessionmaker[Session], fakes: Fakes
+) -> None:
+    """A post scheduled for a moment goes out then, not at the worker's next poll."""
+    from notifier.worker import Worker
+
+    settings = sns_settings.model_copy(update={"notifier_poll_seconds": 60.0})
+    post_id = schedule(settings, sessions, scheduled_at=(utcnow() + dt.timedelta(seconds=2)).isoformat())
+    worker = Worker(settings, mode="standalone")
+    thread = threading.Thread(target=lambda: run_async(worker.run()))
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30  # half the poll
+        while time.monotonic() < deadline and shown(sessions, post_id)["state"] != "done":
+            time.sleep(0.05)
+    finally:
+        assert worker._loop is not None
+        worker._loop.call_soon_threadsafe(worker.stop)
+        thread.join(timeout=30)
+    assert shown(sessions, post_id)["state"] == "done"
+    with sessions() as s:
+        lags = [(d.sent_at - d.due_at).total_seconds() for d in s.scalars(select(Delivery))]
+    assert len(lags) == 4 and max(lags) < 20, lags
