@@ -1,8 +1,7 @@
 """The app factory. `create_app(settings)` builds a FastAPI app; start-up work happens in `lifespan`.
 
 Areas plug in through `AREAS`: each entry is a module with a `router` and, optionally, an async
-context manager `lifespan(app)` that starts and stops what the area needs (SDK clients, workers), and
-`ROUTE_PRIORITY` (default 0; lower is matched first: the LINE webhook, the busiest route, goes first)
+context manager `lifespan(app)` that starts and stops what the area needs (SDK clients, workers),
 `SESSIONLESS_PATHS` (routes that never use the staff session: the session middleware skips them) and
 `FAST_ROUTES` (`{(method, path): app.routes.FastRoute}`: served before the middleware stack).
 """
@@ -36,8 +35,8 @@ from storage.db import make_engine, make_sessionmaker
 
 log = logging.getLogger(__name__)
 
-# Modules with `router` (and optionally `lifespan`), in the order their lifespans start (and, within a
-# `ROUTE_PRIORITY`, the order their routes are matched).
+# Modules with `router` (and optionally `lifespan`), in the order their lifespans start and their routes
+# are matched.
 AREAS: tuple[str, ...] = (
     "app.health",
     "app.auth",
@@ -167,7 +166,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         prefixes=["/static/"],
     )
     app.add_middleware(RequestIdMiddleware)
-    for area in sorted(areas, key=lambda a: getattr(a, "ROUTE_PRIORITY", 0)):
+    for area in areas:
         add_routes(app, area.router)
     static = ROOT / "templates" / "static"
     if static.is_dir():

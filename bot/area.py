@@ -11,10 +11,8 @@ from fastapi import APIRouter, FastAPI
 from bot import simulator, webhook
 from bot.runtime import BotRuntime
 
-# matched before the other areas' routes: LINE's webhook is the app's busiest route
-ROUTE_PRIORITY = -1
-SESSIONLESS_PATHS = (webhook.PATH,)
-# answered in front of the whole stack (the route above stays for the OpenAPI document)
+# LINE's webhook, the app's busiest route, is answered in front of the whole stack (its FastAPI route
+# stays for the OpenAPI document)
 FAST_ROUTES = {("POST", webhook.PATH): webhook.fast_webhook}
 # the routes themselves, not included routers (see `app.main.add_routes`)
 router = APIRouter(routes=[*webhook.router.routes, *simulator.router.routes])

@@ -84,7 +84,7 @@ class Engine:
             return
         channel = self.channel(job.channel)
         out = self.outgoing(job)
-        if (job.interrupted or job.last_outcome in MAYBE_PUBLISHED) and await self._settle(job, channel, out):
+        if out.resumed and await self._settle(job, channel, out):
             return
         await self._attempt(job, channel, out)
 

@@ -50,5 +50,7 @@ window.Console = (() => {
     return { ok: false, status: response.status, detail };
   }
 
-  return { el, shown, api };
+  const LANGUAGE_NAMES = { ja: "日本語 / Japanese", en: "英語 / English" };
+
+  return { el, shown, api, LANGUAGE_NAMES };
 })();

@@ -4,14 +4,13 @@
 (() => {
   const data = JSON.parse(document.getElementById("console-data").textContent);
   const $ = (id) => document.getElementById(id);
-  const { el, shown, api } = window.Console;
+  const { el, shown, api, LANGUAGE_NAMES } = window.Console;
 
   const DECISIONS = {
     answer: "回答します / Answers",
     suggest: "候補を示します / Offers choices",
     fallback: "問い合わせ先を案内します / Points to the city's contacts",
   };
-  const LANGUAGE_NAMES = { ja: "日本語 / Japanese", en: "英語 / English" };
   const FIELDS = ["id", "lang", "question", "answer", "category", "department", "source", "url"];
 
   let entries = [];

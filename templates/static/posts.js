@@ -4,7 +4,7 @@
 (() => {
   const data = JSON.parse(document.getElementById("console-data").textContent);
   const $ = (id) => document.getElementById(id);
-  const { el, shown, api } = window.Console;
+  const { el, shown, api, LANGUAGE_NAMES } = window.Console;
   const REFRESH_MS = 10000;
   const PAGE = 20;
 
@@ -24,7 +24,6 @@
   };
   const LABELS = Object.fromEntries(data.channels.map((c) => [c.name, c.label]));
   const TOPICS = Object.fromEntries(data.topics.map((t) => [t.id, `${t.labels.ja} / ${t.labels.en}`]));
-  const LANGUAGE_NAMES = { ja: "日本語 / Japanese", en: "英語 / English" };
 
   // ---- compose ---------------------------------------------------------------------------------
 
@@ -142,7 +141,7 @@
   let oldestId = null;
   let paged = false; // more pages loaded: the automatic refresh would drop them
 
-  function deliveryItem(post, d) {
+  function deliveryItem(d) {
     const text = `${LABELS[d.channel] || d.channel}: ${DELIVERY_STATES[d.state] || d.state}`;
     const item = el("li", { class: `delivery state-${d.state}`, "data-channel": d.channel }, text);
     if (d.overdue) item.append(" ", el("strong", { class: "error" }, "遅延 / overdue"));
@@ -171,7 +170,7 @@
     if (post.deliveries.length === 0) {
       deliveries.append(el("li", {}, post.channels.map((c) => LABELS[c] || c).join(", ")));
     }
-    for (const d of post.deliveries) deliveries.append(deliveryItem(post, d));
+    for (const d of post.deliveries) deliveries.append(deliveryItem(d));
     const actions = el("td", { class: "actions" });
     if (data.canEdit && post.state === "draft") {
       actions.append(el("button", { type: "button", onclick: () => schedule(post) }, "予約 / Schedule"), " ");
