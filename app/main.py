@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 AREAS: tuple[str, ...] = (
     "app.health",
     "app.auth",
-    "faq.area",
+    "faq.faq_area",
     "bot.area",
     "notifier.kpi.api",
     "notifier.area",

@@ -35,7 +35,7 @@ from bot.conversation_types import (
     UserState,
 )
 from bot.replies import label, postback_item, say, text_message
-from faq.types import Decision
+from faq.answer_types import Decision
 
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z]")

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from app.topics import Topic
 from bot.replies import Message
-from faq.types import FaqService
+from faq.answer_types import FaqService
 
 
 @dataclass(frozen=True)

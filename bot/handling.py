@@ -25,7 +25,7 @@ from bot.inbox import Work
 from bot.intake import DEFERRED
 from bot.models import EVENTS
 from bot.state import apply_effects, load_state
-from faq.types import FaqService
+from faq.answer_types import FaqService
 from storage.base import utcnow
 
 log = logging.getLogger(__name__)

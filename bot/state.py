@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot import conversation as cv
 from bot.models import EVENTS, AnswerFeedback, FollowStat, LineUser, TopicSubscription
-from faq.unanswered import MAX_STORED_CHARS, log_unanswered
+from faq.unanswered_log import MAX_STORED_CHARS, log_unanswered
 from storage.upsert import insert_for
 
 JST = dt.timezone(dt.timedelta(hours=9))

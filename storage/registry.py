@@ -11,7 +11,7 @@ import importlib
 MODEL_MODULES: tuple[str, ...] = (
     "storage.models",
     "bot.models",
-    "faq.models",
+    "faq.faq_tables",
     "notifier.kpi.models",
     "notifier.models",
 )

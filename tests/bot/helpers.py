@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from bot.line_api import RetryPolicy
 from bot.pacing import Tuning
 from fakes import line_events as ev
-from faq.types import Decision, Suggestion
+from faq.answer_types import Decision, Suggestion
 
 CHANNEL_SECRET = "test-channel-secret-0123456789"
 FAST_TUNING = Tuning(

@@ -17,7 +17,7 @@ from bot.models import AnswerFeedback, FollowStat, InboxEvent, LineUser, TopicSu
 from bot.sender import RETRY_KEY_NAMESPACE
 from fakes import line_events as ev
 from fakes.line import FakeLine
-from faq.models import UnansweredQuestion
+from faq.faq_tables import UnansweredQuestion
 from tests.bot.conftest import make_bot_app, use_faq, user_id
 from tests.bot.helpers import post, quick_data, wait_for
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from faq.unanswered import log_unanswered, recent_unanswered
+from faq.unanswered_log import log_unanswered, recent_unanswered
 
 
 def test_unanswered_questions_are_masked_before_storing(session: Session) -> None:

@@ -14,7 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from faq.corpus import Entry
-from faq.models import FaqEntryRow, FaqState
+from faq.faq_tables import FaqEntryRow, FaqState
 from storage.base import utcnow
 from storage.db import begin_immediate
 

@@ -13,7 +13,7 @@ from storage.base import Base, UTCDateTime, utcnow
 class UnansweredQuestion(Base):
     """A question the FAQ could not answer, kept for staff to improve the FAQ.
 
-    Only the masked text is stored (no user ID): see `faq.unanswered.log_unanswered`.
+    Only the masked text is stored (no user ID): see `faq.unanswered_log.log_unanswered`.
     """
 
     __tablename__ = "faq_unanswered"

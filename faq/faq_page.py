@@ -1,5 +1,5 @@
 """The staff FAQ page `/faq`: try a question as residents would ask it, review the questions the FAQ
-could not answer, edit entries and import files. A thin client of the JSON API (`faq.api`): same
+could not answer, edit entries and import files. A thin client of the JSON API (`faq.faq_api`): same
 checks, same roles."""
 
 from __future__ import annotations

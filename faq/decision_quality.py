@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from faq.types import Decision
+from faq.answer_types import Decision
 
 PARAPHRASES = Path(__file__).resolve().parent.parent / "bench" / "data" / "faq_paraphrases.jsonl"
 SPLITS = ("tune", "held-out")

@@ -18,12 +18,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.auth import EditorDep, StaffDep
 from app.deps import SessionDep
 from app.settings import Settings
-from faq import semantic, store
+from faq import entry_store, semantic
+from faq.answer_types import Decision, FaqService
 from faq.corpus import CorpusError, Entry, parse_bytes, parse_file, parse_objects
 from faq.normalize import has_words
 from faq.service import SEED_CORPUS, FaqIndexService, RerankerFactory, Source
-from faq.types import Decision, FaqService
-from faq.unanswered import log_unanswered, recent_unanswered
+from faq.unanswered_log import log_unanswered, recent_unanswered
 from storage.db import session_scope
 
 log = logging.getLogger(__name__)
@@ -37,15 +37,15 @@ router = APIRouter(prefix="/api/v1/faq", tags=["faq"])
 def start_service(factory: sessionmaker[Session], settings: Settings) -> FaqIndexService:
     """Seed the database on first use, then build the index from it (blocking; run in a thread)."""
     with session_scope(factory) as session:
-        store.seed_if_new(session, parse_file(SEED_CORPUS))
+        entry_store.seed_if_new(session, parse_file(SEED_CORPUS))
 
     def version() -> int:
         with factory() as s:
-            return store.version(s)
+            return entry_store.version(s)
 
     def load() -> list[Entry]:
         with factory() as s:
-            return store.load_entries(s)
+            return entry_store.load_entries(s)
 
     return FaqIndexService.from_source(
         Source(version, load),
@@ -118,12 +118,12 @@ def unanswered(session: SessionDep, _: StaffDep, limit: Annotated[int, Query(ge=
 
 @router.get("/entries")
 def list_entries(session: SessionDep, _: StaffDep, lang: str | None = None) -> Any:
-    return [e.to_json() for e in store.load_entries(session, lang=lang)]
+    return [e.to_json() for e in entry_store.load_entries(session, lang=lang)]
 
 
 @router.get("/entries/{lang}/{entry_id}")
 def get_entry(session: SessionDep, _: StaffDep, lang: str, entry_id: str) -> Any:
-    entry = store.get(session, entry_id, lang)
+    entry = entry_store.get(session, entry_id, lang)
     if entry is None:
         raise HTTPException(404, f"no FAQ entry {entry_id!r} ({lang}) / FAQ項目が見つかりません")
     return entry.to_json()
@@ -137,7 +137,7 @@ def _validated(payload: Any) -> Entry:
 
 
 def _saved(request: Request, session: Session, entries: list[Entry]) -> None:
-    store.upsert(session, entries)
+    entry_store.upsert(session, entries)
     session.commit()
     _service(request).refresh(force=True)
 
@@ -145,7 +145,7 @@ def _saved(request: Request, session: Session, entries: list[Entry]) -> None:
 @router.post("/entries", status_code=201)
 def create_entry(request: Request, session: SessionDep, _: EditorDep, payload: dict[str, Any]) -> Any:
     entry = _validated(payload)
-    if store.get(session, entry.id, entry.lang) is not None:
+    if entry_store.get(session, entry.id, entry.lang) is not None:
         raise HTTPException(409, f"FAQ entry {entry.id!r} ({entry.lang}) already exists / 既に存在します")
     _saved(request, session, [entry])
     return entry.to_json()
@@ -155,7 +155,7 @@ def create_entry(request: Request, session: SessionDep, _: EditorDep, payload: d
 def update_entry(
     request: Request, session: SessionDep, _: EditorDep, lang: str, entry_id: str, payload: dict[str, Any]
 ) -> Any:
-    if store.get(session, entry_id, lang) is None:
+    if entry_store.get(session, entry_id, lang) is None:
         raise HTTPException(404, f"no FAQ entry {entry_id!r} ({lang}) / FAQ項目が見つかりません")
     entry = _validated({**payload, "id": entry_id, "lang": lang, "updated_at": None})
     _saved(request, session, [entry])
@@ -164,7 +164,7 @@ def update_entry(
 
 @router.delete("/entries/{lang}/{entry_id}", status_code=204)
 def delete_entry(request: Request, session: SessionDep, _: EditorDep, lang: str, entry_id: str) -> Response:
-    if not store.delete(session, entry_id, lang):
+    if not entry_store.delete(session, entry_id, lang):
         raise HTTPException(404, f"no FAQ entry {entry_id!r} ({lang}) / FAQ項目が見つかりません")
     session.commit()
     _service(request).refresh(force=True)
@@ -188,7 +188,7 @@ async def import_file(
 
     def save() -> None:
         with session_scope(request.app.state.sessionmaker) as session:
-            store.upsert(session, entries)
+            entry_store.upsert(session, entries)
         _service(request).refresh(force=True)
 
     await anyio.to_thread.run_sync(save)

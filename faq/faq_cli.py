@@ -13,13 +13,13 @@ import click
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from faq import bench as benchmark
+from faq import retrieval_metrics as benchmark
+from faq.answer_types import Decision
 from faq.corpus import CorpusError, Entry, dump_jsonl, parse_file
 from faq.match import Matcher
 from faq.normalize import MAX_QUESTION_CHARS
 from faq.service import SEED_CORPUS, FaqIndexService
 from faq.tokenize import terms
-from faq.types import Decision
 
 CORPUS = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -130,7 +130,7 @@ def _report(result: dict[str, Any], as_json: bool, out: TextIO) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="default: stdout")
 def build(plan: Path, output: Path | None) -> None:
     """Extract every action plan of PLAN (the plan's text) into draft FAQ entries (JSONL)."""
-    from faq.build import drafts, extract
+    from faq.plan_extract import drafts, extract
 
     plans = extract(plan.read_text(encoding="utf-8"))
     if not plans:
@@ -174,14 +174,14 @@ def _database() -> Iterator[Session]:
 @click.option("--dry-run", is_flag=True, help="check the file only")
 def import_(file: Path, encoding: str | None, dry_run: bool) -> None:
     """Import a JSONL or CSV file into the database (all or nothing; entries upserted by id+lang)."""
-    from faq import store
+    from faq import entry_store
 
     entries = _load(file, encoding)
     if dry_run:
         click.echo(f"{file}: {len(entries)} entries, no errors")
         return
     with _database() as session:
-        store.upsert(session, entries)
+        entry_store.upsert(session, entries)
     click.echo(f"imported {len(entries)} entries from {file}")
 
 
@@ -189,10 +189,10 @@ def import_(file: Path, encoding: str | None, dry_run: bool) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="default: stdout")
 def export(output: Path | None) -> None:
     """Write the database's FAQ entries as JSONL (the import format)."""
-    from faq import store
+    from faq import entry_store
 
     with _database() as session:
-        text = dump_jsonl(store.load_entries(session))
+        text = dump_jsonl(entry_store.load_entries(session))
     if output:
         output.write_text(text, encoding="utf-8")
     else:

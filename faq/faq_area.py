@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from faq import api, console
-from faq.api import lifespan
+from faq import faq_api, faq_page
+from faq.faq_api import lifespan
 
 __all__ = ["lifespan", "router"]
 
-router = APIRouter(routes=[*api.router.routes, *console.router.routes])
+router = APIRouter(routes=[*faq_api.router.routes, *faq_page.router.routes])

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.privacy import mask_pii
-from faq.models import UnansweredQuestion
+from faq.faq_tables import UnansweredQuestion
 
 MAX_STORED_CHARS = 1000
 
