@@ -3,7 +3,7 @@
 Areas plug in through `AREAS`: each entry is a module with a `router` and, optionally, an async
 context manager `lifespan(app)` that starts and stops what the area needs (SDK clients, workers),
 `SESSIONLESS_PATHS` (routes that never use the staff session: the session middleware skips them) and
-`FAST_ROUTES` (`{(method, path): app.routes.FastRoute}`: served before the middleware stack).
+`FAST_ROUTES` (`{(method, path): app.plain_routes.FastRoute}`: served before the middleware stack).
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from app.logs import RequestIdMiddleware, configure_logging
-from app.routes import FastRoute
-from app.sessions import SessionsExcept
+from app.plain_routes import FastRoute
+from app.session_cookie import SessionsExcept
 from app.settings import ROOT, ConfigError, Settings, get_settings, require_database
-from app.web import render
+from app.templating import render
 from storage.db import make_engine, make_sessionmaker
 
 log = logging.getLogger(__name__)
@@ -41,9 +41,9 @@ AREAS: tuple[str, ...] = (
     "app.health",
     "app.auth",
     "faq.faq_area",
-    "bot.area",
-    "notifier.kpi.api",
-    "notifier.area",
+    "bot.bot_area",
+    "kpi.kpi_api",
+    "notifier.notifier_area",
 )
 
 

@@ -110,7 +110,7 @@ class Settings(BaseSettings):
         """Which optional features have the credentials they need (for /readyz and `check`).
 
         "line" is the bot, whose webhook also needs the channel secret. Posting to a channel and
-        counting its followers need only that channel's `credentials` in `notifier.channels.registry`
+        counting its followers need only that channel's `credentials` in `notifier.channels.channel_registry`
         (LINE: the access token); the notifier and the KPI collector use that rule."""
         return {
             "line": _all(self.line_channel_secret, self.line_channel_access_token),

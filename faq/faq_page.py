@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
 from app.auth import EDITOR_ROLES, OptionalStaffDep, sign_in_redirect
-from app.web import render
+from app.templating import render
 
 router = APIRouter(include_in_schema=False)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from app.topics import DEFAULT_TOPICS, Topic
-from bot import conversation as cv
-from fakes.line_rules import message_errors
+from bot.conversation import dialogue as cv
+from fakes.fake_line_rules import message_errors
 from tests.bot.helpers import TinyFaq, quick_data, quick_labels
 
 ALL = frozenset(t.id for t in DEFAULT_TOPICS)

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from fakes.server import ThreadedServer
+from fakes.fake_server import ThreadedServer
 from faq.faq_tables import UnansweredQuestion
 from tests.conftest import browser_sign_in
 

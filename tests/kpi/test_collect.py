@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from notifier.channels.base import FollowerCount
-from notifier.kpi import budget
-from notifier.kpi.collect import Collector, clean_reason
-from notifier.kpi.models import FollowerFetch, FollowerSnapshot
-from tests.kpi.fakes import Clock, ScriptedSource, line_ready, ok, run
+from kpi.follower_collector import Collector, clean_reason
+from kpi.kpi_tables import FollowerFetch, FollowerSnapshot
+from notifier.channels.channel_base import FollowerCount
+from storage import rolling_budget
+from tests.kpi.fake_sources import Clock, ScriptedSource, line_ready, ok, run
 
 TODAY = dt.date(2026, 4, 2)
 YESTERDAY = dt.date(2026, 4, 1)
@@ -229,7 +229,7 @@ def test_budget_holds_across_concurrent_workers(sessions: sessionmaker[Session])
 
     def worker() -> None:
         for _ in range(25):
-            got = budget.reserve(sessions, "line:@suita", 60, now)
+            got = rolling_budget.reserve(sessions, "line:@suita", 60, now)
             with lock:
                 granted.append(got)
 
@@ -239,7 +239,7 @@ def test_budget_holds_across_concurrent_workers(sessions: sessionmaker[Session])
     for t in threads:
         t.join(timeout=60)
     assert len(granted) == 100 and granted.count(True) == 60
-    assert budget.next_free_at(sessions, "line:@suita", 60, now) == now + dt.timedelta(hours=1)
+    assert rolling_budget.next_free_at(sessions, "line:@suita", 60, now) == now + dt.timedelta(hours=1)
 
 
 def test_collect_date_forces_a_retry_now(sessions: sessionmaker[Session]) -> None:

@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 
 from app.settings import Settings
-from bot.line_api import RetryPolicy
-from notifier.channels.base import (
+from notifier.channels.channel_base import (
     Ambiguous,
     Channel,
     Outgoing,
@@ -21,8 +20,9 @@ from notifier.channels.base import (
     Retryable,
     ServerError,
 )
-from notifier.channels.line import LineChannel
-from notifier.channels.registry import CHANNELS, build
+from notifier.channels.channel_registry import CHANNELS, build
+from notifier.channels.line_channel import LineChannel
+from platforms.line_api import RetryPolicy
 from tests.conftest import make_settings
 from tests.notifier.conftest import CHANNEL_NAMES, Fakes, run_async
 

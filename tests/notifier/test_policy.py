@@ -6,8 +6,15 @@ import datetime as dt
 
 import pytest
 
-from notifier.channels.base import Ambiguous, ChannelError, RateLimited, Rejected, Retryable, ServerError
-from notifier.policy import after_lookup, backoff, decide
+from notifier.channels.channel_base import (
+    Ambiguous,
+    ChannelError,
+    RateLimited,
+    Rejected,
+    Retryable,
+    ServerError,
+)
+from notifier.delivery.failure_policy import after_lookup, backoff, decide
 
 NOW = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
 LATER = NOW + dt.timedelta(minutes=15)

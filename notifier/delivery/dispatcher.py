@@ -1,0 +1,239 @@
+"""Send one claimed delivery: settle what an earlier call may have done, reserve the account's rate
+budget, record the attempt, call the channel, and record the outcome (see `notifier.delivery.failure_policy`).
+
+Database steps run in a thread pool and are retried while the database is briefly away (a restart):
+the platform call is never repeated because of a database error; at worst the lease runs out and the
+next worker settles the delivery with the platform's key or a recent-posts lookup.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import functools
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor
+from typing import Any, TypeVar
+
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.settings import Settings
+from notifier.channels.channel_base import Ambiguous, Channel, ChannelError, Outgoing, Sent, ServerError
+from notifier.channels.channel_registry import build
+from notifier.delivery import claims
+from notifier.delivery.claims import Job
+from notifier.delivery.delivery_parts import DbPartStore
+from notifier.delivery.failure_policy import UNKNOWN_HINT, Decision, after_lookup, backoff, decide
+from storage.base import utcnow
+from storage.db import session_scope
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+MAYBE_PUBLISHED = ("ambiguous", "server_error")
+
+
+class Engine:
+    """Delivers claimed deliveries for one worker."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: sessionmaker[Session],
+        *,
+        worker: str,
+        pool: Executor,
+        channels: dict[str, Channel] | None = None,
+        db_patience: float = 60.0,
+    ) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.worker = worker
+        self.pool = pool
+        self.channels: dict[str, Channel] = dict(channels or {})
+        self.db_patience = db_patience
+        self._known_keys: set[str] = set()
+
+    def channel(self, name: str) -> Channel:
+        if name not in self.channels:
+            self.channels[name] = build(name, self.settings)
+        return self.channels[name]
+
+    async def db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run `fn(session, ...)` in one transaction in the pool, retrying while the database is away."""
+        deadline = time.monotonic() + self.db_patience
+        delay = 0.2
+        while True:
+            try:
+                return await asyncio.get_running_loop().run_in_executor(
+                    self.pool, functools.partial(_in_transaction, self.sessions, fn, *args, **kwargs)
+                )
+            except (OperationalError, DBAPIError) as exc:
+                if time.monotonic() + delay > deadline or not _transient(exc):
+                    raise
+                log.warning("database unavailable, retrying: %s", type(exc).__name__)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    async def process(self, delivery_id: int) -> None:
+        """Deliver one claimed delivery to its channel."""
+        job = await self.db(claims.load_job, delivery_id, worker=self.worker, now=utcnow())
+        if job is None:
+            return
+        channel = self.channel(job.channel)
+        out = self.outgoing(job)
+        if out.resumed and await self._settle(job, channel, out):
+            return
+        await self._attempt(job, channel, out)
+
+    def outgoing(self, job: Job) -> Outgoing:
+        return Outgoing(
+            delivery_id=job.id,
+            key=job.key,
+            texts=job.texts,
+            link=job.link,
+            topic=job.topic,
+            attempt=job.attempts + 1,
+            resumed=job.interrupted or job.last_outcome in MAYBE_PUBLISHED,
+            first_attempt_at=job.first_attempt_at,
+            parts=DbPartStore(self, job),
+        )
+
+    async def _settle(self, job: Job, channel: Channel, out: Outgoing) -> bool:
+        """An earlier call may have published the post. True when that settled the delivery."""
+        now = utcnow()
+        if channel.idempotent:
+            if not _key_expired(channel, job, now):
+                return False  # the same key makes the retry safe
+            reason = "an earlier call may have published it and the idempotency key has expired"
+            await self._finish(job, Decision("unknown", "ambiguous", f"{reason}; {UNKNOWN_HINT}"), None)
+            return True
+        found, lookup_error = await self._lookup(channel, out, job)
+        if found is not None:
+            await self._finish(
+                job, Decision("sent", "reconciled"), None, sent=Sent(found, note="found in recent posts")
+            )
+            return True
+        if job.last_outcome == "server_error":
+            if lookup_error is None:
+                return False  # the platform answered 5xx and the post is not there: send again
+            later = backoff(job.attempts, self.settings.notifier_backoff_seconds, utcnow())
+            await self.db(claims.release, job.id, worker=self.worker, run_at=later)  # look again later
+            return True
+        reason = "an earlier call may have published it" + (
+            f" (lookup failed: {lookup_error})" if lookup_error else ""
+        )
+        await self._finish(job, Decision("unknown", "ambiguous", f"{reason}; {UNKNOWN_HINT}"), None)
+        return True
+
+    async def _lookup(self, channel: Channel, out: Outgoing, job: Job) -> tuple[str | None, str | None]:
+        since = job.first_attempt_at or utcnow() - dt.timedelta(hours=1)
+        try:
+            return await channel.find_sent(out, since), None
+        except ChannelError as exc:
+            return None, exc.reason
+
+    async def _attempt(self, job: Job, channel: Channel, out: Outgoing) -> None:
+        rate_key = f"{channel.name}:{channel.account}:{channel.endpoint(out)}"
+        attempt_id, _wait = await self.db(
+            claims.start_attempt,
+            job,
+            worker=self.worker,
+            rate_key=rate_key,
+            bucket=channel.buckets.get(channel.endpoint(out)),
+            now=utcnow(),
+            new_key=rate_key not in self._known_keys,
+        )
+        self._known_keys.add(rate_key)
+        if attempt_id is None:
+            return  # rate limited before calling: handed back with a later run_at
+        try:
+            sent = await channel.send(out)
+        except ChannelError as exc:
+            await self._failed(job, channel, out, exc, attempt_id, rate_key)
+            return
+        except Exception as exc:  # a bug or an SDK surprise after the request may have left
+            log.exception("unexpected error from channel %s", channel.name)
+            await self._failed(
+                job, channel, out, Ambiguous(f"unexpected {type(exc).__name__}"), attempt_id, rate_key
+            )
+            return
+        await self._finish(job, Decision("sent", "sent"), attempt_id, sent=sent, rate_key=rate_key)
+
+    async def _failed(
+        self, job: Job, channel: Channel, out: Outgoing, exc: ChannelError, attempt_id: int, rate_key: str
+    ) -> None:
+        now = utcnow()
+        attempts = job.attempts + 1
+        most = self.settings.notifier_max_attempts
+        base = self.settings.notifier_backoff_seconds
+        decision = decide(
+            exc,
+            idempotent=channel.idempotent,
+            key_expired=_key_expired(channel, job, now),
+            attempts=attempts,
+            max_attempts=most,
+            now=now,
+            base=base,
+        )
+        sent = None
+        if decision.lookup:
+            found, lookup_error = await self._lookup(channel, out, job)
+            if lookup_error is not None and isinstance(exc, ServerError):
+                found = None  # the next attempt looks again before sending
+            decision = after_lookup(found, exc, attempts=attempts, max_attempts=most, now=now, base=base)
+            sent = Sent(found, note="found in recent posts") if found else None
+        log.info(
+            "delivery %s on %s: %s (%s)",
+            job.id,
+            channel.name,
+            decision.outcome,
+            exc.reason,
+            extra={"delivery_id": job.id, "channel": channel.name, "outcome": decision.outcome},
+        )
+        await self._finish(job, decision, attempt_id, sent=sent, error=exc, rate_key=rate_key)
+
+    async def _finish(
+        self,
+        job: Job,
+        decision: Decision,
+        attempt_id: int | None,
+        *,
+        sent: Sent | None = None,
+        error: ChannelError | None = None,
+        rate_key: str | None = None,
+    ) -> None:
+        await self.db(
+            claims.finish,
+            job,
+            decision,
+            worker=self.worker,
+            now=utcnow(),
+            attempt_id=attempt_id,
+            sent=sent,
+            error=error,
+            rate_key=rate_key,
+        )
+
+    async def aclose(self) -> None:
+        for channel in self.channels.values():
+            await channel.aclose()
+
+
+def _in_transaction(sessions: sessionmaker[Session], fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    with session_scope(sessions) as session:
+        return fn(session, *args, **kwargs)
+
+
+def _transient(exc: DBAPIError) -> bool:
+    """Connection-level failures (server restarting, connection dropped), not SQL mistakes."""
+    if exc.connection_invalidated or isinstance(exc, OperationalError):
+        return True
+    return "InterfaceError" in type(exc.orig).__name__ if exc.orig is not None else False
+
+
+def _key_expired(channel: Channel, job: Job, now: dt.datetime) -> bool:
+    ttl = channel.key_ttl
+    return bool(ttl and job.first_attempt_at and (now - job.first_attempt_at).total_seconds() > ttl * 0.9)
