@@ -73,7 +73,7 @@ def _without_dependencies(route: BaseRoute) -> bool:
     return isinstance(route, Route)
 
 
-class App(FastAPI):
+class ServiceApp(FastAPI):
     """The FastAPI app, with `fast_routes` answered before its middleware stack and router."""
 
     fast_routes: dict[tuple[str, str], FastRoute]
@@ -141,7 +141,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     if settings.app_env != "test":
         configure_logging(settings.log_level, settings.log_format)
-    app = App(
+    app = ServiceApp(
         title="Suita City LINE & SNS service / 吹田市 LINE・SNS 配信サービス",
         version="0.1.0",
         lifespan=lifespan,

@@ -6,7 +6,7 @@ which costs a webhook about as much as verifying its signature. An endpoint that
 route stays an `APIRoute`, so it is still described in the OpenAPI document.
 
 The very busiest endpoint (LINE's webhook) goes further: a `FastRoute` is a plain ASGI handler that
-`app.main.App` calls before the middleware stack and the router (areas list them in `FAST_ROUTES`).
+`app.main.ServiceApp` calls before the middleware stack and the router (areas list them in `FAST_ROUTES`).
 It must do itself whatever the stack would have done for it (request ID, access line, errors).
 """
 

@@ -37,12 +37,12 @@ Way = Literal["reply", "push", "already"]
 
 
 @dataclass(frozen=True)
-class Sent:
+class ReplySent:
     way: Way
 
 
 @dataclass(frozen=True)
-class Failed:
+class ReplyFailed:
     error: str
     retry: bool  # True: try again later (LINE unavailable, rate limited, token rejected)
 
@@ -58,28 +58,28 @@ def sdk_messages(messages: list[dict[str, Any]]) -> list[Any]:
 
 async def deliver(
     api: LineApi, work: Work, messages: list[dict[str, Any]], *, resumed: bool
-) -> Sent | Failed:
+) -> ReplySent | ReplyFailed:
     """Send `messages` for `work`. `resumed`: an earlier attempt of this reply may have been sent."""
     try:
         payload = sdk_messages(messages)
     except ValueError as exc:
-        return Failed(f"invalid message: {str(exc)[:200]}", retry=False)
+        return ReplyFailed(f"invalid message: {str(exc)[:200]}", retry=False)
     age = (utcnow() - work.received_at).total_seconds()
     try:
         if work.reply_token and age < REPLY_WINDOW:
             try:
                 await api.reply(work.reply_token, payload)
-                return Sent("reply")
+                return ReplySent("reply")
             except ReplyTokenInvalid as exc:
                 if resumed or exc.maybe_delivered:
                     log.info(
                         "reply token already used; not pushing", extra={"chat": mask_user_id(work.chat_id)}
                     )
-                    return Sent("already")
+                    return ReplySent("already")
         await api.push(work.chat_id, payload, retry_key(work.event_id))
-        return Sent("push")
+        return ReplySent("push")
     except (LineUnavailable, LineRateLimited, LineAuthError) as exc:
         monthly = isinstance(exc, LineRateLimited) and exc.kind == "monthly_limit"
-        return Failed(str(exc), retry=not monthly)
+        return ReplyFailed(str(exc), retry=not monthly)
     except LineApiError as exc:
-        return Failed(str(exc), retry=False)
+        return ReplyFailed(str(exc), retry=False)

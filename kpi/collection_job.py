@@ -15,7 +15,7 @@ from collections import Counter
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.settings import Settings
-from kpi.follower_collector import Collector, Outcome
+from kpi.follower_collector import Collector, FetchResult
 from kpi.follower_sources import open_sources
 from notifier.periodic_jobs import JobContext, periodic
 
@@ -26,7 +26,7 @@ INTERVAL = dt.timedelta(minutes=10)
 
 async def run_due(
     sessions: sessionmaker[Session], settings: Settings, now: dt.datetime | None = None
-) -> list[Outcome]:
+) -> list[FetchResult]:
     """Collect whatever is due for the configured channels (see `Collector.run_due`)."""
     async with open_sources(settings) as sources:
         return await Collector(sessions, sources).run_due(now) if sources else []

@@ -3,7 +3,7 @@
 Which date a source is asked for: LINE insight reports past JST dates (`historical`), so it is asked
 for yesterday and can be backfilled; the other platforms only report the current count, which is
 stored under today's JST date. Every figure goes through `fetch_log.claim` (one worker per account and
-date), rate-limited channels through `rolling_budget.reserve`, and the result is upserted (one row).
+date), rate-limited channels through `rate_budgets.reserve_in_window`, and the result is upserted (one row).
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from app.privacy import mask_pii
 from kpi import fetch_log
 from kpi.jst_dates import jst_date
 from kpi.snapshot_store import SnapshotValues, has_snapshot, upsert_snapshots
-from notifier.channels.channel_base import FollowerCount, FollowerSource
-from storage import rolling_budget
+from platforms.followers import FollowerCount, FollowerSource
+from storage import rate_budgets
 from storage.base import utcnow
 from storage.db import begin_immediate, session_scope
 
@@ -38,7 +38,7 @@ _BEARER = re.compile(r"Bearer\s+\S+", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
-class Outcome:
+class FetchResult:
     """What happened to one account's figure for one date."""
 
     channel: str
@@ -100,23 +100,25 @@ class Collector:
 
     async def collect(
         self, source: FollowerSource, date: dt.date, *, force: bool = False, origin: str = "collect"
-    ) -> Outcome:
+    ) -> FetchResult:
         """Fetch and store one figure unless it is stored already, another worker has it, its retry is
         not due (unless `force`), or the rate budget is spent (`deferred`)."""
         now = self.clock()
         if not historical(source) and date != jst_date(now):
-            return Outcome(
+            return FetchResult(
                 source.name, source.account, date, "unsupported", reason="reports only today's count"
             )
         claimed = await asyncio.to_thread(self._claim, source, date, now, force)
         if claimed != "claimed":
-            return Outcome(source.name, source.account, date, claimed)
+            return FetchResult(source.name, source.account, date, claimed)
         limit = self.rate_limits.get(source.name)
         key = f"{source.name}:{source.account}"
-        reserve = rolling_budget.reserve
+        reserve = rate_budgets.reserve_in_window
         if limit is not None and not await asyncio.to_thread(reserve, self.sessions, key, limit, now):
             await asyncio.to_thread(self._release, source, date, now)
-            return Outcome(source.name, source.account, date, "deferred", reason=f"{limit} calls/hour used")
+            return FetchResult(
+                source.name, source.account, date, "deferred", reason=f"{limit} calls/hour used"
+            )
         outcome, values = await self._fetch(source, date, origin)
         await asyncio.to_thread(self._record, outcome, values)
         log.info(
@@ -131,9 +133,9 @@ class Collector:
 
     async def _fetch(
         self, source: FollowerSource, date: dt.date, origin: str
-    ) -> tuple[Outcome, SnapshotValues | None]:
-        def failed(status: Status, reason: str) -> tuple[Outcome, None]:
-            return Outcome(source.name, source.account, date, status, reason=reason), None
+    ) -> tuple[FetchResult, SnapshotValues | None]:
+        def failed(status: Status, reason: str) -> tuple[FetchResult, None]:
+            return FetchResult(source.name, source.account, date, status, reason=reason), None
 
         try:
             count = await asyncio.wait_for(source.follower_count(date), self.timeout)
@@ -147,7 +149,7 @@ class Collector:
             values = snapshot_values(source, date, count, origin)
         except ValueError as exc:
             return failed("error", str(exc))
-        return Outcome(source.name, source.account, date, "ok", followers=values.followers), values
+        return FetchResult(source.name, source.account, date, "ok", followers=values.followers), values
 
     def _claim(
         self, source: FollowerSource, date: dt.date, now: dt.datetime, force: bool
@@ -163,7 +165,7 @@ class Collector:
         with session_scope(self.sessions) as session:
             fetch_log.release(session, source.name, source.account, date, now)
 
-    def _record(self, outcome: Outcome, values: SnapshotValues | None) -> None:
+    def _record(self, outcome: FetchResult, values: SnapshotValues | None) -> None:
         with session_scope(self.sessions) as session:
             begin_immediate(session)  # read-then-write: take SQLite's write lock first
             if values is not None:
@@ -178,12 +180,12 @@ class Collector:
                 outcome.reason,
             )
 
-    async def run_due(self, now: dt.datetime | None = None, *, retry_days: int = 7) -> list[Outcome]:
+    async def run_due(self, now: dt.datetime | None = None, *, retry_days: int = 7) -> list[FetchResult]:
         """The daily job; safe to call as often as you like. Live sources: today's JST count, once.
         Historical sources (LINE): yesterday, plus earlier days of the last `retry_days` whose fetch
         has not succeeded (unready or failed), each retried when due."""
         today = jst_date(now or self.clock())
-        outcomes: list[Outcome] = []
+        outcomes: list[FetchResult] = []
         for source in self.sources:
             if not historical(source):
                 outcomes.append(await self.collect(source, today))
@@ -198,15 +200,15 @@ class Collector:
         with self.sessions() as session:
             return fetch_log.retry_dates(session, source.name, source.account, since)
 
-    async def collect_date(self, date: dt.date) -> list[Outcome]:
+    async def collect_date(self, date: dt.date) -> list[FetchResult]:
         """`kpi collect --date D`: every source that can report `date`, retrying now if needed."""
         return [await self.collect(source, date, force=True) for source in self.sources]
 
-    async def backfill(self, start: dt.date, end: dt.date) -> list[Outcome]:
+    async def backfill(self, start: dt.date, end: dt.date) -> list[FetchResult]:
         """Fetch past dates from historical sources (LINE insight, from 2016-11-01), newest first,
         stopping at the first date the rate budget defers or that fails (so a bad token does not
         spend the hour's budget); rerun later to continue (stored dates are skipped)."""
-        outcomes: list[Outcome] = []
+        outcomes: list[FetchResult] = []
         for source in (s for s in self.sources if historical(s)):
             day, first = end, max(start, INSIGHT_START) if source.name == "line" else start
             while day >= first:

@@ -1,7 +1,7 @@
 """The follower sources of the configured channels: the notifier's channels themselves.
 
 Every channel in `notifier.channels.channel_registry` is a `FollowerSource`, and a channel counts as
-configured by the registry's one rule (its `credentials` are set; LINE needs only its access token).
+configured by the registry's one rule (its `credentials` are set).
 Channels hold SDK clients, which need a running event loop, so they are opened around each run:
 
     async with open_sources(settings) as sources:
@@ -15,24 +15,17 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 from app.settings import Settings
 from notifier.channels.channel_base import Channel
-from notifier.channels.channel_registry import CHANNELS, build, missing_credentials
+from notifier.channels.channel_registry import CHANNELS, configured
 
 
 def configured_channels(settings: Settings) -> list[str]:
     """Channels whose follower counts can be collected with the configured credentials."""
-    return [name for name in CHANNELS if not missing_credentials(name, settings)]
+    return configured(settings)
 
 
 def open_channel(name: str, settings: Settings) -> Channel:
     """The channel `name` as a follower source."""
-    if name == "line":
-        from notifier.channels.line_channel import LineChannel
-        from platforms.line_api import RetryPolicy  # line-bot-sdk: loaded only when LINE is configured
-
-        # One HTTP call per insight fetch: each fetch takes one slot of LINE's 60/hour budget, and
-        # the collector itself retries later.
-        return LineChannel(settings, retry=RetryPolicy(attempts=1))
-    return build(name, settings)
+    return CHANNELS[name].follower_source(settings)
 
 
 @asynccontextmanager

@@ -16,14 +16,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.cli import config_errors_exit
 from app.settings import ConfigError, Settings
 from kpi.cli_common import DATE, database, today
-from kpi.follower_collector import RATE_LIMITS, Collector, Outcome
+from kpi.follower_collector import RATE_LIMITS, Collector, FetchResult
 from kpi.follower_sources import open_sources
 from kpi.history_import import CsvImportError, decode, import_csv
 from kpi.report import Report
 from kpi.report_export import report_csv, report_json
 from kpi.report_loader import Options, RangeError, load_report
 from kpi.targets_cli import targets
-from storage import rolling_budget
+from storage import rate_budgets
 from storage.base import utcnow
 from storage.db import begin_immediate, session_scope
 
@@ -36,7 +36,7 @@ def kpi() -> None:
 kpi.add_command(targets)
 
 
-def _echo_outcomes(outcomes: Sequence[Outcome]) -> None:
+def _echo_outcomes(outcomes: Sequence[FetchResult]) -> None:
     for o in outcomes:
         figure = f" {o.followers:,}" if o.followers is not None else ""
         why = f" ({o.reason})" if o.reason else ""
@@ -48,11 +48,11 @@ def _echo_outcomes(outcomes: Sequence[Outcome]) -> None:
 def _collect(
     settings: Settings,
     sessions: sessionmaker[Session],
-    action: Callable[[Collector], Awaitable[list[Outcome]]],
-) -> list[Outcome]:
+    action: Callable[[Collector], Awaitable[list[FetchResult]]],
+) -> list[FetchResult]:
     """Open the configured channels' sources, run `action` with a collector, close them."""
 
-    async def run() -> list[Outcome]:
+    async def run() -> list[FetchResult]:
         async with open_sources(settings) as sources:
             if not sources:
                 raise ConfigError("no channel is configured for follower counts (see .env.example)")
@@ -89,7 +89,7 @@ def backfill(start: dt.date, end: dt.date | None, wait: bool) -> None:
             if not (wait and deferred):
                 break
             key = f"{deferred[0].channel}:{deferred[0].account}"
-            until = rolling_budget.next_free_at(sessions, key, RATE_LIMITS["line"], utcnow())
+            until = rate_budgets.next_free_in_window(sessions, key, RATE_LIMITS["line"], utcnow())
             click.echo(f"waiting for the LINE budget until {until:%H:%M} UTC ...")
             time.sleep(max(1.0, (until - utcnow()).total_seconds()))
 

@@ -79,16 +79,3 @@ class FollowerTarget(Base):
     date: Mapped[dt.date] = mapped_column(Date)
     followers: Mapped[int] = mapped_column(Integer)
     label: Mapped[str] = mapped_column(String(200), default="")
-
-
-class RateSlot(Base):
-    """One of the N calls a rate-limited API allows per rolling hour; a call takes the slot whose last
-    use is more than an hour old (see `storage.rolling_budget`)."""
-
-    __tablename__ = "kpi_rate_slots"
-    __table_args__ = (UniqueConstraint("key", "slot"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(64))
-    slot: Mapped[int] = mapped_column(Integer)
-    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.base import Base, UTCDateTime, utcnow
@@ -128,25 +128,6 @@ class DeliveryPart(Base):
     state: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sent
     request_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-
-
-class ChannelLimit(Base):
-    """Rate-limit state of one account endpoint, shared by every worker.
-
-    Times are epoch seconds (floats) so the one-statement token-bucket update does its arithmetic in
-    SQL identically on SQLite and PostgreSQL."""
-
-    __tablename__ = "channel_limits"
-
-    key: Mapped[str] = mapped_column(String(200), primary_key=True)  # e.g. "line:channel:broadcast"
-    capacity: Mapped[float | None] = mapped_column(Float, nullable=True)  # None: headers only
-    rate: Mapped[float | None] = mapped_column(Float, nullable=True)  # tokens per second
-    tokens: Mapped[float] = mapped_column(Float, default=0.0)
-    refilled_at: Mapped[float] = mapped_column(Float, default=0.0)
-    blocked_until: Mapped[float] = mapped_column(Float, default=0.0)
-    remaining: Mapped[int | None] = mapped_column(Integer, nullable=True)  # last header value
-    reset_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 class NotifierWorker(Base):

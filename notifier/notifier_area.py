@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.settings import Settings
 from notifier import delivery_health, posts_api, posts_page
-from notifier.delivery.delivery_worker import Worker
+from notifier.delivery.delivery_worker import DeliveryWorker
 from storage.base import utcnow
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ router = APIRouter(routes=[*posts_api.router.routes, *posts_page.router.routes])
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
-    worker = Worker(settings, mode="in-app") if settings.run_worker_in_app else None
+    worker = DeliveryWorker(settings, mode="in-app") if settings.run_worker_in_app else None
     stop = asyncio.Event()
     tasks: list[asyncio.Task[Any]] = [asyncio.create_task(_keep_note(app, stop), name="notifier-note")]
     if worker is not None:

@@ -155,7 +155,7 @@ def resolve(delivery_id: int, outcome: str, platform_id: str | None) -> None:
 def worker(once: bool, concurrency: int | None) -> None:
     """Deliver due posts until stopped (SIGTERM/SIGINT finish what is in flight)."""
     from app.logs import configure_logging
-    from notifier.delivery.delivery_worker import Worker
+    from notifier.delivery.delivery_worker import DeliveryWorker
 
     settings = ready_settings()
     if concurrency is not None:
@@ -163,7 +163,9 @@ def worker(once: bool, concurrency: int | None) -> None:
     configure_logging(settings.log_level, settings.log_format)
     with db_session(settings):
         pass  # fails clearly when the database is not migrated
-    processed = asyncio.run(_run_worker(Worker(settings, mode="once" if once else "standalone"), once))
+    processed = asyncio.run(
+        _run_worker(DeliveryWorker(settings, mode="once" if once else "standalone"), once)
+    )
     if once:
         click.echo(f"processed {processed} deliveries")
 

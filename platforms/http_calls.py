@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import httpx
 import requests
 
-from notifier.channels.channel_base import Ambiguous, ChannelError, RateInfo, Retryable
+from platforms.call_errors import Ambiguous, ChannelError, RateInfo, Retryable
 
 # An epoch value below this is a delta in seconds (Retry-After style), above it a timestamp.
 _EPOCH_FLOOR = 10**9

@@ -31,7 +31,7 @@ from linebot.v3 import messaging as lm
 
 from app.privacy import mask_user_id
 from app.settings import ConfigError, Settings
-from notifier.channels.channel_base import FollowerCount
+from platforms.followers import FollowerCount
 from platforms.line_errors import (
     LineApiError,
     LineAuthError,
@@ -46,10 +46,10 @@ from platforms.line_retry import Answer, RetryPolicy, call
 from platforms.line_rich_menus import RichMenuCalls
 from platforms.line_types import (
     MAX_MULTICAST,
+    LineAccepted,
     NarrowcastProgress,
     Profile,
     Quota,
-    Sent,
     build_request,
     check_messages,
     follower_count,
@@ -66,7 +66,7 @@ __all__ = [
     "LineUnavailable",
     "ReplyTokenInvalid",
     "RetryPolicy",
-    "Sent",
+    "LineAccepted",
 ]
 Message = Any  # an SDK message object (linebot.v3.messaging.Message subclasses)
 OFFICIAL_HOSTS = ("api.line.me", "api-data.line.me")
@@ -140,7 +140,7 @@ class LineApi(RichMenuCalls):
 
     async def reply(
         self, reply_token: str, messages: Sequence[Message], *, notification_disabled: bool = False
-    ) -> Sent:
+    ) -> LineAccepted:
         """Reply to an event. Raises `ReplyTokenInvalid` when the token is unknown, used or expired."""
         check_messages(messages, "reply")
         request = build_request(
@@ -153,7 +153,7 @@ class LineApi(RichMenuCalls):
         answer = await self._call("reply", self._messaging.reply_message_with_http_info, request)
         return _sent(answer)
 
-    async def push(self, to: str, messages: Sequence[Message], retry_key: str | uuid.UUID) -> Sent:
+    async def push(self, to: str, messages: Sequence[Message], retry_key: str | uuid.UUID) -> LineAccepted:
         """Push to one user (or group/room). `retry_key` (a UUID stored with the job) makes retries safe."""
         check_messages(messages, "push")
         request = build_request("push", lm.PushMessageRequest, to=to, messages=list(messages))
@@ -169,7 +169,7 @@ class LineApi(RichMenuCalls):
 
     async def multicast(
         self, to: Sequence[str], messages: Sequence[Message], retry_key: str | uuid.UUID
-    ) -> Sent:
+    ) -> LineAccepted:
         """Send to up to 500 users (unknown or blocked IDs are skipped silently by LINE)."""
         check_messages(messages, "multicast")
         if not 1 <= len(to) <= MAX_MULTICAST:
@@ -188,7 +188,7 @@ class LineApi(RichMenuCalls):
         )
         return _sent(answer)
 
-    async def broadcast(self, messages: Sequence[Message], retry_key: str | uuid.UUID) -> Sent:
+    async def broadcast(self, messages: Sequence[Message], retry_key: str | uuid.UUID) -> LineAccepted:
         """Send to every friend of the account."""
         check_messages(messages, "broadcast")
         request = build_request("broadcast", lm.BroadcastRequest, messages=list(messages))
@@ -206,7 +206,7 @@ class LineApi(RichMenuCalls):
         recipient: Any = None,
         filter: Any = None,
         limit: Any = None,
-    ) -> Sent:
+    ) -> LineAccepted:
         """Send to an audience or demographic filter (SDK `Recipient`/`Filter`/`Limit` objects).
         Asynchronous at LINE: poll `narrowcast_progress(sent.request_id)`."""
         check_messages(messages, "narrowcast")
@@ -305,10 +305,12 @@ def _retry_key(value: str | uuid.UUID, endpoint: str) -> str:
         ) from None
 
 
-def _sent(answer: Answer) -> Sent:
-    """A `Sent` from a 2xx answer or a 409 retry-key repeat (whose body lists the sent messages)."""
+def _sent(answer: Answer) -> LineAccepted:
+    """A `LineAccepted` from a 2xx answer or a 409 retry-key repeat (whose body lists the sent messages)."""
     if answer.accepted_before:
         items = (answer.body or {}).get("sentMessages") or []
-        return Sent(answer.request_id, tuple(str(m.get("id")) for m in items if isinstance(m, dict)), True)
+        return LineAccepted(
+            answer.request_id, tuple(str(m.get("id")) for m in items if isinstance(m, dict)), True
+        )
     items = getattr(answer.data, "sent_messages", None) or []
-    return Sent(answer.request_id, tuple(str(m.id) for m in items))
+    return LineAccepted(answer.request_id, tuple(str(m.id) for m in items))

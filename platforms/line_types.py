@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic.v1 import ValidationError
 
-from notifier.channels.channel_base import FollowerCount
+from platforms.followers import FollowerCount
 from platforms.line_errors import LineRequestInvalid
 
 MAX_MESSAGES = 5
@@ -18,7 +18,7 @@ MAX_MULTICAST = 500
 
 
 @dataclass(frozen=True)
-class Sent:
+class LineAccepted:
     """An accepted send. On a 409 retry-key repeat `accepted_before` is set and `request_id` is the
     ID of the request LINE accepted earlier (`x-line-accepted-request-id`)."""
 

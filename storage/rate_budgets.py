@@ -1,21 +1,36 @@
-"""Per-account rate limits in the database, shared by every worker.
+"""Rate budgets in the database, shared by every process and area: the one place that decides whether
+a call to an outside platform may be made now.
 
-Two sources: documented limits as token buckets (LINE broadcast and narrowcast 60 per hour, multicast
-200 per second), and what the platform says (a 429's reset time, or a response reporting zero calls
-left), which blocks the account until then. A reservation is ONE `UPDATE … RETURNING` that refills and
-takes a token only when one is available, so concurrent workers never overdraw a bucket.
+- **Token buckets** per key (`ensure`, `reserve`, `block`, `observe`; table `channel_limits`): the
+  documented limits (LINE broadcast and narrowcast 60 per hour, multicast 200 per second) and what the
+  platform says (a 429's reset time, or a response reporting zero calls left), which blocks the key
+  until then. A reservation is ONE `UPDATE … RETURNING` that refills and takes tokens only when they
+  are there, so concurrent workers never overdraw a bucket.
+- **Rolling windows** (`reserve_in_window`, `next_free_in_window`; table `kpi_rate_slots`): N calls in
+  any hour, for APIs whose limit is a sliding window (LINE insight: 60 per hour). A key has N slot
+  rows; a call takes the slot last used more than a window ago, in one `UPDATE … RETURNING` (under
+  `BEGIN IMMEDIATE` on SQLite, `FOR UPDATE SKIP LOCKED` on PostgreSQL).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
-from sqlalchemy import case, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy import case, func, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
 
-from notifier.channels.channel_base import Bucket, RateInfo
-from notifier.ledger_tables import ChannelLimit
+from storage.budget_tables import ChannelLimit, RateSlot
+from storage.db import begin_immediate, session_scope
+from storage.upsert import insert_for
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """A documented token-bucket limit: `capacity` calls, refilled evenly over `per_seconds`."""
+
+    capacity: int
+    per_seconds: float
 
 
 def ensure(session: Session, key: str, bucket: Bucket | None) -> None:
@@ -23,8 +38,7 @@ def ensure(session: Session, key: str, bucket: Bucket | None) -> None:
     capacity = float(bucket.capacity) if bucket else None
     rate = bucket.capacity / bucket.per_seconds if bucket else None
     values = {"key": key, "capacity": capacity, "rate": rate, "tokens": capacity or 0.0}
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    stmt = insert(ChannelLimit).values(**values, refilled_at=0.0, blocked_until=0.0)
+    stmt = insert_for(session, ChannelLimit).values(**values, refilled_at=0.0, blocked_until=0.0)
     session.execute(
         stmt.on_conflict_do_update(index_elements=["key"], set_={"capacity": capacity, "rate": rate})
     )
@@ -73,13 +87,13 @@ def wait_seconds(
     return max(wait, (needed - level) / rate if level < needed else 0.0)
 
 
-def observe(session: Session, key: str, info: RateInfo | None, now: dt.datetime) -> None:
+def observe(
+    session: Session, key: str, *, remaining: int | None, reset_at: dt.datetime | None, now: dt.datetime
+) -> None:
     """Remember what the platform's headers said; zero calls left blocks the key until the reset."""
-    if info is None:
-        return
-    values: dict[str, object] = {"remaining": info.remaining, "reset_at": info.reset_at}
-    if info.remaining == 0 and info.reset_at is not None and info.reset_at > now:
-        values["blocked_until"] = info.reset_at.timestamp()
+    values: dict[str, object] = {"remaining": remaining, "reset_at": reset_at}
+    if remaining == 0 and reset_at is not None and reset_at > now:
+        values["blocked_until"] = reset_at.timestamp()
     session.execute(update(ChannelLimit).where(ChannelLimit.key == key).values(**values))
 
 
@@ -105,3 +119,54 @@ def snapshot(session: Session) -> list[dict[str, object]]:
         }
         for r in rows
     ]
+
+
+# ---- rolling windows ----
+
+WINDOW = dt.timedelta(hours=1)
+
+
+def _ensure_slots(session: Session, key: str, per_hour: int) -> None:
+    have = session.scalar(select(func.count()).where(RateSlot.key == key, RateSlot.slot < per_hour))
+    if have == per_hour:
+        return
+    stmt = insert_for(session, RateSlot)
+    rows = [{"key": key, "slot": n, "used_at": None} for n in range(per_hour)]
+    session.execute(stmt.on_conflict_do_nothing(index_elements=["key", "slot"]), rows)
+
+
+def reserve_in_window(sessions: sessionmaker[Session], key: str, per_hour: int, now: dt.datetime) -> bool:
+    """Take one call from `key`'s budget (committed at once); False when `per_hour` calls were taken
+    in the hour before `now`."""
+    with session_scope(sessions) as session:
+        begin_immediate(session)
+        _ensure_slots(session, key, per_hour)
+        free = (
+            select(RateSlot.id)
+            .where(
+                RateSlot.key == key,
+                RateSlot.slot < per_hour,
+                or_(RateSlot.used_at.is_(None), RateSlot.used_at <= now - WINDOW),
+            )
+            .order_by(RateSlot.used_at.nulls_first(), RateSlot.slot)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+        taken = session.execute(
+            update(RateSlot).where(RateSlot.id == free).values(used_at=now).returning(RateSlot.id)
+        ).first()
+        return taken is not None
+
+
+def next_free_in_window(
+    sessions: sessionmaker[Session], key: str, per_hour: int, now: dt.datetime
+) -> dt.datetime:
+    """When the next call of `key` will be allowed (`now` if one is free)."""
+    with sessions() as session:
+        used = session.scalars(
+            select(RateSlot.used_at).where(RateSlot.key == key, RateSlot.slot < per_hour)
+        ).all()
+    if len(used) < per_hour or any(u is None or u <= now - WINDOW for u in used):
+        return now
+    return min(u for u in used if u is not None) + WINDOW

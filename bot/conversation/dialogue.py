@@ -8,7 +8,7 @@ to send and the changes to store. No I/O: the FAQ is passed in, the caller appli
 - Follow: welcome and the topic chooser. Unfollow: forget the resident.
 - Stickers, images, locations, ...: a hint about what the bot can do.
 
-Its inputs and outputs (`Incoming`, `UserState`, `Context`, the effects, `Outcome`) are in
+Its inputs and outputs (`Incoming`, `UserState`, `Context`, the effects, `Turn`) are in
 `bot.conversation.dialogue_types` and re-exported here.
 """
 
@@ -28,10 +28,10 @@ from bot.conversation.dialogue_types import (
     Forget,
     Incoming,
     LogUnanswered,
-    Outcome,
     Remember,
     SetLanguage,
     SetTopics,
+    Turn,
     UserState,
 )
 from bot.conversation.line_messages import label, postback_item, say, text_message
@@ -47,7 +47,7 @@ __all__ = [
     "Forget",
     "Incoming",
     "LogUnanswered",
-    "Outcome",
+    "Turn",
     "Remember",
     "SetLanguage",
     "SetTopics",
@@ -68,21 +68,21 @@ KEYWORDS: dict[str, tuple[str, dict[str, str]]] = {
 # ---- the conversation ----------------------------------------------------------------------------
 
 
-def handle(incoming: Incoming, state: UserState, ctx: Context) -> Outcome:
+def handle(incoming: Incoming, state: UserState, ctx: Context) -> Turn:
     """The bot's response to one event."""
     lang = effective_language(state.language, state.profile_language)
     if incoming.kind == "follow":
         lang = effective_language(state.language, ctx.profile_language)
         greeting = menus.welcome(ctx.topics, state.topics, lang, unblocked=incoming.data == "unblocked")
-        return Outcome(greeting, [Remember(ctx.profile_language)])
+        return Turn(greeting, [Remember(ctx.profile_language)])
     if incoming.kind == "unfollow":
-        return Outcome([], [Forget()])
+        return Turn([], [Forget()])
     if incoming.kind == "media":
-        return Outcome([menus.hint(lang, incoming.data)])
+        return Turn([menus.hint(lang, incoming.data)])
     if incoming.kind == "postback":
         button = pb.decode(incoming.data)
         if button is None:
-            return Outcome([menus.notice("stale_button", lang)])
+            return Turn([menus.notice("stale_button", lang)])
         return on_button(button, state, ctx, lang)
     text = incoming.data
     if state.language is None:
@@ -106,17 +106,17 @@ def text_language(text: str, default: str) -> str:
     return default
 
 
-def on_button(button: pb.Postback, state: UserState, ctx: Context, lang: str) -> Outcome:
+def on_button(button: pb.Postback, state: UserState, ctx: Context, lang: str) -> Turn:
     """A menu command, from a postback button or a keyword."""
     action = button.action
     if action in ("menu", "help"):
-        return Outcome([menus.menu(lang)])
+        return Turn([menus.menu(lang)])
     if action == "topics":
-        return Outcome([menus.topic_chooser(ctx.topics, state.topics, lang)])
+        return Turn([menus.topic_chooser(ctx.topics, state.topics, lang)])
     if action == "settings":
-        return Outcome([menus.settings(ctx.topics, state.topics, lang, state.language)])
+        return Turn([menus.settings(ctx.topics, state.topics, lang, state.language)])
     if action in ("contact", "none"):
-        return Outcome([menus.contact(lang)])
+        return Turn([menus.contact(lang)])
     if action == "lang":
         return choose_language(button.get("l"), lang)
     if action in ("sub", "unsub"):
@@ -126,13 +126,13 @@ def on_button(button: pb.Postback, state: UserState, ctx: Context, lang: str) ->
     return feedback(button, lang)
 
 
-def choose_language(choice: str, lang: str) -> Outcome:
+def choose_language(choice: str, lang: str) -> Turn:
     if choice not in LANGUAGES:
-        return Outcome([menus.language_chooser(lang)])
-    return Outcome([menus.notice("language_set", choice)], [SetLanguage(choice)])
+        return Turn([menus.language_chooser(lang)])
+    return Turn([menus.notice("language_set", choice)], [SetLanguage(choice)])
 
 
-def toggle_topic(button: pb.Postback, state: UserState, ctx: Context, lang: str) -> Outcome:
+def toggle_topic(button: pb.Postback, state: UserState, ctx: Context, lang: str) -> Turn:
     """Subscribe to or leave one topic (or all of them), then show the chooser again."""
     known = {t.id: t for t in ctx.topics}
     wanted = button.get("t")
@@ -146,12 +146,12 @@ def toggle_topic(button: pb.Postback, state: UserState, ctx: Context, lang: str)
         note = say("topic_on" if subscribe else "topic_off", lang, topic=name)
     else:
         note = say("unknown_topic", lang)
-        return Outcome([menus.topic_chooser(ctx.topics, state.topics, lang, note=note)])
+        return Turn([menus.topic_chooser(ctx.topics, state.topics, lang, note=note)])
     chosen = frozenset(t for t in chosen if t in known)
-    return Outcome([menus.topic_chooser(ctx.topics, chosen, lang, note=note)], [SetTopics(chosen)])
+    return Turn([menus.topic_chooser(ctx.topics, chosen, lang, note=note)], [SetTopics(chosen)])
 
 
-def ask(text: str, ctx: Context, lang: str) -> Outcome:
+def ask(text: str, ctx: Context, lang: str) -> Turn:
     """A free question for the FAQ."""
     decision = ctx.faq.ask(text, lang=lang) if ctx.faq is not None else Decision("fallback", None, None, 0.0)
     prefix = say("truncated", lang) + "\n\n" if decision.truncated else ""
@@ -164,7 +164,7 @@ def ask(text: str, ctx: Context, lang: str) -> Outcome:
     if any(c.isalnum() for c in text):
         effects.append(LogUnanswered(text, lang, decision.score))
     message = text_message(prefix + say("fallback", lang), menus.menu_items(lang))
-    return Outcome([message], effects)
+    return Turn([message], effects)
 
 
 def _entry_url(ctx: Context, entry_id: str, lang: str) -> str | None:
@@ -174,17 +174,17 @@ def _entry_url(ctx: Context, entry_id: str, lang: str) -> str | None:
 
 def answer_message(
     answer: str, entry_id: str, url: str | None, ctx: Context, lang: str, prefix: str = ""
-) -> Outcome:
+) -> Turn:
     """The answer, asking whether it helped (👍/👎 buttons carrying the entry and this answer's nonce)."""
     votes = [
         postback_item(label(key, lang), pb.encode("fb", e=entry_id, v=vote, n=ctx.nonce), label(key, lang))
         for key, vote in (("helpful", "1"), ("not_helpful", "0"))
     ]
     text = prefix + say("answer", lang, answer=answer, url=url)
-    return Outcome([text_message(text, votes)])
+    return Turn([text_message(text, votes)])
 
 
-def suggestions(decision: Decision, lang: str, prefix: str = "") -> Outcome:
+def suggestions(decision: Decision, lang: str, prefix: str = "") -> Turn:
     """The top three questions as buttons; tapping one answers it."""
     top = decision.suggestions[:3]
     items = [
@@ -193,24 +193,24 @@ def suggestions(decision: Decision, lang: str, prefix: str = "") -> Outcome:
     ]
     items.append(postback_item(label("none_of_these", lang), pb.encode("none"), label("none_of_these", lang)))
     text = prefix + say("suggest", lang, questions=[s.question for s in top])
-    return Outcome([text_message(text, items)])
+    return Turn([text_message(text, items)])
 
 
-def answer_entry(entry_id: str, ctx: Context, lang: str) -> Outcome:
+def answer_entry(entry_id: str, ctx: Context, lang: str) -> Turn:
     """A tapped suggestion: the entry's answer, or a notice when it no longer exists."""
     entry = ctx.faq.entry(entry_id, lang=lang) if ctx.faq is not None and entry_id else None
     if entry is None:
-        return Outcome([menus.notice("entry_gone", lang)])
+        return Turn([menus.notice("entry_gone", lang)])
     return answer_message(entry.answer, entry.id, entry.url, ctx, lang)
 
 
-def feedback(button: pb.Postback, lang: str) -> Outcome:
+def feedback(button: pb.Postback, lang: str) -> Turn:
     """👍/👎 on an answer: stored per entry and answer, with no user ID."""
     entry_id, vote, nonce = button.get("e"), button.get("v"), button.get("n")
     if not entry_id or vote not in ("0", "1") or not nonce:
-        return Outcome([menus.notice("stale_button", lang)])
+        return Turn([menus.notice("stale_button", lang)])
     if vote == "1":
         thanks = text_message(say("thanks_helpful", lang))
     else:  # offer the ways to reach the city
         thanks = text_message(say("thanks_not_helpful", lang), menus.menu_items(lang))
-    return Outcome([thanks], [Feedback(entry_id, lang, vote == "1", nonce)])
+    return Turn([thanks], [Feedback(entry_id, lang, vote == "1", nonce)])

@@ -82,6 +82,6 @@ Effect = Remember | Forget | SetLanguage | SetTopics | LogUnanswered | Feedback
 
 
 @dataclass(frozen=True)
-class Outcome:
+class Turn:
     messages: list[Message] = field(default_factory=list)
     effects: list[Effect] = field(default_factory=list)

@@ -26,7 +26,7 @@ from bot.inbox import inbox_store
 from bot.inbox.inbox_store import Work
 from bot.inbox.reply_preparer import Preparer
 from bot.inbox.worker_pacing import Pressure, Tuning, owner_is_dead, owner_name
-from bot.reply_sender import Failed, deliver
+from bot.reply_sender import ReplyFailed, deliver
 from platforms.line_api import LineApi, LineApiError
 from storage.aio import Db
 
@@ -185,12 +185,12 @@ class InboxWorker:
             log.exception("bot inbox: event failed", extra={"chat": mask_user_id(work.chat_id)})
             await self.db.write(inbox_store.fail, work.id, f"internal error: {type(exc).__name__}")
             return True
-        if isinstance(result, Failed):
+        if isinstance(result, ReplyFailed):
             return await self._failed(work, result)
         await self.db.write(inbox_store.finish, work.id)
         return True
 
-    async def _failed(self, work: Work, result: Failed) -> bool:
+    async def _failed(self, work: Work, result: ReplyFailed) -> bool:
         delays = self.tuning.retry_delays
         attempts = work.attempts + 1
         extra = {"chat": mask_user_id(work.chat_id), "attempts": attempts, "error": result.error[:200]}

@@ -9,7 +9,7 @@
      redelivers later (stored events are de-duplicated). Never a 500.
 
 The busiest route of the app, so it is served by `fast_webhook`, a plain ASGI handler in front of the
-whole FastAPI stack (`app.main.App`): it does the request-ID and access-log work of
+whole FastAPI stack (`app.main.ServiceApp`): it does the request-ID and access-log work of
 `app.logs.RequestIdMiddleware` itself and skips the rest. The FastAPI route stays registered (it
 describes the endpoint in the OpenAPI document) and answers the same through `accept`.
 """

@@ -12,24 +12,15 @@ import re
 import secrets
 import threading
 import time
-from typing import TYPE_CHECKING, Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from app.settings import Settings
-from notifier.channels.channel_base import (
-    Ambiguous,
-    Bucket,
-    ChannelError,
-    FollowerCount,
-    Outgoing,
-    RateLimited,
-    Rejected,
-    Sent,
-    ServerError,
-    one_post,
-)
+from notifier.channels.channel_base import Channel, Outgoing, Published
+from platforms.call_errors import Ambiguous, ChannelError, RateLimited, Rejected, ServerError
 from platforms.counting import graphemes
+from platforms.followers import FollowerCount
 from platforms.http_calls import from_httpx, in_thread, rate_info, short
 
 if TYPE_CHECKING:
@@ -68,40 +59,30 @@ def link_facets(text: str) -> list[dict[str, Any]]:
     return facets
 
 
-class BlueskyChannel:
-    """The city's Bluesky account."""
+class BlueskyChannel(Channel):
+    """The city's Bluesky account (the record key is the idempotency key; limits from the
+    ratelimit-* headers)."""
 
-    name: str = "bluesky"
-    label: ClassVar[str] = "Bluesky"
-    languages: ClassVar[tuple[str, ...]] = ("ja",)
-    limit: ClassVar[int] = 300
-    unit: ClassVar[str] = "graphemes"
-    max_messages: ClassVar[int] = 1
-    idempotent: ClassVar[bool] = True
-    key_ttl: ClassVar[float | None] = None
-    credentials: ClassVar[tuple[str, ...]] = ("BLUESKY_HANDLE", "BLUESKY_APP_PASSWORD")
-    buckets: ClassVar[dict[str, Bucket]] = {}  # ratelimit-* headers
+    name = "bluesky"
+    label = "Bluesky"
+    limit = 300
+    unit = "graphemes"
+    credentials = ("BLUESKY_HANDLE", "BLUESKY_APP_PASSWORD")
+    idempotent = True
+    send_endpoint = "createRecord"
 
     @staticmethod
     def count(text: str) -> int:
         return graphemes(text)
 
-    @staticmethod
-    def message_groups(texts: dict[str, list[str]], topic: str | None) -> list[list[str]]:
-        return one_post(texts, topic)
-
     def __init__(self, settings: Settings) -> None:
-        self.account = self.account_of(settings)
+        super().__init__(settings)
         self._base = settings.bluesky_api_base_url
         password = settings.bluesky_app_password
         self._password = password.get_secret_value() if password else ""
         self._timeout = settings.notifier_request_timeout
         self._client: Client | None = None
         self._lock = threading.Lock()
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Self:
-        return cls(settings)
 
     @staticmethod
     def account_of(settings: Settings) -> str:
@@ -110,9 +91,6 @@ class BlueskyChannel:
     @staticmethod
     def new_key() -> str:
         return new_tid()
-
-    def endpoint(self, out: Outgoing) -> str:
-        return "createRecord"
 
     def _session(self, *, fresh: bool = False) -> Client:
         from atproto import Client
@@ -137,7 +115,7 @@ class BlueskyChannel:
         # The SDK keeps the logged-in session (with the account's DID) only on a private attribute.
         return str(client._session.did)
 
-    async def send(self, out: Outgoing) -> Sent:
+    async def send(self, out: Outgoing) -> Published:
         return await in_thread(self._guarded, self._send, out)
 
     def _guarded(self, func: Any, *args: Any) -> Any:
@@ -152,14 +130,14 @@ class BlueskyChannel:
         except atx.AtProtocolError as exc:
             raise _error(exc) from None
 
-    def _send(self, client: Client, out: Outgoing) -> Sent:
+    def _send(self, client: Client, out: Outgoing) -> Published:
         from atproto import models
 
         repo = self._did(client)
         if out.resumed or out.attempt > 1:
             existing = self._get(client, repo, out.key)
             if existing is not None:
-                return Sent(platform_id=existing, note="found by record key")
+                return Published(platform_id=existing, note="found by record key")
         text = out.text("ja")
         record: dict[str, Any] = {
             "$type": POST,
@@ -171,7 +149,7 @@ class BlueskyChannel:
             record["facets"] = facets
         data = models.ComAtprotoRepoCreateRecord.Data(repo=repo, collection=POST, rkey=out.key, record=record)
         response = client.com.atproto.repo.create_record(data)
-        return Sent(platform_id=str(response.uri), http_status=200)
+        return Published(platform_id=str(response.uri), http_status=200)
 
     def _get(self, client: Client, repo: str, rkey: str) -> str | None:
         from atproto import models

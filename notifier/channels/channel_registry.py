@@ -1,15 +1,14 @@
-"""The channel registry: one module per channel behind the `Channel` interface of `base`.
+"""The channel registry: one module per channel behind the `Channel` base class of `channel_base`.
 
-Adding a social network: write `notifier/channels/<name>.py` (a class with the declarative header and
-`send` / `find_sent` / `follower_count`), add it to `_CLASSES` below, add its settings to
-`app/settings.py` and `.env.example`, a template `templates/messages/notifier/<name>.ja.txt.j2`, a fake
-in `fakes/`, its row in the contract test, and a README row. Every channel is also a `FollowerSource`:
-the KPI collector opens the configured ones (`kpi.follower_sources`).
+Adding a social network (see docs/adding-a-channel.md): write `notifier/channels/<name>_channel.py`
+(a `Channel` subclass stating its header and `send` / `follower_count`, plus `find_sent` when it has
+no idempotency key), add the class to `CHANNELS` below, add its settings to `app/settings.py` and
+`.env.example`, a template `templates/messages/notifier/<name>.ja.txt.j2`, a fake in `fakes/` with its
+row in the contract test. `/readyz`, the composer, the staff page and the KPI collector all read the
+registry: a configured channel (its `credentials` set) is posted to and counted.
 """
 
 from __future__ import annotations
-
-from pydantic import SecretStr
 
 from app.settings import Settings
 from notifier.channels.bluesky_channel import BlueskyChannel
@@ -19,25 +18,19 @@ from notifier.channels.line_channel import LineChannel
 from notifier.channels.mastodon_channel import MastodonChannel
 from notifier.channels.x_channel import XChannel
 
-_CLASSES: tuple[type[Channel], ...] = (
-    LineChannel,
-    XChannel,
-    FacebookChannel,
-    MastodonChannel,
-    BlueskyChannel,
-)
-CHANNELS: dict[str, type[Channel]] = {cls.name: cls for cls in _CLASSES}
+CHANNELS: dict[str, type[Channel]] = {
+    cls.name: cls for cls in (LineChannel, XChannel, FacebookChannel, MastodonChannel, BlueskyChannel)
+}
 
 
 def missing_credentials(name: str, settings: Settings) -> list[str]:
-    """The settings a channel needs that are empty."""
-    missing = []
-    for setting in CHANNELS[name].credentials:
-        value = getattr(settings, setting.lower(), None)
-        text = value.get_secret_value() if isinstance(value, SecretStr) else value
-        if not (isinstance(text, str) and text.strip()):
-            missing.append(setting)
-    return missing
+    """The settings channel `name` needs that are empty."""
+    return CHANNELS[name].missing_settings(settings)
+
+
+def configured(settings: Settings) -> list[str]:
+    """The channels whose credentials are set, in registry order."""
+    return [name for name, cls in CHANNELS.items() if not cls.missing_settings(settings)]
 
 
 def build(name: str, settings: Settings) -> Channel:

@@ -8,74 +8,46 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-import uuid
-from typing import Any, ClassVar, Self
+from typing import Any
 
 import httpx
 
 from app.settings import Settings
-from notifier.channels.channel_base import (
-    Bucket,
-    FollowerCount,
-    Outgoing,
-    RateInfo,
-    RateLimited,
-    Rejected,
-    Sent,
-    ServerError,
-    one_post,
-)
+from notifier.channels.channel_base import Channel, Outgoing, Published
+from platforms.call_errors import RateInfo, RateLimited, Rejected, ServerError
 from platforms.counting import characters
+from platforms.followers import FollowerCount
 from platforms.http_calls import from_httpx, short
 
 # Graph error codes that mean "too many calls" (application, user, page and custom limits).
 RATE_LIMIT_CODES = {4, 17, 32, 613, 80001}
 
 
-class FacebookChannel:
-    """The city's Facebook Page."""
+class FacebookChannel(Channel):
+    """The city's Facebook Page (no idempotency key: unclear outcomes are reconciled by
+    `find_sent`; limits come from the usage headers and error codes)."""
 
-    name: str = "facebook"
-    label: ClassVar[str] = "Facebook"
-    languages: ClassVar[tuple[str, ...]] = ("ja",)
-    limit: ClassVar[int] = 63_206
-    unit: ClassVar[str] = "characters"
-    max_messages: ClassVar[int] = 1
-    idempotent: ClassVar[bool] = False
-    key_ttl: ClassVar[float | None] = None
-    credentials: ClassVar[tuple[str, ...]] = ("FACEBOOK_PAGE_ID", "FACEBOOK_PAGE_ACCESS_TOKEN")
-    buckets: ClassVar[dict[str, Bucket]] = {}  # usage headers (X-Page-Usage) and error codes
+    name = "facebook"
+    label = "Facebook"
+    limit = 63_206
+    credentials = ("FACEBOOK_PAGE_ID", "FACEBOOK_PAGE_ACCESS_TOKEN")
+    send_endpoint = "feed"
 
     @staticmethod
     def count(text: str) -> int:
         return characters(text)
 
-    @staticmethod
-    def message_groups(texts: dict[str, list[str]], topic: str | None) -> list[list[str]]:
-        return one_post(texts, topic)
-
     def __init__(self, settings: Settings) -> None:
-        self.account = self.account_of(settings)
+        super().__init__(settings)
         self._base = f"{settings.facebook_api_base_url.rstrip('/')}/{settings.facebook_api_version}"
         token = settings.facebook_page_access_token
         self._headers = {"Authorization": f"Bearer {token.get_secret_value() if token else ''}"}
         self._timeout = settings.notifier_request_timeout
         self._clients: dict[int, httpx.AsyncClient] = {}
 
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Self:
-        return cls(settings)
-
     @staticmethod
     def account_of(settings: Settings) -> str:
         return settings.facebook_page_id or "default"
-
-    @staticmethod
-    def new_key() -> str:
-        return uuid.uuid4().hex
-
-    def endpoint(self, out: Outgoing) -> str:
-        return "feed"
 
     def _client(self) -> httpx.AsyncClient:
         # An AsyncClient belongs to one event loop; the CLI and tests may run several loops.
@@ -95,12 +67,12 @@ class FacebookChannel:
             raise _error(response, what)
         return response
 
-    async def send(self, out: Outgoing) -> Sent:
+    async def send(self, out: Outgoing) -> Published:
         data = {"message": out.text("ja")}
         if out.link:
             data["link"] = out.link
         response = await self._call("POST", f"{self.account}/feed", "Facebook feed", data=data)
-        return Sent(
+        return Published(
             platform_id=str(response.json()["id"]),
             http_status=response.status_code,
             request_id=response.headers.get("x-fb-trace-id"),

@@ -14,27 +14,16 @@ import asyncio
 import contextlib
 import datetime as dt
 import uuid
-from typing import TYPE_CHECKING, Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from sqlalchemy.orm import Session
 
 from app.settings import Settings
 from bot.audience import recipients
-from notifier.channels.channel_base import (
-    Ambiguous,
-    Bucket,
-    ChannelError,
-    FollowerCount,
-    Outgoing,
-    Part,
-    PartPlan,
-    PartStore,
-    RateLimited,
-    Rejected,
-    Sent,
-    ServerError,
-)
+from notifier.channels.channel_base import Channel, Outgoing, Part, PartPlan, PartStore, Published
+from platforms.call_errors import Ambiguous, ChannelError, RateLimited, Rejected, ServerError
 from platforms.counting import utf16_units
+from platforms.followers import FollowerCount
 from platforms.line_errors import (
     LineApiError,
     LineClientError,
@@ -42,6 +31,7 @@ from platforms.line_errors import (
     LineRequestInvalid,
     LineUnavailable,
 )
+from storage.rate_budgets import Bucket
 
 if TYPE_CHECKING:
     from platforms.line_api import LineApi, RetryPolicy
@@ -69,33 +59,36 @@ def plan_chunks(session: Session, topic: str, languages: set[str]) -> list[PartP
     ]
 
 
-class LineChannel:
+class LineChannel(Channel):
     """The city's LINE Official Account."""
 
-    name: str = "line"
-    label: ClassVar[str] = "LINE"
-    languages: ClassVar[tuple[str, ...]] = ("ja", "en")
-    limit: ClassVar[int] = 5000
-    unit: ClassVar[str] = "UTF-16 units per message"
-    max_messages: ClassVar[int] = 5
-    idempotent: ClassVar[bool] = True
-    key_ttl: ClassVar[float | None] = 24 * 3600.0
-    credentials: ClassVar[tuple[str, ...]] = ("LINE_CHANNEL_ACCESS_TOKEN",)
-    buckets: ClassVar[dict[str, Bucket]] = {
+    name = "line"
+    label = "LINE"
+    languages = ("ja", "en")
+    limit = 5000
+    unit = "UTF-16 units per message"
+    max_messages = 5
+    credentials = ("LINE_CHANNEL_ACCESS_TOKEN",)
+    idempotent = True
+    key_ttl = 24 * 3600.0
+    buckets = {
         "broadcast": Bucket(60, 3600.0),
         "narrowcast": Bucket(60, 3600.0),
         "multicast": Bucket(200, 1.0),
     }
 
     def __init__(self, settings: Settings, *, retry: RetryPolicy | None = None) -> None:
-        self.account = self.account_of(settings)
-        self._settings = settings
+        super().__init__(settings)
         self._retry = retry
         self._apis: dict[int, tuple[LineApi, contextlib.AsyncExitStack]] = {}
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Self:
-        return cls(settings)
+    def follower_source(cls, settings: Settings) -> Self:
+        """One HTTP call per insight fetch: each takes one slot of LINE's 60/hour budget, and the KPI
+        collector retries later itself."""
+        from platforms.line_api import RetryPolicy  # line-bot-sdk: loaded only when LINE is used
+
+        return cls(settings, retry=RetryPolicy(attempts=1))
 
     @staticmethod
     def account_of(settings: Settings) -> str:
@@ -125,11 +118,11 @@ class LineChannel:
         loop = id(asyncio.get_running_loop())
         if loop not in self._apis:
             stack = contextlib.AsyncExitStack()
-            api = await stack.enter_async_context(LineApi.open(self._settings, retry=self._retry))
+            api = await stack.enter_async_context(LineApi.open(self.settings, retry=self._retry))
             self._apis[loop] = (api, stack)
         return self._apis[loop][0]
 
-    async def send(self, out: Outgoing) -> Sent:
+    async def send(self, out: Outgoing) -> Published:
         try:
             if out.topic is None:
                 return await self._broadcast(out)
@@ -137,15 +130,15 @@ class LineChannel:
         except LineApiError as exc:
             raise _error(exc) from None
 
-    async def _broadcast(self, out: Outgoing) -> Sent:
+    async def _broadcast(self, out: Outgoing) -> Published:
         from linebot.v3.messaging import TextMessage
 
         messages = [TextMessage(text=t) for t in self.message_groups(out.texts, None)[0]]
         sent = await (await self._api()).broadcast(messages, out.key)
         note = "accepted earlier (retry key)" if sent.accepted_before else "broadcast"
-        return Sent(platform_id=sent.request_id, request_id=sent.request_id, note=note)
+        return Published(platform_id=sent.request_id, request_id=sent.request_id, note=note)
 
-    async def _multicast(self, out: Outgoing) -> Sent:
+    async def _multicast(self, out: Outgoing) -> Published:
         from linebot.v3.messaging import TextMessage
 
         parts_store = _parts(out)
@@ -170,14 +163,10 @@ class LineChannel:
             if errors := [r for r in results if isinstance(r, BaseException)]:
                 raise errors[0]
         if not parts:
-            return Sent(platform_id=None, note="no subscribers to this topic")
+            return Published(platform_id=None, note="no subscribers to this topic")
         people = sum(len(p.recipients) for p in todo)
         note = f"{len(parts)} multicast chunk(s); {len(todo)} sent in this attempt to {people} resident(s)"
-        return Sent(platform_id=f"multicast:{len(parts)}", note=note)
-
-    async def find_sent(self, out: Outgoing, since: dt.datetime) -> str | None:
-        """Not needed: a retry with the same key within 24 hours is answered 409, not delivered again."""
-        return None
+        return Published(platform_id=f"multicast:{len(parts)}", note=note)
 
     async def follower_count(self, date: dt.date) -> FollowerCount:
         try:

@@ -7,27 +7,16 @@ that hour returns the original status instead of posting again (`key_ttl`).
 from __future__ import annotations
 
 import datetime as dt
-import uuid
-from typing import TYPE_CHECKING, Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
 
 from app.settings import Settings
-from notifier.channels.channel_base import (
-    Ambiguous,
-    Bucket,
-    ChannelError,
-    FollowerCount,
-    Outgoing,
-    RateInfo,
-    RateLimited,
-    Rejected,
-    Sent,
-    ServerError,
-    one_post,
-)
+from notifier.channels.channel_base import Channel, Outgoing, Published
+from platforms.call_errors import Ambiguous, ChannelError, RateInfo, RateLimited, Rejected, ServerError
 from platforms.counting import mastodon_length
+from platforms.followers import FollowerCount
 from platforms.http_calls import from_requests, in_thread, short
 
 if TYPE_CHECKING:
@@ -35,30 +24,24 @@ if TYPE_CHECKING:
     from mastodon.errors import MastodonError
 
 
-class MastodonChannel:
-    """The city's Mastodon account."""
+class MastodonChannel(Channel):
+    """The city's Mastodon account (limits from the X-RateLimit-* headers)."""
 
-    name: str = "mastodon"
-    label: ClassVar[str] = "Mastodon"
-    languages: ClassVar[tuple[str, ...]] = ("ja",)
-    limit: ClassVar[int] = 500
-    unit: ClassVar[str] = "characters (a URL counts 23)"
-    max_messages: ClassVar[int] = 1
-    idempotent: ClassVar[bool] = True
-    key_ttl: ClassVar[float | None] = 3600.0
-    credentials: ClassVar[tuple[str, ...]] = ("MASTODON_API_BASE_URL", "MASTODON_ACCESS_TOKEN")
-    buckets: ClassVar[dict[str, Bucket]] = {}  # X-RateLimit-* headers
+    name = "mastodon"
+    label = "Mastodon"
+    limit = 500
+    unit = "characters (a URL counts 23)"
+    credentials = ("MASTODON_API_BASE_URL", "MASTODON_ACCESS_TOKEN")
+    idempotent = True
+    key_ttl = 3600.0
+    send_endpoint = "statuses"
 
     @staticmethod
     def count(text: str) -> int:
         return mastodon_length(text)
 
-    @staticmethod
-    def message_groups(texts: dict[str, list[str]], topic: str | None) -> list[list[str]]:
-        return one_post(texts, topic)
-
     def __init__(self, settings: Settings) -> None:
-        self.account = self.account_of(settings)
+        super().__init__(settings)
         self._base = settings.mastodon_api_base_url or ""
         token = settings.mastodon_access_token
         self._token = token.get_secret_value() if token else ""
@@ -66,20 +49,9 @@ class MastodonChannel:
         self._session = requests.Session()
         self._session.mount(self._base, requests.adapters.HTTPAdapter(pool_maxsize=32))
 
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Self:
-        return cls(settings)
-
     @staticmethod
     def account_of(settings: Settings) -> str:
         return urlsplit(settings.mastodon_api_base_url or "").netloc or "default"
-
-    @staticmethod
-    def new_key() -> str:
-        return uuid.uuid4().hex
-
-    def endpoint(self, out: Outgoing) -> str:
-        return "statuses"
 
     def _api(self) -> Mastodon:
         from mastodon import Mastodon  # imported on first use, like every SDK here
@@ -94,10 +66,10 @@ class MastodonChannel:
             session=self._session,
         )
 
-    async def send(self, out: Outgoing) -> Sent:
+    async def send(self, out: Outgoing) -> Published:
         return await in_thread(self._send, out)
 
-    def _send(self, out: Outgoing) -> Sent:
+    def _send(self, out: Outgoing) -> Published:
         from mastodon.errors import MastodonError
 
         api = self._api()
@@ -107,11 +79,7 @@ class MastodonChannel:
             )
         except MastodonError as exc:
             raise _error(exc, api) from None
-        return Sent(platform_id=str(status["id"]), http_status=200, rate=_rate(api))
-
-    async def find_sent(self, out: Outgoing, since: dt.datetime) -> str | None:
-        """Not needed: a retry with the same key within the hour returns the original status."""
-        return None
+        return Published(platform_id=str(status["id"]), http_status=200, rate=_rate(api))
 
     async def follower_count(self, date: dt.date) -> FollowerCount:
         return await in_thread(self._followers)

@@ -10,24 +10,16 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-import uuid
-from typing import TYPE_CHECKING, Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any
 
 import requests
 from requests.adapters import HTTPAdapter
 
 from app.settings import Settings
-from notifier.channels.channel_base import (
-    Bucket,
-    FollowerCount,
-    Outgoing,
-    RateLimited,
-    Rejected,
-    Sent,
-    ServerError,
-    one_post,
-)
+from notifier.channels.channel_base import Channel, Outgoing, Published
+from platforms.call_errors import RateLimited, Rejected, ServerError
 from platforms.counting import x_weighted_length
+from platforms.followers import FollowerCount
 from platforms.http_calls import from_requests, in_thread, rate_info, short
 
 if TYPE_CHECKING:
@@ -62,35 +54,23 @@ def same_text(a: str, b: str) -> bool:
     return _URL.sub("<url>", a).strip() == _URL.sub("<url>", b).strip()
 
 
-class XChannel:
-    """The city's X account."""
+class XChannel(Channel):
+    """The city's X account (no idempotency key: unclear outcomes are reconciled by `find_sent`;
+    limits come from the x-rate-limit-* headers)."""
 
-    name: str = "x"
-    label: ClassVar[str] = "X"
-    languages: ClassVar[tuple[str, ...]] = ("ja",)
-    limit: ClassVar[int] = 280
-    unit: ClassVar[str] = "weighted characters"
-    max_messages: ClassVar[int] = 1
-    idempotent: ClassVar[bool] = False
-    key_ttl: ClassVar[float | None] = None
-    credentials: ClassVar[tuple[str, ...]] = (
-        "X_API_KEY",
-        "X_API_SECRET",
-        "X_ACCESS_TOKEN",
-        "X_ACCESS_TOKEN_SECRET",
-    )
-    buckets: ClassVar[dict[str, Bucket]] = {}  # X publishes its limits in x-rate-limit-* headers
+    name = "x"
+    label = "X"
+    limit = 280
+    unit = "weighted characters"
+    credentials = ("X_API_KEY", "X_API_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET")
+    send_endpoint = "tweets"
 
     @staticmethod
     def count(text: str) -> int:
         return x_weighted_length(text)
 
-    @staticmethod
-    def message_groups(texts: dict[str, list[str]], topic: str | None) -> list[list[str]]:
-        return one_post(texts, topic)
-
     def __init__(self, settings: Settings) -> None:
-        self.account = self.account_of(settings)
+        super().__init__(settings)
         self._keys = tuple(
             s.get_secret_value() if s is not None else ""
             for s in (settings.x_api_key, settings.x_api_secret, settings.x_access_token)
@@ -101,23 +81,12 @@ class XChannel:
         )
         self._user_id: str | None = None
 
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Self:
-        return cls(settings)
-
     @staticmethod
     def account_of(settings: Settings) -> str:
         """The numeric user id that prefixes an X access token, or "default"."""
         token = settings.x_access_token.get_secret_value() if settings.x_access_token else ""
         prefix = token.split("-", 1)[0]
         return prefix if prefix.isdigit() else "default"
-
-    @staticmethod
-    def new_key() -> str:
-        return uuid.uuid4().hex
-
-    def endpoint(self, out: Outgoing) -> str:
-        return "tweets"
 
     def _client(self) -> tweepy.Client:
         import tweepy
@@ -134,15 +103,15 @@ class XChannel:
         client.session = self._session
         return client
 
-    async def send(self, out: Outgoing) -> Sent:
+    async def send(self, out: Outgoing) -> Published:
         try:
             return await in_thread(self._send, out.text("ja"))
         except Duplicate as exc:
             since = out.first_attempt_at or dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
             found = await self.find_sent(out, since)
-            return Sent(platform_id=found, http_status=exc.http_status, note="already on the timeline")
+            return Published(platform_id=found, http_status=exc.http_status, note="already on the timeline")
 
-    def _send(self, text: str) -> Sent:
+    def _send(self, text: str) -> Published:
         import tweepy
 
         try:
@@ -152,7 +121,7 @@ class XChannel:
         except requests.RequestException as exc:
             raise from_requests(exc, "X create_tweet") from None
         data = response.json()["data"]
-        return Sent(
+        return Published(
             platform_id=str(data["id"]),
             http_status=response.status_code,
             request_id=response.headers.get("x-transaction-id"),

@@ -14,15 +14,17 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from notifier.channels.channel_base import Bucket, ChannelError, RateLimited, Sent
-from notifier.delivery.failure_policy import Decision
+from notifier.channels.channel_base import Published
+from notifier.delivery.failure_policy import NextStep
 from notifier.ledger_tables import Delivery, DeliveryAttempt, Post
 from notifier.post_ledger import refresh_post_state
+from platforms.call_errors import ChannelError, RateLimited
 from storage import rate_budgets
+from storage.rate_budgets import Bucket
 
 
 @dataclass(frozen=True)
-class Job:
+class ClaimedDelivery:
     """A claimed delivery with what sending it needs."""
 
     id: int
@@ -71,7 +73,7 @@ def next_due(session: Session) -> dt.datetime | None:
     return when
 
 
-def load_job(session: Session, delivery_id: int, *, worker: str, now: dt.datetime) -> Job | None:
+def load_job(session: Session, delivery_id: int, *, worker: str, now: dt.datetime) -> ClaimedDelivery | None:
     """The claimed delivery (None if another worker holds it now); closes calls left open by a dead worker."""
     row = session.execute(
         select(Delivery, Post.link, Post.topic)
@@ -94,7 +96,7 @@ def load_job(session: Session, delivery_id: int, *, worker: str, now: dt.datetim
         .order_by(DeliveryAttempt.id.desc())
         .limit(1)
     )
-    return Job(
+    return ClaimedDelivery(
         id=delivery.id,
         post_id=delivery.post_id,
         channel=delivery.channel,
@@ -112,7 +114,7 @@ def load_job(session: Session, delivery_id: int, *, worker: str, now: dt.datetim
 
 def start_attempt(
     session: Session,
-    job: Job,
+    job: ClaimedDelivery,
     *,
     worker: str,
     rate_key: str,
@@ -167,13 +169,13 @@ def renew(session: Session, delivery_id: int, *, worker: str, until: dt.datetime
 
 def finish(
     session: Session,
-    job: Job,
-    decision: Decision,
+    job: ClaimedDelivery,
+    decision: NextStep,
     *,
     worker: str,
     now: dt.datetime,
     attempt_id: int | None,
-    sent: Sent | None = None,
+    sent: Published | None = None,
     error: ChannelError | None = None,
     rate_key: str | None = None,
 ) -> None:
@@ -196,7 +198,7 @@ def finish(
     refresh_post_state(session, job.post_id)
 
 
-def _note(sent: Sent | None) -> str | None:
+def _note(sent: Published | None) -> str | None:
     return sent.note if sent else None
 
 
@@ -204,10 +206,10 @@ def _close_attempt(
     session: Session,
     attempt_id: int,
     delivery_id: int,
-    decision: Decision,
+    decision: NextStep,
     *,
     now: dt.datetime,
-    sent: Sent | None,
+    sent: Published | None,
     error: ChannelError | None,
 ) -> None:
     source = sent or error
@@ -235,9 +237,10 @@ def _close_attempt(
 
 
 def _observe_limits(
-    session: Session, key: str, *, sent: Sent | None, error: ChannelError | None, now: dt.datetime
+    session: Session, key: str, *, sent: Published | None, error: ChannelError | None, now: dt.datetime
 ) -> None:
-    if sent is not None:
-        rate_budgets.observe(session, key, sent.rate, now)
+    if sent is not None and sent.rate is not None:
+        rate = sent.rate
+        rate_budgets.observe(session, key, remaining=rate.remaining, reset_at=rate.reset_at, now=now)
     elif isinstance(error, RateLimited) and error.retry_at is not None:
         rate_budgets.block(session, key, error.retry_at)

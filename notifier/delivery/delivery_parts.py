@@ -16,21 +16,22 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from notifier.channels.channel_base import Bucket, Part, PartPlan
+from notifier.channels.channel_base import Part, PartPlan
 from notifier.delivery import claims
 from notifier.ledger_tables import DeliveryPart
 from storage import rate_budgets
 from storage.base import utcnow
+from storage.rate_budgets import Bucket
 
 if TYPE_CHECKING:
-    from notifier.delivery.claims import Job
-    from notifier.delivery.dispatcher import Engine
+    from notifier.delivery.claims import ClaimedDelivery
+    from notifier.delivery.dispatcher import Dispatcher
 
 
 class DbPartStore:
     """`PartStore` backed by `delivery_parts`, bound to one claimed delivery."""
 
-    def __init__(self, engine: Engine, job: Job) -> None:
+    def __init__(self, engine: Dispatcher, job: ClaimedDelivery) -> None:
         self.engine = engine
         self.job = job
         self._known: set[str] = set()

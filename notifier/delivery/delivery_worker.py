@@ -25,7 +25,7 @@ from app.settings import Settings
 from notifier import periodic_jobs
 from notifier.channels.channel_base import Channel
 from notifier.delivery import claims
-from notifier.delivery.dispatcher import Engine
+from notifier.delivery.dispatcher import Dispatcher
 from notifier.ledger_tables import NotifierWorker
 from storage.base import utcnow
 from storage.db import make_engine, make_sessionmaker
@@ -39,7 +39,7 @@ def new_worker_id() -> str:
     return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
-class Worker:
+class DeliveryWorker:
     """One delivery worker."""
 
     def __init__(
@@ -57,7 +57,7 @@ class Worker:
         self.db_engine = make_engine(settings.database_url, pool_size=self.concurrency + 2)
         self.sessions = make_sessionmaker(self.db_engine)
         self.pool = ThreadPoolExecutor(max_workers=2 * self.concurrency + 4, thread_name_prefix="notifier")
-        self.engine = Engine(settings, self.sessions, worker=self.id, pool=self.pool, channels=channels)
+        self.engine = Dispatcher(settings, self.sessions, worker=self.id, pool=self.pool, channels=channels)
         self.processed = 0
         self._stop = asyncio.Event()
         self._wake = asyncio.Event()

@@ -21,12 +21,13 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.settings import Settings
-from notifier.channels.channel_base import Ambiguous, Channel, ChannelError, Outgoing, Sent, ServerError
+from notifier.channels.channel_base import Channel, Outgoing, Published
 from notifier.channels.channel_registry import build
 from notifier.delivery import claims
-from notifier.delivery.claims import Job
+from notifier.delivery.claims import ClaimedDelivery
 from notifier.delivery.delivery_parts import DbPartStore
-from notifier.delivery.failure_policy import UNKNOWN_HINT, Decision, after_lookup, backoff, decide
+from notifier.delivery.failure_policy import UNKNOWN_HINT, NextStep, after_lookup, backoff, decide
+from platforms.call_errors import Ambiguous, ChannelError, ServerError
 from storage.base import utcnow
 from storage.db import session_scope
 
@@ -35,7 +36,7 @@ T = TypeVar("T")
 MAYBE_PUBLISHED = ("ambiguous", "server_error")
 
 
-class Engine:
+class Dispatcher:
     """Delivers claimed deliveries for one worker."""
 
     def __init__(
@@ -88,7 +89,7 @@ class Engine:
             return
         await self._attempt(job, channel, out)
 
-    def outgoing(self, job: Job) -> Outgoing:
+    def outgoing(self, job: ClaimedDelivery) -> Outgoing:
         return Outgoing(
             delivery_id=job.id,
             key=job.key,
@@ -101,19 +102,19 @@ class Engine:
             parts=DbPartStore(self, job),
         )
 
-    async def _settle(self, job: Job, channel: Channel, out: Outgoing) -> bool:
+    async def _settle(self, job: ClaimedDelivery, channel: Channel, out: Outgoing) -> bool:
         """An earlier call may have published the post. True when that settled the delivery."""
         now = utcnow()
         if channel.idempotent:
             if not _key_expired(channel, job, now):
                 return False  # the same key makes the retry safe
             reason = "an earlier call may have published it and the idempotency key has expired"
-            await self._finish(job, Decision("unknown", "ambiguous", f"{reason}; {UNKNOWN_HINT}"), None)
+            await self._finish(job, NextStep("unknown", "ambiguous", f"{reason}; {UNKNOWN_HINT}"), None)
             return True
         found, lookup_error = await self._lookup(channel, out, job)
         if found is not None:
             await self._finish(
-                job, Decision("sent", "reconciled"), None, sent=Sent(found, note="found in recent posts")
+                job, NextStep("sent", "reconciled"), None, sent=Published(found, note="found in recent posts")
             )
             return True
         if job.last_outcome == "server_error":
@@ -125,17 +126,19 @@ class Engine:
         reason = "an earlier call may have published it" + (
             f" (lookup failed: {lookup_error})" if lookup_error else ""
         )
-        await self._finish(job, Decision("unknown", "ambiguous", f"{reason}; {UNKNOWN_HINT}"), None)
+        await self._finish(job, NextStep("unknown", "ambiguous", f"{reason}; {UNKNOWN_HINT}"), None)
         return True
 
-    async def _lookup(self, channel: Channel, out: Outgoing, job: Job) -> tuple[str | None, str | None]:
+    async def _lookup(
+        self, channel: Channel, out: Outgoing, job: ClaimedDelivery
+    ) -> tuple[str | None, str | None]:
         since = job.first_attempt_at or utcnow() - dt.timedelta(hours=1)
         try:
             return await channel.find_sent(out, since), None
         except ChannelError as exc:
             return None, exc.reason
 
-    async def _attempt(self, job: Job, channel: Channel, out: Outgoing) -> None:
+    async def _attempt(self, job: ClaimedDelivery, channel: Channel, out: Outgoing) -> None:
         rate_key = f"{channel.name}:{channel.account}:{channel.endpoint(out)}"
         attempt_id, _wait = await self.db(
             claims.start_attempt,
@@ -160,10 +163,16 @@ class Engine:
                 job, channel, out, Ambiguous(f"unexpected {type(exc).__name__}"), attempt_id, rate_key
             )
             return
-        await self._finish(job, Decision("sent", "sent"), attempt_id, sent=sent, rate_key=rate_key)
+        await self._finish(job, NextStep("sent", "sent"), attempt_id, sent=sent, rate_key=rate_key)
 
     async def _failed(
-        self, job: Job, channel: Channel, out: Outgoing, exc: ChannelError, attempt_id: int, rate_key: str
+        self,
+        job: ClaimedDelivery,
+        channel: Channel,
+        out: Outgoing,
+        exc: ChannelError,
+        attempt_id: int,
+        rate_key: str,
     ) -> None:
         now = utcnow()
         attempts = job.attempts + 1
@@ -184,7 +193,7 @@ class Engine:
             if lookup_error is not None and isinstance(exc, ServerError):
                 found = None  # the next attempt looks again before sending
             decision = after_lookup(found, exc, attempts=attempts, max_attempts=most, now=now, base=base)
-            sent = Sent(found, note="found in recent posts") if found else None
+            sent = Published(found, note="found in recent posts") if found else None
         log.info(
             "delivery %s on %s: %s (%s)",
             job.id,
@@ -197,11 +206,11 @@ class Engine:
 
     async def _finish(
         self,
-        job: Job,
-        decision: Decision,
+        job: ClaimedDelivery,
+        decision: NextStep,
         attempt_id: int | None,
         *,
-        sent: Sent | None = None,
+        sent: Published | None = None,
         error: ChannelError | None = None,
         rate_key: str | None = None,
     ) -> None:
@@ -234,6 +243,6 @@ def _transient(exc: DBAPIError) -> bool:
     return "InterfaceError" in type(exc.orig).__name__ if exc.orig is not None else False
 
 
-def _key_expired(channel: Channel, job: Job, now: dt.datetime) -> bool:
+def _key_expired(channel: Channel, job: ClaimedDelivery, now: dt.datetime) -> bool:
     ttl = channel.key_ttl
     return bool(ttl and job.first_attempt_at and (now - job.first_attempt_at).total_seconds() > ttl * 0.9)

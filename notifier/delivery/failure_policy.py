@@ -20,14 +20,14 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from notifier.channels.channel_base import Ambiguous, ChannelError, RateLimited, Rejected, ServerError
+from platforms.call_errors import Ambiguous, ChannelError, RateLimited, Rejected, ServerError
 
 MAX_BACKOFF = 900.0
 UNKNOWN_HINT = "outcome unclear: check the account and resolve (sent / resend / failed)"
 
 
 @dataclass(frozen=True)
-class Decision:
+class NextStep:
     """The delivery's next state, the attempt's outcome, and when to try again."""
 
     state: str  # pending | sent | failed | unknown
@@ -54,28 +54,28 @@ def decide(
     max_attempts: int,
     now: dt.datetime,
     base: float,
-) -> Decision:
+) -> NextStep:
     """The decision after `error` on the `attempts`-th call."""
     reason = error.reason
     if isinstance(error, Rejected):
-        return Decision("failed", "rejected", reason)
+        return NextStep("failed", "rejected", reason)
     if isinstance(error, RateLimited):
         run_at = error.retry_at if error.retry_at and error.retry_at > now else backoff(attempts, base, now)
-        return Decision("pending", "rate_limited", reason, run_at)
+        return NextStep("pending", "rate_limited", reason, run_at)
     ambiguous = isinstance(error, Ambiguous)
     outcome = "server_error" if isinstance(error, ServerError) else ("ambiguous" if ambiguous else "retry")
     if ambiguous and not idempotent:
-        return Decision("pending", outcome, reason, lookup=True)
+        return NextStep("pending", outcome, reason, lookup=True)
     if ambiguous and key_expired:
-        return Decision("unknown", outcome, f"{reason}; idempotency key expired; {UNKNOWN_HINT}")
+        return NextStep("unknown", outcome, f"{reason}; idempotency key expired; {UNKNOWN_HINT}")
     if attempts >= max_attempts:
         # a last call under the same key answered with an error: the platform does not have the post
         unclear = ambiguous and not isinstance(error, ServerError)
         hint = f"; {UNKNOWN_HINT}" if unclear else ""
-        return Decision(
+        return NextStep(
             "unknown" if unclear else "failed", outcome, f"gave up after {attempts} attempts: {reason}{hint}"
         )
-    return Decision("pending", outcome, reason, backoff(attempts, base, now))
+    return NextStep("pending", outcome, reason, backoff(attempts, base, now))
 
 
 def after_lookup(
@@ -86,13 +86,13 @@ def after_lookup(
     max_attempts: int,
     now: dt.datetime,
     base: float,
-) -> Decision:
+) -> NextStep:
     """X / Facebook after an unclear call: the recent-posts lookup decides."""
     if found is not None:
-        return Decision("sent", "reconciled", None)
+        return NextStep("sent", "reconciled", None)
     if isinstance(error, ServerError):  # it answered with an error and the post is not there
         if attempts < max_attempts:
-            return Decision("pending", "server_error", error.reason, backoff(attempts, base, now))
+            return NextStep("pending", "server_error", error.reason, backoff(attempts, base, now))
         reason = f"gave up after {attempts} attempts: {error.reason}; not found in recent posts"
-        return Decision("failed", "server_error", reason)
-    return Decision("unknown", "ambiguous", f"{error.reason}; not found in recent posts; {UNKNOWN_HINT}")
+        return NextStep("failed", "server_error", reason)
+    return NextStep("unknown", "ambiguous", f"{error.reason}; not found in recent posts; {UNKNOWN_HINT}")

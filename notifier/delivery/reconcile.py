@@ -13,11 +13,12 @@ import logging
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from notifier.channels.channel_base import Channel, ChannelError, Outgoing
+from notifier.channels.channel_base import Channel, Outgoing
 from notifier.channels.channel_registry import CHANNELS, build
 from notifier.ledger_tables import Delivery, DeliveryAttempt, Post
 from notifier.periodic_jobs import JobContext, periodic
 from notifier.post_ledger import refresh_post_state
+from platforms.call_errors import ChannelError
 from storage.db import session_scope
 
 log = logging.getLogger(__name__)

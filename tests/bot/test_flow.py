@@ -123,7 +123,7 @@ def test_a_bug_in_the_conversation_fails_that_event_only(
 
     real = cv.handle
 
-    def flaky(incoming: cv.Incoming, *args: Any) -> cv.Outcome:
+    def flaky(incoming: cv.Incoming, *args: Any) -> cv.Turn:
         if incoming.data == "爆発":
             raise ZeroDivisionError
         return real(incoming, *args)

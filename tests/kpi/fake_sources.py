@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from kpi.jst_dates import JST
-from notifier.channels.channel_base import FollowerCount
+from platforms.followers import FollowerCount
 
 Result = FollowerCount | BaseException
 T = TypeVar("T")

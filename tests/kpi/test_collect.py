@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from kpi.follower_collector import Collector, clean_reason
 from kpi.kpi_tables import FollowerFetch, FollowerSnapshot
-from notifier.channels.channel_base import FollowerCount
-from storage import rolling_budget
+from platforms.followers import FollowerCount
+from storage import rate_budgets
 from tests.kpi.fake_sources import Clock, ScriptedSource, line_ready, ok, run
 
 TODAY = dt.date(2026, 4, 2)
@@ -229,7 +229,7 @@ def test_budget_holds_across_concurrent_workers(sessions: sessionmaker[Session])
 
     def worker() -> None:
         for _ in range(25):
-            got = rolling_budget.reserve(sessions, "line:@suita", 60, now)
+            got = rate_budgets.reserve_in_window(sessions, "line:@suita", 60, now)
             with lock:
                 granted.append(got)
 
@@ -239,7 +239,7 @@ def test_budget_holds_across_concurrent_workers(sessions: sessionmaker[Session])
     for t in threads:
         t.join(timeout=60)
     assert len(granted) == 100 and granted.count(True) == 60
-    assert rolling_budget.next_free_at(sessions, "line:@suita", 60, now) == now + dt.timedelta(hours=1)
+    assert rate_budgets.next_free_in_window(sessions, "line:@suita", 60, now) == now + dt.timedelta(hours=1)
 
 
 def test_collect_date_forces_a_retry_now(sessions: sessionmaker[Session]) -> None:

@@ -19,7 +19,7 @@ from app.settings import ROOT, Settings
 from kpi import collection_job
 from kpi.kpi_tables import FollowerSnapshot
 from notifier import periodic_jobs
-from notifier.delivery.delivery_worker import Worker
+from notifier.delivery.delivery_worker import DeliveryWorker
 from notifier.ledger_tables import JobRun
 from storage.base import utcnow
 from tests.conftest import make_settings
@@ -65,7 +65,7 @@ def test_a_notifier_worker_process_collects_once_per_interval(
     due = next_run(sessions)
     assert due is not None and due > utcnow() + dt.timedelta(minutes=9)
     # Another worker within the interval does not run the job: no platform is asked again
-    run_async(Worker(make_settings(db_url, **fakes.settings(), **FAST), mode="once").run(once=True))
+    run_async(DeliveryWorker(make_settings(db_url, **fakes.settings(), **FAST), mode="once").run(once=True))
     assert follower_calls(fakes) == dict.fromkeys(CHANNEL_NAMES, 1)
     assert next_run(sessions) == due
 

@@ -15,7 +15,7 @@ from app.settings import Settings
 from fakes.fake_line import FakeLine
 from fakes.fake_server import FakeServer
 from kpi import collection_job
-from kpi.follower_collector import Collector, Outcome
+from kpi.follower_collector import Collector, FetchResult
 from kpi.follower_sources import open_sources
 from kpi.jst_dates import jst_date
 from kpi.kpi_tables import FollowerFetch, FollowerSnapshot
@@ -69,8 +69,8 @@ def insight_calls(server: FakeServer) -> list[str]:
 
 def run_collector(
     settings: Settings, sessions: sessionmaker[Session], clock: Clock, what: str
-) -> list[Outcome]:
-    async def go() -> list[Outcome]:
+) -> list[FetchResult]:
+    async def go() -> list[FetchResult]:
         async with open_sources(settings) as sources:
             collector = Collector(sessions, sources, clock=clock)
             if what == "due":

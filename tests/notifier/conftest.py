@@ -14,7 +14,7 @@ from kpi.collection_job import JOB_NAME as KPI_JOB
 from notifier import post_ledger
 from notifier.channels.channel_base import Channel
 from notifier.compose import prepare
-from notifier.delivery.delivery_worker import Worker
+from notifier.delivery.delivery_worker import DeliveryWorker
 from notifier.ledger_tables import JobRun
 from notifier.post_views import show_json
 from storage.base import utcnow
@@ -67,7 +67,7 @@ def schedule(settings: Settings, sessions: sessionmaker[Session], **changes: Any
 
 def run_worker(settings: Settings, *, channels: dict[str, Channel] | None = None) -> int:
     """One `--once` pass of a worker."""
-    return run_async(Worker(settings, mode="once", channels=channels).run(once=True))
+    return run_async(DeliveryWorker(settings, mode="once", channels=channels).run(once=True))
 
 
 def shown(sessions: sessionmaker[Session], post_id: int) -> dict[str, Any]:

@@ -11,17 +11,10 @@ from typing import Any
 import pytest
 
 from app.settings import Settings
-from notifier.channels.channel_base import (
-    Ambiguous,
-    Channel,
-    Outgoing,
-    RateLimited,
-    Rejected,
-    Retryable,
-    ServerError,
-)
+from notifier.channels.channel_base import Channel, Outgoing
 from notifier.channels.channel_registry import CHANNELS, build
 from notifier.channels.line_channel import LineChannel
+from platforms.call_errors import Ambiguous, RateLimited, Rejected, Retryable, ServerError
 from platforms.line_api import RetryPolicy
 from tests.conftest import make_settings
 from tests.notifier.conftest import CHANNEL_NAMES, Fakes, run_async

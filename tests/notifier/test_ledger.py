@@ -13,13 +13,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.settings import Settings
 from notifier import post_ledger
-from notifier.channels.channel_base import Bucket, RateInfo
 from notifier.compose import ComposeError, PostIn
 from notifier.delivery import claims
-from notifier.ledger_tables import ChannelLimit, Delivery, Post
+from notifier.ledger_tables import Delivery, Post
 from storage import rate_budgets
 from storage.base import utcnow
+from storage.budget_tables import ChannelLimit
 from storage.db import session_scope
+from storage.rate_budgets import Bucket
 from tests.notifier.conftest import post_data, schedule
 
 
@@ -176,7 +177,7 @@ def test_token_bucket_and_header_blocks(sessions: sessionmaker[Session]) -> None
     reset = dt.datetime.fromtimestamp(t + 900, dt.UTC)
     with session_scope(sessions) as s:
         rate_budgets.observe(
-            s, "x:1:tweets", RateInfo(remaining=0, reset_at=reset), dt.datetime.fromtimestamp(t, dt.UTC)
+            s, "x:1:tweets", remaining=0, reset_at=reset, now=dt.datetime.fromtimestamp(t, dt.UTC)
         )
     with session_scope(sessions) as s:
         assert rate_budgets.reserve(s, "x:1:tweets", t + 1) == pytest.approx(899.0)

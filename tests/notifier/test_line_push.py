@@ -14,9 +14,10 @@ from app.settings import Settings
 from bot.bot_tables import LineUser, TopicSubscription
 from notifier.channels.channel_base import Channel
 from notifier.channels.line_channel import LineChannel
-from notifier.ledger_tables import ChannelLimit, Delivery, DeliveryPart
+from notifier.ledger_tables import Delivery, DeliveryPart
 from platforms.line_api import RetryPolicy
 from storage.base import utcnow
+from storage.budget_tables import ChannelLimit
 from tests.notifier.conftest import Fakes, run_worker, schedule, shown
 
 EN = {"en": {"title": "Garbage days change", "body": "Collection days change over the holidays."}}

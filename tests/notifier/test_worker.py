@@ -134,11 +134,11 @@ def test_the_worker_wakes_when_the_next_post_falls_due(
     sns_settings: Settings, sessions: sessionmaker[Session], fakes: Fakes
 ) -> None:
     """A post scheduled for a moment goes out then, not at the worker's next poll."""
-    from notifier.delivery.delivery_worker import Worker
+    from notifier.delivery.delivery_worker import DeliveryWorker
 
     settings = sns_settings.model_copy(update={"notifier_poll_seconds": 60.0})
     post_id = schedule(settings, sessions, scheduled_at=(utcnow() + dt.timedelta(seconds=2)).isoformat())
-    worker = Worker(settings, mode="standalone")
+    worker = DeliveryWorker(settings, mode="standalone")
     thread = threading.Thread(target=lambda: run_async(worker.run()))
     thread.start()
     try:
