@@ -40,7 +40,7 @@ def render(request: Request, name: str, context: dict[str, Any], status_code: in
         .render(
             request=request,
             signed_in=staff_id is not None,
-            features=request.app.state.settings.features(),
+            features=request.app.state.features,
             **context,
         )
     )

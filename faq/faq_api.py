@@ -186,10 +186,6 @@ async def import_file(
     except LookupError:
         raise HTTPException(422, f"unknown encoding {encoding!r}") from None
 
-    def save() -> None:
-        with session_scope(request.app.state.sessionmaker) as session:
-            entry_store.upsert(session, entries)
-        _service(request).refresh(force=True)
-
-    await anyio.to_thread.run_sync(save)
+    await request.app.state.db.run(entry_store.upsert, entries)
+    await anyio.to_thread.run_sync(partial(_service(request).refresh, force=True))
     return {"imported": len(entries)}

@@ -24,14 +24,12 @@ from kpi.jst_dates import jst_date
 from kpi.snapshot_store import SnapshotValues, has_snapshot, upsert_snapshots
 from platforms.followers import FollowerCount, FollowerSource
 from storage import rate_budgets
+from storage.aio import AsyncDb
 from storage.base import utcnow
-from storage.db import begin_immediate, session_scope
+from storage.db import begin_immediate
 
 log = logging.getLogger(__name__)
 
-# Calls per rolling hour, per channel account (LINE Messaging API: insight, 60 requests/hour).
-RATE_LIMITS: dict[str, int] = {"line": 60}
-INSIGHT_START = dt.date(2016, 11, 1)  # LINE insight has no figures before this date
 Status = Literal["ok", "unready", "error", "stored", "waiting", "deferred", "unsupported"]
 _SECRET = re.compile(r"((?:access_)?token|key|secret|password|sig)=[^&\s\"']+", re.IGNORECASE)
 _BEARER = re.compile(r"Bearer\s+\S+", re.IGNORECASE)
@@ -51,7 +49,7 @@ class FetchResult:
 
 def historical(source: FollowerSource) -> bool:
     """Whether the source can report past dates (LINE insight); others report only the current count."""
-    return bool(getattr(source, "historical", source.name == "line"))
+    return source.counting.historical
 
 
 def clean_reason(text: str) -> str:
@@ -68,20 +66,17 @@ def snapshot_values(
     raw = count.followers
     if raw is None or raw < 0:
         raise ValueError(f"unusable follower figure {raw!r}")
-    followers = raw
     blocks = details.get("blocks")
-    if source.name == "line":
-        friends = details.get("friends")
-        followers = friends if friends is not None else raw - (blocks or 0)
-        if followers < 0:
-            raise ValueError(f"friends below zero (followers {raw}, blocks {blocks})")
+    followers = count.counted if count.counted is not None else raw
+    if followers < 0:
+        raise ValueError(f"counted audience below zero (followers {raw}, blocks {blocks})")
     return SnapshotValues(
         channel=source.name,
         account=source.account,
         date=date,
         followers=followers,
         source=origin,
-        platform_followers=raw if followers != raw or source.name == "line" else None,
+        platform_followers=raw if count.counted is not None else None,
         targeted_reaches=details.get("targeted_reaches"),
         blocks=blocks,
         fan_count=details.get("fan_count"),
@@ -96,7 +91,10 @@ class Collector:
     sources: Sequence[FollowerSource]
     clock: Callable[[], dt.datetime] = utcnow
     timeout: float = 30.0
-    rate_limits: dict[str, int] = field(default_factory=lambda: dict(RATE_LIMITS))
+    db: AsyncDb = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.db = AsyncDb(self.sessions)
 
     async def collect(
         self, source: FollowerSource, date: dt.date, *, force: bool = False, origin: str = "collect"
@@ -108,19 +106,19 @@ class Collector:
             return FetchResult(
                 source.name, source.account, date, "unsupported", reason="reports only today's count"
             )
-        claimed = await asyncio.to_thread(self._claim, source, date, now, force)
+        claimed = await self.db.run(self._claim, source, date, now, force)
         if claimed != "claimed":
             return FetchResult(source.name, source.account, date, claimed)
-        limit = self.rate_limits.get(source.name)
+        limit = source.counting.calls_per_hour
         key = f"{source.name}:{source.account}"
         reserve = rate_budgets.reserve_in_window
-        if limit is not None and not await asyncio.to_thread(reserve, self.sessions, key, limit, now):
-            await asyncio.to_thread(self._release, source, date, now)
+        if limit is not None and not await self.db.run(reserve, key, limit, now):
+            await self.db.run(fetch_log.release, source.name, source.account, date, now)
             return FetchResult(
                 source.name, source.account, date, "deferred", reason=f"{limit} calls/hour used"
             )
         outcome, values = await self._fetch(source, date, origin)
-        await asyncio.to_thread(self._record, outcome, values)
+        await self.db.run(self._record, outcome, values)
         log.info(
             "kpi fetch %s/%s %s: %s",
             source.name,
@@ -151,34 +149,22 @@ class Collector:
             return failed("error", str(exc))
         return FetchResult(source.name, source.account, date, "ok", followers=values.followers), values
 
+    @staticmethod
     def _claim(
-        self, source: FollowerSource, date: dt.date, now: dt.datetime, force: bool
+        session: Session, source: FollowerSource, date: dt.date, now: dt.datetime, force: bool
     ) -> Status | Literal["claimed"]:
-        with session_scope(self.sessions) as session:
-            begin_immediate(session)  # read-then-write: take SQLite's write lock first
-            if has_snapshot(session, source.name, source.account, date):
-                return "stored"
-            claimed = fetch_log.claim(session, source.name, source.account, date, now, force=force)
-            return "claimed" if claimed else "waiting"
+        begin_immediate(session)  # read-then-write: take SQLite's write lock first
+        if has_snapshot(session, source.name, source.account, date):
+            return "stored"
+        claimed = fetch_log.claim(session, source.name, source.account, date, now, force=force)
+        return "claimed" if claimed else "waiting"
 
-    def _release(self, source: FollowerSource, date: dt.date, now: dt.datetime) -> None:
-        with session_scope(self.sessions) as session:
-            fetch_log.release(session, source.name, source.account, date, now)
-
-    def _record(self, outcome: FetchResult, values: SnapshotValues | None) -> None:
-        with session_scope(self.sessions) as session:
-            begin_immediate(session)  # read-then-write: take SQLite's write lock first
-            if values is not None:
-                upsert_snapshots(session, [values])
-            fetch_log.finish(
-                session,
-                outcome.channel,
-                outcome.account,
-                outcome.date,
-                self.clock(),
-                outcome.status,
-                outcome.reason,
-            )
+    def _record(self, session: Session, outcome: FetchResult, values: SnapshotValues | None) -> None:
+        begin_immediate(session)  # read-then-write: take SQLite's write lock first
+        if values is not None:
+            upsert_snapshots(session, [values])
+        o = outcome
+        fetch_log.finish(session, o.channel, o.account, o.date, self.clock(), o.status, o.reason)
 
     async def run_due(self, now: dt.datetime | None = None, *, retry_days: int = 7) -> list[FetchResult]:
         """The daily job; safe to call as often as you like. Live sources: today's JST count, once.
@@ -191,14 +177,11 @@ class Collector:
                 outcomes.append(await self.collect(source, today))
                 continue
             yesterday = today - dt.timedelta(days=1)
-            pending = await asyncio.to_thread(self._pending, source, today - dt.timedelta(days=retry_days))
+            since = today - dt.timedelta(days=retry_days)
+            pending = await self.db.read(fetch_log.retry_dates, source.name, source.account, since)
             for date in sorted({yesterday, *(d for d in pending if d < today)}, reverse=True):
                 outcomes.append(await self.collect(source, date))
         return outcomes
-
-    def _pending(self, source: FollowerSource, since: dt.date) -> list[dt.date]:
-        with self.sessions() as session:
-            return fetch_log.retry_dates(session, source.name, source.account, since)
 
     async def collect_date(self, date: dt.date) -> list[FetchResult]:
         """`kpi collect --date D`: every source that can report `date`, retrying now if needed."""
@@ -210,7 +193,8 @@ class Collector:
         spend the hour's budget); rerun later to continue (stored dates are skipped)."""
         outcomes: list[FetchResult] = []
         for source in (s for s in self.sources if historical(s)):
-            day, first = end, max(start, INSIGHT_START) if source.name == "line" else start
+            history_start = source.counting.history_start
+            day, first = end, max(start, history_start) if history_start else start
             while day >= first:
                 outcome = await self.collect(source, day, force=True, origin="backfill")
                 outcomes.append(outcome)

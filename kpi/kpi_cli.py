@@ -16,13 +16,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.cli import config_errors_exit
 from app.settings import ConfigError, Settings
 from kpi.cli_common import DATE, database, today
-from kpi.follower_collector import RATE_LIMITS, Collector, FetchResult
+from kpi.follower_collector import Collector, FetchResult
 from kpi.follower_sources import open_sources
 from kpi.history_import import CsvImportError, decode, import_csv
 from kpi.report import Report
 from kpi.report_export import report_csv, report_json
 from kpi.report_loader import Options, RangeError, load_report
 from kpi.targets_cli import targets
+from notifier.channels.channel_registry import CHANNELS
 from storage import rate_budgets
 from storage.base import utcnow
 from storage.db import begin_immediate, session_scope
@@ -89,7 +90,9 @@ def backfill(start: dt.date, end: dt.date | None, wait: bool) -> None:
             if not (wait and deferred):
                 break
             key = f"{deferred[0].channel}:{deferred[0].account}"
-            until = rate_budgets.next_free_in_window(sessions, key, RATE_LIMITS["line"], utcnow())
+            per_hour = CHANNELS[deferred[0].channel].counting.calls_per_hour or 1
+            with sessions() as session:
+                until = rate_budgets.next_free_in_window(session, key, per_hour, utcnow())
             click.echo(f"waiting for the LINE budget until {until:%H:%M} UTC ...")
             time.sleep(max(1.0, (until - utcnow()).total_seconds()))
 

@@ -13,9 +13,11 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from app.settings import Settings
 from notifier import delivery_health, posts_api, posts_page
+from notifier.channels.channel_registry import CHANNELS
 from notifier.delivery.delivery_worker import DeliveryWorker
 from storage.base import utcnow
 
@@ -25,6 +27,11 @@ NOTE_REFRESH_SECONDS = 15.0
 __all__ = ["lifespan", "router"]
 
 router = APIRouter(routes=[*posts_api.router.routes, *posts_page.router.routes])
+
+
+def features(settings: Settings) -> dict[str, bool]:
+    """For `/readyz` and `check`: each channel of the registry, configured when its credentials are set."""
+    return {name: not cls.missing_settings(settings) for name, cls in CHANNELS.items()}
 
 
 @asynccontextmanager
@@ -50,7 +57,7 @@ async def _keep_note(app: FastAPI, stop: asyncio.Event) -> None:
     """Refresh `app.state.feature_notes["notifier"]` (workers alive, overdue deliveries) until `stop`."""
     while not stop.is_set():
         try:
-            note = await asyncio.to_thread(_note, app)
+            note = await app.state.db.read(_note, app)
         except SQLAlchemyError as exc:
             note = {"ok": False, "problems": [f"status unavailable: {type(exc).__name__}"]}
         app.state.feature_notes["notifier"] = note
@@ -58,9 +65,8 @@ async def _keep_note(app: FastAPI, stop: asyncio.Event) -> None:
             await asyncio.wait_for(stop.wait(), NOTE_REFRESH_SECONDS)
 
 
-def _note(app: FastAPI) -> dict[str, object]:
-    with app.state.sessionmaker() as session:
-        data = delivery_health.summary(session, utcnow())
+def _note(session: Session, app: FastAPI) -> dict[str, object]:
+    data = delivery_health.summary(session, utcnow())
     in_app = app.state.settings.run_worker_in_app
     keys = ("ok", "problems", "workers_alive", "overdue", "oldest_overdue_at")
     return {**{k: data[k] for k in keys}, "worker_in_app": in_app}

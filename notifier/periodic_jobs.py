@@ -19,6 +19,7 @@ import datetime as dt
 import importlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 from sqlalchemy import or_, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -26,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.settings import Settings
 from notifier.ledger_tables import JobRun
+from storage.aio import AsyncDb
 
 # Modules whose import registers jobs. Areas add theirs here.
 JOB_MODULES: tuple[str, ...] = ("notifier.delivery.reconcile", "kpi.collection_job")
@@ -34,12 +36,17 @@ JOB_LEASE = dt.timedelta(minutes=15)
 
 @dataclass(frozen=True)
 class JobContext:
-    """What a job gets: settings, a session factory (sync; use a thread), the worker's id and the time."""
+    """What a job gets: settings, a session factory, the worker's id and the time; `db` runs database
+    work from the job's async code."""
 
     settings: Settings
     sessions: sessionmaker[Session]
     worker: str
     now: dt.datetime
+
+    @cached_property
+    def db(self) -> AsyncDb:
+        return AsyncDb(self.sessions)
 
 
 JobFunc = Callable[[JobContext], Awaitable[None]]

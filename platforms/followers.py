@@ -23,6 +23,7 @@ class FollowerCount:
     followers: int | None = None
     details: dict[str, int | None] = field(default_factory=dict)
     reason: str | None = None
+    counted: int | None = None  # the audience the KPI counts, when it is not `followers` (LINE: friends)
 
     @classmethod
     def reading(cls, value: object, source: str, **details: int | None) -> FollowerCount:
@@ -31,6 +32,16 @@ class FollowerCount:
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             return cls("error", reason=f"{source}: no follower count in the answer ({value!r})")
         return cls("ok", followers=value, details=dict(details))
+
+
+@dataclass(frozen=True)
+class CountingRules:
+    """How a platform reports followers: only today's count (most), or past dates too (`historical`:
+    LINE insight, from `history_start`), and a rolling-hour budget of such calls (`calls_per_hour`)."""
+
+    historical: bool = False
+    history_start: dt.date | None = None
+    calls_per_hour: int | None = None
 
 
 class FollowerSource(Protocol):
@@ -44,6 +55,11 @@ class FollowerSource(Protocol):
     @property
     def account(self) -> str:
         """The account on that channel (page id, handle, ...)."""
+        ...
+
+    @property
+    def counting(self) -> CountingRules:
+        """How this platform reports followers."""
         ...
 
     async def follower_count(self, date: dt.date) -> FollowerCount: ...

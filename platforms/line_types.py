@@ -105,4 +105,5 @@ def follower_count(data: Any) -> FollowerCount:
         "blocks": blocks,
         "friends": followers - blocks if blocks is not None else None,
     }
-    return FollowerCount("ok", followers, details)
+    friends = followers - blocks if blocks is not None else followers
+    return FollowerCount("ok", followers, details, counted=friends)

@@ -1,34 +1,48 @@
-"""How the bot's transactions run: reads in worker threads, writes grouped into shared transactions.
+"""Blocking database work from async code: the one bridge every area uses (`AsyncDb`).
 
-Every write of the bot (storing webhook events, leases, prepared replies, outcomes) is a small function
-`fn(session, ...)`. Writes that arrive while a transaction is being committed wait and then go
-together into the next one ("group commit"): a burst of webhooks and replies costs a few commits, not
-one per step. Writes of one kind that can share a statement (`Batched`: the webhook's inbox insert)
-go to one call with all their items, so a burst of webhooks costs one INSERT per transaction, not one
-each. If a grouped transaction fails, each of its writes is retried alone, so one bad write only
-fails its own caller.
+Database work is a small synchronous function `fn(session, ...)`; `AsyncDb` runs it in a worker
+thread, within a cap on threads (and so connections), in one of three ways:
 
-On SQLite, one writer at a time: a writer that finds the database locked sleeps in SQLite's busy
-handler (back-off steps up to 100 ms). Grouping means this process has one writer at a time, and the
-write lock below keeps the bot's other writers (the preparer's fallback) in line with it; other
-processes still meet the busy handler. PostgreSQL needs no such lock.
+- `read(fn, ...)`: a read; nothing is committed.
+- `run(fn, ...)`: a transaction of its own, retried while the database is briefly away (`patience`).
+- `write(fn, ...)`: grouped with the writes that arrive while a transaction is being committed, into
+  the next shared transaction ("group commit"): a burst of small writes (the bot's webhook inserts,
+  leases, outcomes) costs a few commits, not one each. Writes of one kind that can share a statement
+  (`Batched`: the webhook's inbox insert) go to one call with all their items. If a grouped
+  transaction fails, each of its writes is retried alone, so one bad write only fails its own caller.
+
+On SQLite, one writer at a time: grouped writes take the write lock at their first statement
+(`BEGIN IMMEDIATE`), and an in-process lock keeps this object's writers in line; other processes meet
+SQLite's busy handler. PostgreSQL needs no such lock.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import logging
 import threading
+import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any, TypeVar
 
 import anyio
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.db import begin_immediate
+from storage.db import begin_immediate, session_scope
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 Op = tuple[Callable[..., Any], tuple[Any, ...], "asyncio.Future[Any]"]
+
+
+def transient(exc: DBAPIError) -> bool:
+    """Connection-level failures (server restarting, connection dropped), not SQL mistakes."""
+    if exc.connection_invalidated or isinstance(exc, OperationalError):
+        return True
+    return "InterfaceError" in type(exc.orig).__name__ if exc.orig is not None else False
 
 
 class Batched:
@@ -42,14 +56,26 @@ class Batched:
         self.fn(session, list(items))
 
 
-class Db:
-    """`await db.read(fn, ...)` and `await db.write(fn, ...)` run `fn(session, ...)` and return its result."""
+class AsyncDb:
+    """`await db.read(fn, ...)`, `await db.run(fn, ...)` and `await db.write(fn, ...)` run
+    `fn(session, ...)` in a worker thread and return its result.
 
-    def __init__(self, sessions: sessionmaker[Session], max_batch: int = 200, readers: int = 4) -> None:
+    `threads` caps the threads (and so the connections) this object uses at once: few, since they share
+    one GIL and must stay within the engine's pool. `patience` is how long `run` retries a transaction
+    while the database is briefly away (a restart); 0 means no retry."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        *,
+        threads: int = 4,
+        patience: float = 0.0,
+        max_batch: int = 200,
+    ) -> None:
         self.sessions = sessions
         self.max_batch = max_batch
-        # few threads: they share one GIL, and stay within the engine's connection pool
-        self._readers = anyio.CapacityLimiter(readers)
+        self.patience = patience
+        self._threads = anyio.CapacityLimiter(threads)
         bind = sessions.kw.get("bind")
         self.sqlite = bind is not None and bind.dialect.name == "sqlite"
         self._lock: threading.Lock | None = threading.Lock() if self.sqlite else None
@@ -60,21 +86,43 @@ class Db:
         """The in-process write lock (SQLite) or nothing (PostgreSQL)."""
         return self._lock if self._lock is not None else nullcontext()
 
-    async def read(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run a read-only `fn` in a worker thread."""
+    async def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a read-only `fn` in a worker thread (nothing is committed)."""
 
-        def run() -> T:
+        def read() -> T:
             with self.sessions() as session:
-                return fn(session, *args)
+                return fn(session, *args, **kwargs)
 
-        return await anyio.to_thread.run_sync(run, limiter=self._readers)
+        return await anyio.to_thread.run_sync(read, limiter=self._threads)
+
+    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run `fn` in a transaction of its own (committed on success, rolled back on error), retrying
+        for `patience` seconds while the database is briefly away. Only the transaction is retried,
+        never anything `fn`'s caller did around it."""
+        deadline = time.monotonic() + self.patience
+        delay = 0.2
+        while True:
+            try:
+                return await anyio.to_thread.run_sync(
+                    functools.partial(self._one, fn, *args, **kwargs), limiter=self._threads
+                )
+            except (OperationalError, DBAPIError) as exc:
+                if time.monotonic() + delay > deadline or not transient(exc):
+                    raise
+                log.warning("database unavailable, retrying: %s", type(exc).__name__)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    def _one(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        with session_scope(self.sessions) as session:
+            return fn(session, *args, **kwargs)
 
     async def write(self, fn: Callable[..., T], *args: Any) -> T:
         """Run `fn` in the next grouped transaction; return once it is committed."""
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._waiting.append((fn, args, future))
         if self._flusher is None:
-            self._flusher = asyncio.create_task(self._flush(), name="bot-db-group-commit")
+            self._flusher = asyncio.create_task(self._flush(), name="db-group-commit")
         return await future
 
     async def close(self) -> None:

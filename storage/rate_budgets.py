@@ -18,10 +18,10 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import case, func, or_, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from storage.budget_tables import ChannelLimit, RateSlot
-from storage.db import begin_immediate, session_scope
+from storage.db import begin_immediate
 from storage.upsert import insert_for
 
 
@@ -135,38 +135,33 @@ def _ensure_slots(session: Session, key: str, per_hour: int) -> None:
     session.execute(stmt.on_conflict_do_nothing(index_elements=["key", "slot"]), rows)
 
 
-def reserve_in_window(sessions: sessionmaker[Session], key: str, per_hour: int, now: dt.datetime) -> bool:
-    """Take one call from `key`'s budget (committed at once); False when `per_hour` calls were taken
-    in the hour before `now`."""
-    with session_scope(sessions) as session:
-        begin_immediate(session)
-        _ensure_slots(session, key, per_hour)
-        free = (
-            select(RateSlot.id)
-            .where(
-                RateSlot.key == key,
-                RateSlot.slot < per_hour,
-                or_(RateSlot.used_at.is_(None), RateSlot.used_at <= now - WINDOW),
-            )
-            .order_by(RateSlot.used_at.nulls_first(), RateSlot.slot)
-            .limit(1)
-            .with_for_update(skip_locked=True)
-            .scalar_subquery()
+def reserve_in_window(session: Session, key: str, per_hour: int, now: dt.datetime) -> bool:
+    """Take one call from `key`'s budget, as the first statement of the caller's transaction (commit it
+    at once); False when `per_hour` calls were taken in the hour before `now`."""
+    begin_immediate(session)
+    _ensure_slots(session, key, per_hour)
+    free = (
+        select(RateSlot.id)
+        .where(
+            RateSlot.key == key,
+            RateSlot.slot < per_hour,
+            or_(RateSlot.used_at.is_(None), RateSlot.used_at <= now - WINDOW),
         )
-        taken = session.execute(
-            update(RateSlot).where(RateSlot.id == free).values(used_at=now).returning(RateSlot.id)
-        ).first()
-        return taken is not None
+        .order_by(RateSlot.used_at.nulls_first(), RateSlot.slot)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    taken = session.execute(
+        update(RateSlot).where(RateSlot.id == free).values(used_at=now).returning(RateSlot.id)
+    ).first()
+    return taken is not None
 
 
-def next_free_in_window(
-    sessions: sessionmaker[Session], key: str, per_hour: int, now: dt.datetime
-) -> dt.datetime:
+def next_free_in_window(session: Session, key: str, per_hour: int, now: dt.datetime) -> dt.datetime:
     """When the next call of `key` will be allowed (`now` if one is free)."""
-    with sessions() as session:
-        used = session.scalars(
-            select(RateSlot.used_at).where(RateSlot.key == key, RateSlot.slot < per_hour)
-        ).all()
+    slots = select(RateSlot.used_at).where(RateSlot.key == key, RateSlot.slot < per_hour)
+    used = session.scalars(slots).all()
     if len(used) < per_hour or any(u is None or u <= now - WINDOW for u in used):
         return now
     return min(u for u in used if u is not None) + WINDOW

@@ -28,7 +28,7 @@ from bot.inbox.reply_preparer import Preparer
 from bot.inbox.worker_pacing import Pressure, Tuning, owner_is_dead, owner_name
 from bot.reply_sender import ReplyFailed, deliver
 from platforms.line_api import LineApi, LineApiError
-from storage.aio import Db
+from storage.aio import AsyncDb
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ class InboxWorker:
 
     def __init__(
         self,
-        db: Db,
+        db: AsyncDb,
         preparer: Preparer,
         api_for: Callable[[str], Awaitable[LineApi]],
         tuning: Tuning | None = None,

@@ -25,7 +25,7 @@ from bot.intake.deferred_events import DEFERRED
 from bot.intake.webhook_events import InboxItem, masked, parse_event
 from bot.residents import apply_effects, load_state
 from faq.answer_types import FaqService
-from storage.aio import Db
+from storage.aio import AsyncDb
 from storage.base import utcnow
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ class Prepared:
 class Preparer:
     """Runs the conversation for stored events. `faq()` gives the FAQ service (None until loaded)."""
 
-    def __init__(self, db: Db, topics: Sequence[Topic], faq: Callable[[], FaqService | None]) -> None:
+    def __init__(self, db: AsyncDb, topics: Sequence[Topic], faq: Callable[[], FaqService | None]) -> None:
         self.db = db
         self.topics = list(topics)
         self.faq = faq

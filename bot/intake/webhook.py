@@ -34,7 +34,7 @@ from bot.intake.deferred_events import split_body
 from bot.intake.webhook_events import MalformedBody, ParsedBody, masked, signature_ok
 
 if TYPE_CHECKING:
-    from bot.simulator.simulator_backend import BotRuntime
+    from bot.bot_area import BotRuntime
 
 log = logging.getLogger(__name__)
 MAX_BODY = 1024 * 1024

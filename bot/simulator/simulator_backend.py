@@ -1,10 +1,8 @@
-"""What the bot area holds while the app runs (`app.state.bot`): the channel secret, the LINE adapter,
-the inbox worker and the simulator's fake LINE platform.
+"""The fake LINE platform behind `/simulator`: an in-app fake LINE server (`fakes.fake_line.FakeLine`
+on a free loopback port, started on first use) and a LINE adapter pointed at it.
 
-Without LINE credentials the bot runs against the simulator: a generated channel secret signs the
-simulator's webhooks, and every LINE call goes to an in-app fake LINE server (`fakes.fake_line.FakeLine`
-on a free loopback port, started on first use). With credentials, LINE calls go to
-`LINE_API_BASE_URL`, and only the simulator's own events are answered through the fake.
+Without LINE credentials the whole bot runs against it (a generated channel secret signs the
+simulator's webhooks); with credentials, only the simulator's own events are answered through it.
 """
 
 from __future__ import annotations
@@ -15,15 +13,10 @@ from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING
 
 import anyio
-from fastapi import FastAPI
 from pydantic import SecretStr
 
 from app.settings import Settings
-from bot.inbox.inbox_worker import InboxWorker
-from bot.inbox.reply_preparer import Preparer
-from bot.inbox.worker_pacing import Tuning
 from platforms.line_api import LineApi, RetryPolicy
-from storage.aio import Db
 
 if TYPE_CHECKING:
     from fakes.fake_line import FakeLine
@@ -83,41 +76,3 @@ class SimulatorBackend:
         if self.server is not None:
             await anyio.to_thread.run_sync(self.server.stop)
             self.server = None
-
-
-class BotRuntime:
-    """The bot's parts for one app process."""
-
-    def __init__(self, app: FastAPI, tuning: Tuning | None = None) -> None:
-        settings: Settings = app.state.settings
-        self.settings = settings
-        self.sessions = app.state.sessionmaker
-        self.live = settings.features()["line"]
-        secret = settings.line_channel_secret
-        self.channel_secret = secret.get_secret_value() if self.live and secret else secrets.token_urlsafe(32)
-        self.tuning = tuning or Tuning()
-        self.simulator = SimulatorBackend(settings, self.tuning.line_retry)
-        self.line_api: LineApi | None = None
-        self.db = Db(self.sessions)
-        self.preparer = Preparer(self.db, settings.topics, lambda: getattr(app.state, "faq", None))
-        self.worker = InboxWorker(self.db, self.preparer, self.api_for, self.tuning)
-
-    async def api_for(self, channel: str) -> LineApi:
-        """The adapter for events of `channel` ("line" or "simulator")."""
-        if channel == "simulator" or self.line_api is None:
-            return await self.simulator.api()
-        return self.line_api
-
-    async def __aenter__(self) -> BotRuntime:
-        self._stack = AsyncExitStack()
-        if self.live:
-            api = LineApi.open(self.settings, retry=self.tuning.line_retry)
-            self.line_api = await self._stack.enter_async_context(api)
-        self._stack.push_async_callback(self.simulator.close)
-        self._stack.push_async_callback(self.db.close)  # after the worker: its last writes land
-        await self.worker.start()
-        self._stack.push_async_callback(self.worker.stop)
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self._stack.aclose()

@@ -20,7 +20,7 @@ from bot.intake.webhook_events import SIMULATOR_DESTINATION
 from fakes import fake_line_events as ev
 
 if TYPE_CHECKING:
-    from bot.simulator.simulator_backend import BotRuntime
+    from bot.bot_area import BotRuntime
 
 router = APIRouter(prefix="/simulator", tags=["simulator"])
 SESSION_KEY = "simulator_user"

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, ClassVar, Protocol, Self
 from pydantic import SecretStr
 
 from platforms.call_errors import RateInfo
-from platforms.followers import FollowerCount
+from platforms.followers import CountingRules, FollowerCount
 from storage.rate_budgets import Bucket
 
 if TYPE_CHECKING:
@@ -115,6 +115,7 @@ class Channel(ABC):
     key_ttl: ClassVar[float | None] = None  # seconds the platform remembers a key (None: forever)
     buckets: ClassVar[dict[str, Bucket]] = {}  # documented static limits per endpoint; others from headers
     send_endpoint: ClassVar[str] = "post"  # the rate-limit bucket name of `send`
+    counting: ClassVar[CountingRules] = CountingRules()  # how `follower_count` reports (KPI)
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings

@@ -23,7 +23,7 @@ from bot.audience import recipients
 from notifier.channels.channel_base import Channel, Outgoing, Part, PartPlan, PartStore, Published
 from platforms.call_errors import Ambiguous, ChannelError, RateLimited, Rejected, ServerError
 from platforms.counting import utf16_units
-from platforms.followers import FollowerCount
+from platforms.followers import CountingRules, FollowerCount
 from platforms.line_errors import (
     LineApiError,
     LineClientError,
@@ -71,6 +71,8 @@ class LineChannel(Channel):
     credentials = ("LINE_CHANNEL_ACCESS_TOKEN",)
     idempotent = True
     key_ttl = 24 * 3600.0
+    # insight reports past dates (none before 2016-11-01), 60 calls per rolling hour
+    counting = CountingRules(historical=True, history_start=dt.date(2016, 11, 1), calls_per_hour=60)
     buckets = {
         "broadcast": Bucket(60, 3600.0),
         "narrowcast": Bucket(60, 3600.0),

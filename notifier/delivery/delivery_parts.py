@@ -31,23 +31,23 @@ if TYPE_CHECKING:
 class DbPartStore:
     """`PartStore` backed by `delivery_parts`, bound to one claimed delivery."""
 
-    def __init__(self, engine: Dispatcher, job: ClaimedDelivery) -> None:
-        self.engine = engine
+    def __init__(self, dispatcher: Dispatcher, job: ClaimedDelivery) -> None:
+        self.dispatcher = dispatcher
         self.job = job
         self._known: set[str] = set()
 
     async def snapshot(self, plan: Callable[[Session], list[PartPlan]]) -> list[Part]:
-        return await self.engine.db(snapshot_parts, self.job.id, plan)
+        return await self.dispatcher.db.run(snapshot_parts, self.job.id, plan)
 
     async def mark_sent(self, done: list[tuple[Part, str | None]]) -> None:
         if done:
-            lease = dt.timedelta(seconds=self.engine.settings.notifier_lease_seconds)
-            await self.engine.db(_mark_and_renew, self.job.id, self.engine.worker, done, lease)
+            lease = dt.timedelta(seconds=self.dispatcher.settings.notifier_lease_seconds)
+            await self.dispatcher.db.run(_mark_and_renew, self.job.id, self.dispatcher.worker, done, lease)
 
     async def throttle(self, endpoint: str, bucket: Bucket | None, calls: int = 1) -> None:
         key = f"{self.job.channel}:{self.job.account}:{endpoint}"
         while True:
-            wait = await self.engine.db(_reserve, key, bucket, key not in self._known, calls)
+            wait = await self.dispatcher.db.run(_reserve, key, bucket, key not in self._known, calls)
             self._known.add(key)
             if wait <= 0:
                 return

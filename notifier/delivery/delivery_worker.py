@@ -13,7 +13,6 @@ import logging
 import os
 import socket
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from sqlalchemy import update
@@ -27,11 +26,13 @@ from notifier.channels.channel_base import Channel
 from notifier.delivery import claims
 from notifier.delivery.dispatcher import Dispatcher
 from notifier.ledger_tables import NotifierWorker
+from storage.aio import AsyncDb
 from storage.base import utcnow
 from storage.db import make_engine, make_sessionmaker
 
 log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 5.0
+DB_PATIENCE = 60.0  # seconds a database step is retried while the database restarts
 MIN_PAUSE = 0.01  # seconds: a due time just passed (another worker is claiming it) is not a busy loop
 
 
@@ -56,8 +57,8 @@ class DeliveryWorker:
         self.concurrency = settings.notifier_concurrency
         self.db_engine = make_engine(settings.database_url, pool_size=self.concurrency + 2)
         self.sessions = make_sessionmaker(self.db_engine)
-        self.pool = ThreadPoolExecutor(max_workers=2 * self.concurrency + 4, thread_name_prefix="notifier")
-        self.engine = Dispatcher(settings, self.sessions, worker=self.id, pool=self.pool, channels=channels)
+        self.db = AsyncDb(self.sessions, threads=2 * self.concurrency + 4, patience=DB_PATIENCE)
+        self.dispatcher = Dispatcher(settings, self.db, worker=self.id, channels=channels)
         self.processed = 0
         self._stop = asyncio.Event()
         self._wake = asyncio.Event()
@@ -103,7 +104,7 @@ class DeliveryWorker:
         if free <= 0:
             return 0, 0
         try:
-            ids = await self.engine.db(
+            ids = await self.db.run(
                 claims.claim,
                 worker=self.id,
                 now=utcnow(),
@@ -121,7 +122,7 @@ class DeliveryWorker:
 
     async def _process(self, delivery_id: int) -> None:
         try:
-            await self.engine.process(delivery_id)
+            await self.dispatcher.process(delivery_id)
         except Exception:  # its lease runs out and another claim settles it
             log.exception("delivery %s could not be processed", delivery_id)
         finally:
@@ -131,7 +132,7 @@ class DeliveryWorker:
         """Seconds until the earliest pending delivery is due, so a post scheduled for 09:00:00 goes out
         then and not at the next poll; None when nothing is pending (or the database cannot say)."""
         try:
-            when = await self.engine.db(claims.next_due)
+            when = await self.db.run(claims.next_due)
         except SQLAlchemyError:
             return None
         return None if when is None else max((when - utcnow()).total_seconds(), MIN_PAUSE)
@@ -156,9 +157,8 @@ class DeliveryWorker:
         if self._jobs:
             await asyncio.gather(*self._jobs.values(), return_exceptions=True)
         with contextlib.suppress(SQLAlchemyError):
-            await self.engine.db(_beat, self.id, self.mode, self.processed, stopped=True)
-        await self.engine.aclose()
-        self.pool.shutdown(wait=False)
+            await self.db.run(_beat, self.id, self.mode, self.processed, stopped=True)
+        await self.dispatcher.aclose()
         self.db_engine.dispose()
 
     async def _housekeeping(self, once: bool) -> None:
@@ -168,9 +168,9 @@ class DeliveryWorker:
             return
         self._last_beat = loop.time()
         try:
-            await self.engine.db(_beat, self.id, self.mode, self.processed)
+            await self.db.run(_beat, self.id, self.mode, self.processed)
             for job in periodic_jobs.registered():
-                if job.name not in self._jobs and await self.engine.db(
+                if job.name not in self._jobs and await self.db.run(
                     periodic_jobs.take, job, worker=self.id, now=utcnow()
                 ):
                     task = asyncio.create_task(self._run_job(job))
@@ -191,7 +191,7 @@ class DeliveryWorker:
             log.exception("periodic job %s failed", job.name)
             error = f"{type(exc).__name__}: {exc}"[:500]
         try:
-            await self.engine.db(periodic_jobs.done, job, worker=self.id, now=utcnow(), error=error)
+            await self.db.run(periodic_jobs.done, job, worker=self.id, now=utcnow(), error=error)
         except SQLAlchemyError:
             log.warning("could not record the end of job %s; its lease will expire", job.name)
 

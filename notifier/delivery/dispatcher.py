@@ -1,24 +1,16 @@
 """Send one claimed delivery: settle what an earlier call may have done, reserve the account's rate
 budget, record the attempt, call the channel, and record the outcome (see `notifier.delivery.failure_policy`).
 
-Database steps run in a thread pool and are retried while the database is briefly away (a restart):
+Database steps run through the worker's `storage.aio.AsyncDb` and are retried while the database is
+briefly away (a restart):
 the platform call is never repeated because of a database error; at worst the lease runs out and the
 next worker settles the delivery with the platform's key or a recent-posts lookup.
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import functools
 import logging
-import time
-from collections.abc import Callable
-from concurrent.futures import Executor
-from typing import Any, TypeVar
-
-from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
 
 from app.settings import Settings
 from notifier.channels.channel_base import Channel, Outgoing, Published
@@ -28,11 +20,10 @@ from notifier.delivery.claims import ClaimedDelivery
 from notifier.delivery.delivery_parts import DbPartStore
 from notifier.delivery.failure_policy import UNKNOWN_HINT, NextStep, after_lookup, backoff, decide
 from platforms.call_errors import Ambiguous, ChannelError, ServerError
+from storage.aio import AsyncDb
 from storage.base import utcnow
-from storage.db import session_scope
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 MAYBE_PUBLISHED = ("ambiguous", "server_error")
 
 
@@ -42,19 +33,15 @@ class Dispatcher:
     def __init__(
         self,
         settings: Settings,
-        sessions: sessionmaker[Session],
+        db: AsyncDb,
         *,
         worker: str,
-        pool: Executor,
         channels: dict[str, Channel] | None = None,
-        db_patience: float = 60.0,
     ) -> None:
         self.settings = settings
-        self.sessions = sessions
+        self.db = db  # `run` retries while the database is briefly away
         self.worker = worker
-        self.pool = pool
         self.channels: dict[str, Channel] = dict(channels or {})
-        self.db_patience = db_patience
         self._known_keys: set[str] = set()
 
     def channel(self, name: str) -> Channel:
@@ -62,25 +49,9 @@ class Dispatcher:
             self.channels[name] = build(name, self.settings)
         return self.channels[name]
 
-    async def db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run `fn(session, ...)` in one transaction in the pool, retrying while the database is away."""
-        deadline = time.monotonic() + self.db_patience
-        delay = 0.2
-        while True:
-            try:
-                return await asyncio.get_running_loop().run_in_executor(
-                    self.pool, functools.partial(_in_transaction, self.sessions, fn, *args, **kwargs)
-                )
-            except (OperationalError, DBAPIError) as exc:
-                if time.monotonic() + delay > deadline or not _transient(exc):
-                    raise
-                log.warning("database unavailable, retrying: %s", type(exc).__name__)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
-
     async def process(self, delivery_id: int) -> None:
         """Deliver one claimed delivery to its channel."""
-        job = await self.db(claims.load_job, delivery_id, worker=self.worker, now=utcnow())
+        job = await self.db.run(claims.load_job, delivery_id, worker=self.worker, now=utcnow())
         if job is None:
             return
         channel = self.channel(job.channel)
@@ -121,7 +92,7 @@ class Dispatcher:
             if lookup_error is None:
                 return False  # the platform answered 5xx and the post is not there: send again
             later = backoff(job.attempts, self.settings.notifier_backoff_seconds, utcnow())
-            await self.db(claims.release, job.id, worker=self.worker, run_at=later)  # look again later
+            await self.db.run(claims.release, job.id, worker=self.worker, run_at=later)  # look again later
             return True
         reason = "an earlier call may have published it" + (
             f" (lookup failed: {lookup_error})" if lookup_error else ""
@@ -140,7 +111,7 @@ class Dispatcher:
 
     async def _attempt(self, job: ClaimedDelivery, channel: Channel, out: Outgoing) -> None:
         rate_key = f"{channel.name}:{channel.account}:{channel.endpoint(out)}"
-        attempt_id, _wait = await self.db(
+        attempt_id, _wait = await self.db.run(
             claims.start_attempt,
             job,
             worker=self.worker,
@@ -214,7 +185,7 @@ class Dispatcher:
         error: ChannelError | None = None,
         rate_key: str | None = None,
     ) -> None:
-        await self.db(
+        await self.db.run(
             claims.finish,
             job,
             decision,
@@ -229,18 +200,6 @@ class Dispatcher:
     async def aclose(self) -> None:
         for channel in self.channels.values():
             await channel.aclose()
-
-
-def _in_transaction(sessions: sessionmaker[Session], fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    with session_scope(sessions) as session:
-        return fn(session, *args, **kwargs)
-
-
-def _transient(exc: DBAPIError) -> bool:
-    """Connection-level failures (server restarting, connection dropped), not SQL mistakes."""
-    if exc.connection_invalidated or isinstance(exc, OperationalError):
-        return True
-    return "InterfaceError" in type(exc.orig).__name__ if exc.orig is not None else False
 
 
 def _key_expired(channel: Channel, job: ClaimedDelivery, now: dt.datetime) -> bool:

@@ -6,7 +6,6 @@ looks again for a day. Found → `sent` with the platform's id. Never found → 
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 
@@ -19,7 +18,6 @@ from notifier.ledger_tables import Delivery, DeliveryAttempt, Post
 from notifier.periodic_jobs import JobContext, periodic
 from notifier.post_ledger import refresh_post_state
 from platforms.call_errors import ChannelError
-from storage.db import session_scope
 
 log = logging.getLogger(__name__)
 LOOK_BACK = dt.timedelta(days=1)
@@ -63,7 +61,7 @@ def mark_found(session: Session, delivery_id: int, platform_id: str, worker: str
 
 async def reconcile_once(ctx: JobContext, channels: dict[str, Channel] | None = None) -> int:
     """Look up every recent `unknown` delivery once; returns how many were found."""
-    rows = await asyncio.to_thread(_read, ctx)
+    rows = await ctx.db.run(unknown_recent, ctx.now)
     found = 0
     opened: dict[str, Channel] = {}
     try:
@@ -87,22 +85,13 @@ async def reconcile_once(ctx: JobContext, channels: dict[str, Channel] | None = 
             except ChannelError as exc:
                 log.info("reconciliation lookup failed for delivery %s: %s", delivery.id, exc.reason)
                 continue
-            if platform_id is not None and await asyncio.to_thread(_mark, ctx, delivery.id, platform_id):
+            mark = (mark_found, delivery.id, platform_id, ctx.worker, ctx.now)
+            if platform_id is not None and await ctx.db.run(*mark):
                 found += 1
     finally:
         for channel in opened.values():
             await channel.aclose()
     return found
-
-
-def _read(ctx: JobContext) -> list[tuple[Delivery, Post]]:
-    with session_scope(ctx.sessions) as session:
-        return unknown_recent(session, ctx.now)
-
-
-def _mark(ctx: JobContext, delivery_id: int, platform_id: str) -> bool:
-    with session_scope(ctx.sessions) as session:
-        return mark_found(session, delivery_id, platform_id, ctx.worker, ctx.now)
 
 
 @periodic("notifier.delivery.reconcile", every=dt.timedelta(minutes=5))

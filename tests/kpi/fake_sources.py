@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from kpi.jst_dates import JST
-from platforms.followers import FollowerCount
+from notifier.channels.line_channel import LineChannel
+from platforms.followers import CountingRules, FollowerCount
 
 Result = FollowerCount | BaseException
 T = TypeVar("T")
@@ -31,7 +32,12 @@ class ScriptedSource:
     by_date: Callable[[dt.date], Result] | None = None
     delay: float = 0.0
     calls: list[dt.date] = field(default_factory=list)
+    counting: CountingRules = field(default_factory=CountingRules)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        if self.name == "line":  # as the LINE channel declares it
+            self.counting = LineChannel.counting
 
     async def follower_count(self, date: dt.date) -> FollowerCount:
         with self._lock:
@@ -49,7 +55,10 @@ class ScriptedSource:
 
 
 def ok(followers: int, **details: int | None) -> FollowerCount:
-    return FollowerCount("ok", followers, dict(details))
+    """A count as the channels give it; with `blocks`, the LINE adapter's friends are counted."""
+    blocks = details.get("blocks")
+    counted = followers - blocks if blocks is not None else None
+    return FollowerCount("ok", followers, dict(details), counted=counted)
 
 
 def line_ready(date: dt.date) -> FollowerCount:

@@ -14,6 +14,7 @@ from kpi.follower_collector import Collector, clean_reason
 from kpi.kpi_tables import FollowerFetch, FollowerSnapshot
 from platforms.followers import FollowerCount
 from storage import rate_budgets
+from storage.db import session_scope
 from tests.kpi.fake_sources import Clock, ScriptedSource, line_ready, ok, run
 
 TODAY = dt.date(2026, 4, 2)
@@ -229,7 +230,8 @@ def test_budget_holds_across_concurrent_workers(sessions: sessionmaker[Session])
 
     def worker() -> None:
         for _ in range(25):
-            got = rate_budgets.reserve_in_window(sessions, "line:@suita", 60, now)
+            with session_scope(sessions) as s:
+                got = rate_budgets.reserve_in_window(s, "line:@suita", 60, now)
             with lock:
                 granted.append(got)
 
@@ -239,7 +241,8 @@ def test_budget_holds_across_concurrent_workers(sessions: sessionmaker[Session])
     for t in threads:
         t.join(timeout=60)
     assert len(granted) == 100 and granted.count(True) == 60
-    assert rate_budgets.next_free_in_window(sessions, "line:@suita", 60, now) == now + dt.timedelta(hours=1)
+    with sessions() as s:
+        assert rate_budgets.next_free_in_window(s, "line:@suita", 60, now) == now + dt.timedelta(hours=1)
 
 
 def test_collect_date_forces_a_retry_now(sessions: sessionmaker[Session]) -> None:

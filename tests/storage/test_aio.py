@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.bot_tables import DeadLetter
 from bot.inbox.worker_pacing import Pressure, owner_is_dead, owner_name
-from storage.aio import Batched, Db
+from storage.aio import AsyncDb, Batched
 
 
 def _letter(session: Session, reason: str) -> str:
@@ -38,7 +38,7 @@ def _count(session: Session) -> int:
 async def test_concurrent_writes_share_transactions_and_a_bad_one_fails_alone(
     sessions: sessionmaker[Session],
 ) -> None:
-    db = Db(sessions)
+    db = AsyncDb(sessions)
     commits = 0
     original = db._transaction
 
@@ -72,7 +72,7 @@ async def test_batched_writes_of_a_group_share_one_call_and_a_bad_item_fails_alo
             _broken(session, "bad")
         session.add_all([DeadLetter(reason=r, body="{}") for r in reasons])
 
-    batched, db = Batched(letters), Db(sessions)
+    batched, db = Batched(letters), AsyncDb(sessions)
     await db.write(batched, "first")  # alone: nothing was queued yet
     ok = await asyncio.gather(*(db.write(batched, f"b{i}") for i in range(10)), db.write(_letter, "plain"))
     assert ok == [None] * 10 + ["plain"]
@@ -88,7 +88,7 @@ async def test_batched_writes_of_a_group_share_one_call_and_a_bad_item_fails_alo
 
 @pytest.mark.anyio
 async def test_writes_keep_their_order(sessions: sessionmaker[Session]) -> None:
-    db = Db(sessions)
+    db = AsyncDb(sessions)
     await asyncio.gather(*(db.write(_letter, f"{i:02d}") for i in range(30)))
     with sessions() as s:
         reasons = list(s.scalars(select(DeadLetter.reason).order_by(DeadLetter.id)))
