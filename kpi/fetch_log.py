@@ -10,9 +10,10 @@ from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session
 
 from kpi.kpi_tables import FollowerFetch
-from kpi.snapshot_store import insert_for
+from storage.leases import Lease, acquire
 
 LEASE = dt.timedelta(minutes=2)
+FETCH_LEASE = Lease(until=FollowerFetch.lease_until)
 UNREADY_RETRY = dt.timedelta(hours=1)  # LINE: insight "usually takes about a day"; ask hourly
 ERROR_RETRY = dt.timedelta(minutes=15)
 MAX_ERROR_RETRY = dt.timedelta(hours=6)
@@ -28,34 +29,30 @@ def claim(
 ) -> bool:
     """Take the lease on fetching this figure; False when it is stored, leased by another worker, or
     (unless `force`) its next attempt is not due yet. The caller commits."""
-    stmt = insert_for(session, FollowerFetch)
-    row = {
-        "channel": channel,
-        "account": account,
-        "date": date,
-        "status": "pending",
-        "attempts": 0,
-        "updated_at": now,
-    }
-    session.execute(stmt.values(**row).on_conflict_do_nothing(index_elements=["channel", "account", "date"]))
     f = FollowerFetch
-    conditions: list[ColumnElement[bool]] = [
-        *_key(channel, account, date),
-        f.status != "ok",
-        or_(f.lease_until.is_(None), f.lease_until < now),
-    ]
+    conditions: list[ColumnElement[bool]] = [f.status != "ok"]
     if not force:
         conditions.append(or_(f.next_attempt_at.is_(None), f.next_attempt_at <= now))
-    claimed = session.execute(
-        update(f).where(*conditions).values(lease_until=now + LEASE, updated_at=now).returning(f.id)
-    ).first()
-    return claimed is not None
+    return acquire(
+        session,
+        f,
+        {"channel": channel, "account": account, "date": date},
+        FETCH_LEASE,
+        owner=None,
+        now=now,
+        seconds=LEASE.total_seconds(),
+        when=conditions,
+        new_row={"status": "pending", "attempts": 0},
+        also={"updated_at": now},
+    )
 
 
 def release(session: Session, channel: str, account: str, date: dt.date, now: dt.datetime) -> None:
     """Give the lease back without an attempt (e.g. no rate budget left). The caller commits."""
     session.execute(
-        update(FollowerFetch).where(*_key(channel, account, date)).values(lease_until=None, updated_at=now)
+        update(FollowerFetch)
+        .where(*_key(channel, account, date))
+        .values(**FETCH_LEASE.cleared(), updated_at=now)
     )
 
 
@@ -83,7 +80,7 @@ def finish(
             status=status,
             reason=reason[:500] if reason else None,
             attempts=attempts + 1,
-            lease_until=None,
+            **FETCH_LEASE.cleared(),
             next_attempt_at=retry,
             updated_at=now,
         )

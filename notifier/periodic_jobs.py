@@ -21,13 +21,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import cached_property
 
-from sqlalchemy import or_, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.settings import Settings
 from notifier.ledger_tables import JobRun
 from storage.aio import AsyncDb
+from storage.leases import Lease, acquire
 
 # Modules whose import registers jobs. Areas add theirs here.
 JOB_MODULES: tuple[str, ...] = ("notifier.delivery.reconcile", "kpi.collection_job")
@@ -86,21 +86,23 @@ def registered() -> list[PeriodicJob]:
     return sorted(_REGISTRY.values(), key=lambda j: j.name)
 
 
+RUN_LEASE = Lease(until=JobRun.lease_until, owner=JobRun.lease_owner)
+
+
 def take(session: Session, job: PeriodicJob, *, worker: str, now: dt.datetime) -> bool:
     """Lease `job` to `worker` if it is due and nobody runs it now."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    session.execute(insert(JobRun).values(name=job.name, next_run_at=now).on_conflict_do_nothing())
-    taken = session.execute(
-        update(JobRun)
-        .where(
-            JobRun.name == job.name,
-            JobRun.next_run_at <= now,
-            or_(JobRun.lease_until.is_(None), JobRun.lease_until < now),
-        )
-        .values(lease_owner=worker, lease_until=now + JOB_LEASE, last_started_at=now)
-        .returning(JobRun.name)
-    ).first()
-    return taken is not None
+    return acquire(
+        session,
+        JobRun,
+        {"name": job.name},
+        RUN_LEASE,
+        owner=worker,
+        now=now,
+        seconds=JOB_LEASE.total_seconds(),
+        when=[JobRun.next_run_at <= now],
+        new_row={"next_run_at": now},
+        also={"last_started_at": now},
+    )
 
 
 def done(session: Session, job: PeriodicJob, *, worker: str, now: dt.datetime, error: str | None) -> None:
@@ -110,8 +112,7 @@ def done(session: Session, job: PeriodicJob, *, worker: str, now: dt.datetime, e
         .where(JobRun.name == job.name, JobRun.lease_owner == worker)
         .values(
             next_run_at=now + job.interval,
-            lease_owner=None,
-            lease_until=None,
+            **RUN_LEASE.cleared(),
             last_finished_at=now,
             last_error=error,
         )

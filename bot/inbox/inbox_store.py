@@ -23,7 +23,7 @@ from bot.bot_tables import DEAD_LETTERS, EVENTS, LOCKS
 from bot.intake.webhook_events import InboxItem, ParsedBody
 from storage.aio import Batched
 from storage.base import utcnow
-from storage.upsert import insert_for
+from storage.leases import Lease, acquire
 
 UNFINISHED = ("pending", "prepared")
 
@@ -138,17 +138,12 @@ def _store_bodies(session: Session, bodies: list[ParsedBody]) -> None:
 STORE_BODIES = Batched(_store_bodies)
 
 
+CHAT_LEASE = Lease(until=LOCKS.c.expires_at, owner=LOCKS.c.owner)
+
+
 def claim(session: Session, chat_id: str, owner: str, lease: float) -> bool:
     """Take (or renew) the lease on a chat; False while another live owner holds it."""
-    now = utcnow()
-    until = now + dt.timedelta(seconds=lease)
-    stmt = insert_for(session, LOCKS).values(chat_id=chat_id, owner=owner, expires_at=until)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["chat_id"],
-        set_={"owner": owner, "expires_at": until},
-        where=or_(LOCKS.c.expires_at < now, LOCKS.c.owner == owner),
-    ).returning(LOCKS.c.owner)
-    return bool(session.execute(stmt).scalar() == owner)
+    return acquire(session, LOCKS, {"chat_id": chat_id}, CHAT_LEASE, owner=owner, now=utcnow(), seconds=lease)
 
 
 def lock_owner(session: Session, chat_id: str) -> str | None:
@@ -157,11 +152,10 @@ def lock_owner(session: Session, chat_id: str) -> str | None:
 
 def take_over(session: Session, chat_id: str, dead_owner: str, owner: str, lease: float) -> bool:
     """Take a chat from an owner known to be dead (before its lease expires)."""
-    until = utcnow() + dt.timedelta(seconds=lease)
     result = session.execute(
         update(LOCKS)
         .where(LOCKS.c.chat_id == chat_id, LOCKS.c.owner == dead_owner)
-        .values(owner=owner, expires_at=until)
+        .values(CHAT_LEASE.take(owner, utcnow(), lease))
     )
     return bool(getattr(result, "rowcount", 0))
 

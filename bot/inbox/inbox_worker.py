@@ -25,10 +25,11 @@ from app.privacy import mask_user_id
 from bot.inbox import inbox_store
 from bot.inbox.inbox_store import Work
 from bot.inbox.reply_preparer import Preparer
-from bot.inbox.worker_pacing import Pressure, Tuning, owner_is_dead, owner_name
+from bot.inbox.worker_pacing import Pressure, Tuning
 from bot.reply_sender import ReplyFailed, deliver
 from platforms.line_api import LineApi, LineApiError
 from storage.aio import AsyncDb
+from storage.leases import owner_is_dead, owner_name
 
 log = logging.getLogger(__name__)
 

@@ -1,14 +1,11 @@
-"""How the bot's inbox worker paces itself (`Tuning`), yields to the webhook under a burst
-(`Pressure`), and names itself in leases so a process of the same host can tell a dead owner."""
+"""How the bot's inbox worker paces itself (`Tuning`) and yields to the webhook under a burst
+(`Pressure`)."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import os
-import socket
 import time
-import uuid
 from dataclasses import dataclass
 
 from platforms.line_api import RetryPolicy
@@ -70,23 +67,3 @@ class Pressure:
         while self.busy(limit, rate) and waited < max_wait:
             await asyncio.sleep(0.01)
             waited += 0.01
-
-
-def owner_name() -> str:
-    """`host:pid:random`: unique per process, and telling which processes of this host are gone."""
-    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
-def owner_is_dead(owner: str) -> bool:
-    """True only when `owner` ran on this host and its process no longer exists."""
-    host, _, rest = owner.partition(":")
-    pid = rest.partition(":")[0]
-    if host != socket.gethostname()[:30] or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:  # alive, owned by another user
-        return False
-    return False

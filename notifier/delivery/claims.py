@@ -20,7 +20,10 @@ from notifier.ledger_tables import Delivery, DeliveryAttempt, Post
 from notifier.post_ledger import refresh_post_state
 from platforms.call_errors import ChannelError, RateLimited
 from storage import rate_budgets
+from storage.leases import Lease
 from storage.rate_budgets import Bucket
+
+DELIVERY_LEASE = Lease(until=Delivery.lease_until, owner=Delivery.lease_owner)
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,7 @@ def claim(session: Session, *, worker: str, now: dt.datetime, lease: float, limi
     """Lease up to `limit` due deliveries to `worker`, emergencies first."""
     due = or_(
         and_(Delivery.state == "pending", Delivery.run_at <= now),
-        and_(Delivery.state == "sending", Delivery.lease_until < now),
+        and_(Delivery.state == "sending", DELIVERY_LEASE.free(now)),
     )
     ids = (
         select(Delivery.id)
@@ -57,7 +60,7 @@ def claim(session: Session, *, worker: str, now: dt.datetime, lease: float, limi
     stmt = (
         update(Delivery)
         .where(Delivery.id.in_(ids.scalar_subquery()))
-        .values(state="sending", lease_owner=worker, lease_until=now + dt.timedelta(seconds=lease))
+        .values(state="sending", **DELIVERY_LEASE.take(worker, now, lease))
         .returning(Delivery.id, Delivery.priority, Delivery.run_at)
         .execution_options(synchronize_session=False)
     )
@@ -78,7 +81,7 @@ def load_job(session: Session, delivery_id: int, *, worker: str, now: dt.datetim
     row = session.execute(
         select(Delivery, Post.link, Post.topic)
         .join(Post, Post.id == Delivery.post_id)
-        .where(Delivery.id == delivery_id, Delivery.lease_owner == worker, Delivery.state == "sending")
+        .where(Delivery.id == delivery_id, DELIVERY_LEASE.held_by(worker), Delivery.state == "sending")
     ).first()
     if row is None:
         return None
@@ -151,8 +154,8 @@ def release(session: Session, delivery_id: int, *, worker: str, run_at: dt.datet
     """Hand a claimed delivery back without having called the platform."""
     session.execute(
         update(Delivery)
-        .where(Delivery.id == delivery_id, Delivery.lease_owner == worker, Delivery.state == "sending")
-        .values(state="pending", run_at=run_at, lease_owner=None, lease_until=None)
+        .where(Delivery.id == delivery_id, DELIVERY_LEASE.held_by(worker), Delivery.state == "sending")
+        .values(state="pending", run_at=run_at, **DELIVERY_LEASE.cleared())
     )
 
 
@@ -160,7 +163,7 @@ def renew(session: Session, delivery_id: int, *, worker: str, until: dt.datetime
     """Extend the lease during a long delivery (many LINE chunks); False if it was lost."""
     result = session.execute(
         update(Delivery)
-        .where(Delivery.id == delivery_id, Delivery.lease_owner == worker, Delivery.state == "sending")
+        .where(Delivery.id == delivery_id, DELIVERY_LEASE.held_by(worker), Delivery.state == "sending")
         .values(lease_until=until)
         .returning(Delivery.id)
     ).first()
@@ -182,7 +185,7 @@ def finish(
     """Record the call's outcome and the delivery's next state."""
     if attempt_id is not None:
         _close_attempt(session, attempt_id, job.id, decision, now=now, sent=sent, error=error)
-    values: dict[str, object] = {"state": decision.state, "lease_owner": None, "lease_until": None}
+    values: dict[str, object] = {"state": decision.state, **DELIVERY_LEASE.cleared()}
     where: ColumnElement[bool]
     if decision.state == "sent":
         values.update(platform_id=sent.platform_id if sent else None, sent_at=now, error=_note(sent))
@@ -191,7 +194,7 @@ def finish(
         values.update(error=decision.error)
         if decision.run_at is not None:
             values["run_at"] = decision.run_at
-        where = and_(Delivery.lease_owner == worker, Delivery.state == "sending")
+        where = and_(DELIVERY_LEASE.held_by(worker), Delivery.state == "sending")
     session.execute(update(Delivery).where(Delivery.id == job.id, where).values(**values))
     if rate_key is not None:
         _observe_limits(session, rate_key, sent=sent, error=error, now=now)

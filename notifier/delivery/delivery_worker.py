@@ -12,7 +12,6 @@ import functools
 import logging
 import os
 import socket
-import uuid
 from typing import Any
 
 from sqlalchemy import update
@@ -29,15 +28,12 @@ from notifier.ledger_tables import NotifierWorker
 from storage.aio import AsyncDb
 from storage.base import utcnow
 from storage.db import make_engine, make_sessionmaker
+from storage.leases import owner_name
 
 log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 5.0
 DB_PATIENCE = 60.0  # seconds a database step is retried while the database restarts
 MIN_PAUSE = 0.01  # seconds: a due time just passed (another worker is claiming it) is not a busy loop
-
-
-def new_worker_id() -> str:
-    return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
 class DeliveryWorker:
@@ -53,7 +49,7 @@ class DeliveryWorker:
     ) -> None:
         self.settings = settings
         self.mode = mode
-        self.id = worker_id or new_worker_id()
+        self.id = worker_id or owner_name()
         self.concurrency = settings.notifier_concurrency
         self.db_engine = make_engine(settings.database_url, pool_size=self.concurrency + 2)
         self.sessions = make_sessionmaker(self.db_engine)

@@ -1,13 +1,9 @@
-"""Grouped writes, the in-process write lock, pacing under a burst, and lease owners."""
+"""The async bridge: grouped writes, the in-process write lock, transactions retried while the database
+is away."""
 
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-import subprocess
-import sys
-import time
 from typing import Any
 
 import pytest
@@ -15,7 +11,6 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.bot_tables import DeadLetter
-from bot.inbox.worker_pacing import Pressure, owner_is_dead, owner_name
 from storage.aio import AsyncDb, Batched
 
 
@@ -93,39 +88,3 @@ async def test_writes_keep_their_order(sessions: sessionmaker[Session]) -> None:
     with sessions() as s:
         reasons = list(s.scalars(select(DeadLetter.reason).order_by(DeadLetter.id)))
     assert reasons == [f"{i:02d}" for i in range(30)]
-
-
-@pytest.mark.parametrize(
-    ("arrivals", "quiet_for", "busy"),
-    [(0, 0.0, False), (40, 0.0, False), (60, 0.0, True), (60, 0.05, True), (60, 0.25, False)],
-    ids=["none", "a steady trickle", "a burst", "just after a burst", "a burst that ended"],
-)
-def test_pressure_counts_the_arrival_rate(arrivals: int, quiet_for: float, busy: bool) -> None:
-    """Requests in flight drop to zero whenever a group commit answers them; the arrival rate over
-    the last 0.1-0.2 s stays high for as long as a burst lasts (here: more than 500/s)."""
-    pressure = Pressure()
-    for _ in range(arrivals):
-        pressure.arrived()
-    time.sleep(quiet_for)
-    assert pressure.in_flight == 0
-    assert pressure.busy(limit=8, rate=500) is busy
-
-
-@pytest.mark.anyio
-@pytest.mark.parametrize(("in_flight", "waits"), [(0, False), (8, False), (9, True), (50, True)])
-async def test_pressure_defers_replies_during_a_burst_but_not_forever(in_flight: int, waits: bool) -> None:
-    pressure = Pressure()
-    pressure.in_flight = in_flight
-    start = time.monotonic()
-    await pressure.calm(limit=8, max_wait=0.1)
-    assert (time.monotonic() - start >= 0.09) is waits
-
-
-def test_owner_of_a_dead_process_on_this_host() -> None:
-    assert owner_name().startswith(f"{socket.gethostname()[:30]}:{os.getpid()}:")
-    assert not owner_is_dead(owner_name())  # alive: this process
-    child = subprocess.Popen([sys.executable, "-c", "pass"])
-    child.wait()
-    assert owner_is_dead(f"{socket.gethostname()[:30]}:{child.pid}:abcd1234")
-    assert not owner_is_dead(f"another-host:{child.pid}:abcd1234")  # cannot tell: wait for the lease
-    assert not owner_is_dead("garbage")
