@@ -7,10 +7,13 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test lint install lock clean install-semantic lock-semantic
 
-$(STAMP): requirements.lock
+# The locked dependencies, then the project itself, editable (its `suita` command; the build backend
+# comes from the lock).
+$(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { echo "error: cannot create .venv (on Debian: apt install python3-venv)"; exit 1; }
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -22,6 +25,7 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test: lint
 	$(BIN)/python -m pytest
@@ -33,10 +37,10 @@ install-semantic: install
 
 # For maintainers: refresh requirements.lock after changing pyproject.toml (needs uv: pip install uv).
 lock:
-	uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -o requirements.lock
+	$(BIN)/python -m uv pip compile pyproject.toml --extra dev --python-version 3.11 --generate-hashes -o requirements.lock
 
 lock-semantic:
-	uv pip compile pyproject.toml --extra dev --extra semantic --python-version 3.11 --generate-hashes \
+	$(BIN)/python -m uv pip compile pyproject.toml --extra dev --extra semantic --python-version 3.11 --generate-hashes \
 		-c requirements.lock -o requirements-semantic.lock
 
 clean:

@@ -1,3 +1,3 @@
 from app.cli import cli
 
-cli()
+cli(prog_name="python -m app")

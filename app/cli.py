@@ -1,19 +1,42 @@
-"""Admin CLI: `python -m app migrate | create-staff | check | serve`."""
+"""The one command line, `suita` (also `python -m app`), with a group of sub-commands per area:
+
+    suita serve | migrate | check | create-staff
+    suita faq ask | rank | bench | build | import | export
+    suita bot richmenu json | image | deploy
+    suita notifier post create | show | list | cancel | resolve, worker, status
+    suita kpi collect | backfill | import | report | targets
+
+The area groups are loaded on first use (`LazyGroup`): `suita --help` stays fast, and `app` imports no
+area (the layer rule). `python -m faq|bot|notifier|kpi` are thin aliases of `suita <area>` (and
+`python -m notifier kpi …` of `suita kpi …`). Commands that need the database open it with
+`open_database`.
+"""
 
 from __future__ import annotations
 
+import importlib
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from functools import wraps
 from typing import Any, TypeVar
 
 import click
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.settings import ConfigError, Settings, load_settings, require_database
 from storage import migrate as migrations
 from storage.db import describe, make_engine, make_sessionmaker, session_scope
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# `suita <name>`: the area's click group, as "module:attribute" (imported when used)
+AREA_COMMANDS: dict[str, str] = {
+    "faq": "faq.faq_cli:cli",
+    "bot": "bot.bot_cli:cli",
+    "notifier": "notifier.notifier_cli:cli",
+    "kpi": "kpi.kpi_cli:kpi",
+}
 
 
 def config_errors_exit(func: F) -> F:
@@ -37,9 +60,66 @@ def ready_settings() -> Settings:
     return settings
 
 
-@click.group()
+@contextmanager
+def open_database(*, pool_size: int = 2) -> Iterator[tuple[Settings, sessionmaker[Session]]]:
+    """Settings and sessions on a reachable, migrated database, for a command; `ConfigError` (which
+    `config_errors_exit` prints) when the database cannot be reached or needs migrating."""
+    settings = ready_settings()
+    engine = make_engine(settings.database_url, pool_size=pool_size)
+    try:
+        if migrations.pending(engine):
+            raise ConfigError(
+                "the database needs migrating: run `python -m app migrate` (or `suita migrate`) first"
+            )
+        yield settings, make_sessionmaker(engine)
+    finally:
+        engine.dispose()
+
+
+def load_command(target: str) -> click.Command:
+    """The click command named by "module:attribute"."""
+    module, _, attribute = target.partition(":")
+    command = getattr(importlib.import_module(module), attribute)
+    if not isinstance(command, click.Command):
+        raise TypeError(f"{target} is not a click command")
+    return command
+
+
+class LazyGroup(click.Group):
+    """A group whose `lazy` sub-commands ("name": "module:attribute") are imported when first used."""
+
+    def __init__(self, *args: Any, lazy: Mapping[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = dict(lazy or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy and cmd_name not in self.commands:
+            self.add_command(load_command(self.lazy[cmd_name]), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyGroup, lazy=AREA_COMMANDS)
 def cli() -> None:
-    """吹田市 LINE・SNS 配信サービスの管理コマンド / Admin commands of the Suita City service."""
+    """吹田市 LINE・SNS 配信サービス / Suita City LINE & SNS service."""
+
+
+def main() -> None:
+    """The `suita` console script."""
+    cli(prog_name="suita")
+
+
+def run_area(name: str, lazy: Mapping[str, str] | None = None) -> None:
+    """`python -m <area>`: the area's group as its own command (with `lazy` extra sub-commands)."""
+    group = load_command(AREA_COMMANDS[name])
+    if lazy:
+        alias = LazyGroup(name=group.name, help=group.help, lazy=lazy)
+        for command_name, command in getattr(group, "commands", {}).items():
+            alias.add_command(command, command_name)
+        group = alias
+    group(prog_name=f"python -m {name}")
 
 
 @cli.command()
@@ -55,6 +135,8 @@ def migrate() -> None:
 @config_errors_exit
 def check() -> None:
     """Check settings and database, and list which features are configured."""
+    from app.main import feature_states
+
     settings = ready_settings()
     engine = make_engine(settings.database_url, pool_size=1)
     try:
@@ -64,8 +146,6 @@ def check() -> None:
     click.echo(
         f"database: {describe(settings.database_url)} ({'current' if not missing else 'needs migrate'})"
     )
-    from app.main import feature_states
-
     for name, ok in feature_states(settings).items():
         click.echo(f"{name}: {'ready' if ok else 'not configured'}")
 
@@ -81,16 +161,12 @@ def create_staff(username: str, role: str, password: str) -> None:
     """Create a staff account for the console, the simulator and the API."""
     from app.auth import UserError, create_staff_user
 
-    settings = ready_settings()
-    engine = make_engine(settings.database_url, pool_size=1)
-    try:
-        with session_scope(make_sessionmaker(engine)) as session:
+    with open_database(pool_size=1) as (_settings, sessions), session_scope(sessions) as session:
+        try:
             create_staff_user(session, username=username, password=password, role=role)
-    except UserError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
-    finally:
-        engine.dispose()
+        except UserError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
     click.echo(f"created {role} {username}")
 
 

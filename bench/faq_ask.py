@@ -13,10 +13,9 @@ import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from faq.service import FaqIndexService
 
-from faq.service import FaqIndexService  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 EVAL = ROOT.parent / "shared" / "eval" / "resident_questions.jsonl"
 ROUNDS = 50

@@ -20,12 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from faq.corpus import parse_file
+from faq.decide import CALIBRATION, Calibration, answers, confidence, explains, features
+from faq.match import Matcher, Ranking
 
-from faq.corpus import parse_file  # noqa: E402
-from faq.decide import CALIBRATION, Calibration, answers, confidence, explains, features  # noqa: E402
-from faq.match import Matcher, Ranking  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 DATA = ROOT.parent / "shared" / "bench" / "localgovfaq"
 KEEP = 10  # candidates per ranking, as `FaqIndexService` asks for

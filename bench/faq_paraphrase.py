@@ -12,14 +12,12 @@ each one, or out of scope), split deterministically into a tuning and a held-out
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from faq.decision_quality import Outcome, Report, evaluate, load, report, split
+from faq.service import FaqIndexService
 
-from faq.decision_quality import Outcome, Report, evaluate, load, report, split  # noqa: E402
-from faq.service import FaqIndexService  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 HEADER = (
     "| split | questions | answered | answer precision | suggest | suggest has right entry"

@@ -17,13 +17,12 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from faq.corpus import Entry
+from faq.match import Matcher
+from faq.retrieval_metrics import read_queries, timed_build
+from faq.tokenize import terms
 
-from faq.corpus import Entry  # noqa: E402
-from faq.match import Matcher  # noqa: E402
-from faq.retrieval_metrics import read_queries, timed_build  # noqa: E402
-from faq.tokenize import terms  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 DATA = ROOT.parent / "shared" / "bench" / "localgovfaq"
 

@@ -13,12 +13,11 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from faq.corpus import parse_file
+from faq.match import Matcher
+from faq.retrieval_metrics import metrics, read_qrels, read_queries, timed_build
 
-from faq.corpus import parse_file  # noqa: E402
-from faq.match import Matcher  # noqa: E402
-from faq.retrieval_metrics import metrics, read_qrels, read_queries, timed_build  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 DATA = ROOT.parent / "shared" / "bench" / "localgovfaq"
 

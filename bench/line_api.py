@@ -28,12 +28,11 @@ import aiohttp
 import httpx
 from linebot.v3 import messaging as lm
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from app.logs import configure_logging
+from app.settings import Settings
+from platforms.line_api import LineApi
 
-from app.logs import configure_logging  # noqa: E402
-from app.settings import Settings  # noqa: E402
-from platforms.line_api import LineApi  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 USER = "U" + "0" * 31 + "1"
 TOKEN = "bench-token"

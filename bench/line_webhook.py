@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -25,12 +24,11 @@ from typing import Any
 
 import aiohttp
 import httpx
+from webhook_procs import Procs, memory_mb
+
+from fakes import fake_line_events as ev
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from bench.webhook_procs import Procs, memory_mb  # noqa: E402
-from fakes import fake_line_events as ev
 
 SECRET = "bench-channel-secret"
 QUESTIONS = (

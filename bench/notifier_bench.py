@@ -35,16 +35,15 @@ import httpx
 from sqlalchemy import create_engine, func, insert, select, text, update
 from sqlalchemy.engine import make_url
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from app.settings import Settings  # noqa: E402
-from bot.bot_tables import LineUser, TopicSubscription  # noqa: E402
+from app.settings import Settings
+from bot.bot_tables import LineUser, TopicSubscription
 from notifier import post_ledger
-from notifier.compose import prepare  # noqa: E402
-from notifier.ledger_tables import Delivery, Post  # noqa: E402
-from storage import migrate  # noqa: E402
-from storage.db import make_engine, make_sessionmaker, session_scope  # noqa: E402
+from notifier.compose import prepare
+from notifier.ledger_tables import Delivery, Post
+from storage import migrate
+from storage.db import make_engine, make_sessionmaker, session_scope
+
+ROOT = Path(__file__).resolve().parent.parent
 
 SNS = ("x", "facebook", "mastodon", "bluesky")
 PUBLISH = {

@@ -1,3 +1,3 @@
-from bot.bot_cli import cli
+from app.cli import run_area
 
-cli()
+run_area("bot")

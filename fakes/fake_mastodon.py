@@ -10,16 +10,27 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import regex
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from fakes.fake_limits import Window
 from fakes.fake_server import FakePlatform
-from platforms.counting import mastodon_length
 
 TOKEN = "fake-mastodon-token"
 MAX_CHARS = 500
+URL_LENGTH = 23  # the server counts every link as this many characters
+_LINK = regex.compile(r"https?://[^\s]+")
+_REMOTE_MENTION = regex.compile(r"(?<![/\w])@(\w+)@[\w.-]+\w", regex.IGNORECASE)
+
+
+def status_length(text: str) -> int:
+    """The server's own count (not the adapter's): grapheme clusters, each link as 23 characters and
+    a remote mention as its local part."""
+    text = _LINK.sub("x" * URL_LENGTH, text)
+    text = _REMOTE_MENTION.sub(r"@\1", text)
+    return len(regex.findall(r"\X", text))
 
 
 class FakeMastodon(FakePlatform):
@@ -71,7 +82,7 @@ class FakeMastodon(FakePlatform):
         text = str(data.get("status", ""))
         if not text.strip():
             return self._answer({"error": "Validation failed: Text can't be blank"}, 422)
-        if mastodon_length(text) > MAX_CHARS:
+        if status_length(text) > MAX_CHARS:
             return self._answer(
                 {"error": f"Validation failed: Text character limit of {MAX_CHARS} exceeded"}, 422
             )

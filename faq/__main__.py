@@ -1,3 +1,3 @@
-from faq.faq_cli import cli
+from app.cli import run_area
 
-cli()
+run_area("faq")

@@ -148,24 +148,21 @@ def build(plan: Path, output: Path | None) -> None:
 
 @contextmanager
 def _database() -> Iterator[Session]:
-    """A committed session on DATABASE_URL; configuration and database errors end the command cleanly."""
-    from app.cli import ready_settings
+    """A committed session on a migrated DATABASE_URL; configuration and database errors end the
+    command cleanly (exit 1)."""
+    from app.cli import open_database
     from app.settings import ConfigError
-    from storage.db import make_engine, make_sessionmaker, session_scope
+    from storage.db import session_scope
 
     try:
-        engine = make_engine(ready_settings().database_url, pool_size=1)
+        with open_database(pool_size=1) as (_settings, sessions), session_scope(sessions) as session:
+            yield session
     except ConfigError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
-    try:
-        with session_scope(make_sessionmaker(engine)) as session:
-            yield session
     except SQLAlchemyError as exc:
-        click.echo(f"error: database: {type(exc).__name__} (run `python -m app migrate` first?)", err=True)
+        click.echo(f"error: database: {type(exc).__name__}", err=True)
         sys.exit(1)
-    finally:
-        engine.dispose()
 
 
 @cli.command("import")

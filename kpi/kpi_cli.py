@@ -1,4 +1,4 @@
-"""`python -m notifier kpi ...`: collect, backfill, import and report (targets: `cli_targets`)."""
+"""`suita kpi` (`python -m kpi`, `python -m notifier kpi`): collect, backfill, import, report and targets."""
 
 from __future__ import annotations
 
@@ -13,28 +13,47 @@ from pathlib import Path
 import click
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.cli import config_errors_exit
+from app.cli import config_errors_exit, open_database
 from app.settings import ConfigError, Settings
-from kpi.cli_common import DATE, database, today
 from kpi.follower_collector import Collector, FetchResult
 from kpi.follower_sources import open_sources
 from kpi.history_import import CsvImportError, decode, import_csv
+from kpi.jst_dates import jst_date, parse_date
+from kpi.kpi_tables import TOTAL
 from kpi.report import Report
 from kpi.report_export import report_csv, report_json
 from kpi.report_loader import Options, RangeError, load_report
-from kpi.targets_cli import targets
+from kpi.targets import Target, load_targets, remove_target, reset_targets, set_target
 from notifier.channels.channel_registry import CHANNELS
 from storage import rate_budgets
 from storage.base import utcnow
 from storage.db import begin_immediate, session_scope
 
 
+class DateType(click.ParamType[dt.date, object]):
+    """A JST date option: YYYY-MM-DD (also YYYY/MM/DD, YYYYMMDD)."""
+
+    name = "YYYY-MM-DD"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> dt.date:
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return parse_date(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+DATE = DateType()
+
+
+def today() -> dt.date:
+    return jst_date(utcnow())
+
+
 @click.group()
 def kpi() -> None:
     """SNS フォロワー数 KPI / Follower KPI: collect, import, report."""
-
-
-kpi.add_command(targets)
 
 
 def _echo_outcomes(outcomes: Sequence[FetchResult]) -> None:
@@ -67,7 +86,7 @@ def _collect(
 @config_errors_exit
 def collect(date: dt.date | None) -> None:
     """Collect today's counts and yesterday's LINE insight (or one --date). Idempotent; exit 1 on errors."""
-    with database() as (settings, sessions):
+    with open_database() as (settings, sessions):
         outcomes = _collect(settings, sessions, lambda c: c.collect_date(date) if date else c.run_due())
     _echo_outcomes(outcomes)
 
@@ -82,7 +101,7 @@ def backfill(start: dt.date, end: dt.date | None, wait: bool) -> None:
     end = end or today() - dt.timedelta(days=1)
     if start > end:
         raise click.BadParameter(f"--from {start} is after --to {end}")
-    with database() as (settings, sessions):
+    with open_database() as (settings, sessions):
         while True:
             outcomes = _collect(settings, sessions, lambda c: c.backfill(start, end))
             _echo_outcomes([o for o in outcomes if o.status != "stored"])
@@ -103,7 +122,7 @@ def backfill(start: dt.date, end: dt.date | None, wait: bool) -> None:
 @config_errors_exit
 def import_(file: Path, replace: bool) -> None:
     """Import history from CSV: date,channel,followers[,account] (all or nothing)."""
-    with database() as (_settings, sessions):
+    with open_database() as (_settings, sessions):
         try:
             with session_scope(sessions) as session:
                 begin_immediate(session)  # validated against stored rows, then written: one lock
@@ -156,7 +175,7 @@ def report(
     """Total and per-channel followers against the targets, with the projection."""
     if sum(bool(x) for x in (as_json, as_csv, png, svg)) > 1:
         raise click.UsageError("choose one of --json, --csv, --png FILE, --svg FILE")
-    with database() as (settings, sessions), sessions() as session:
+    with open_database() as (settings, sessions), sessions() as session:
         try:
             result = load_report(session, start, end, today=today(), options=Options.from_settings(settings))
         except RangeError as exc:
@@ -174,3 +193,65 @@ def report(
         click.echo(f"wrote {path}")
     else:
         click.echo("\n".join(_summary(result)))
+
+
+@kpi.group(invoke_without_command=True)
+@click.pass_context
+def targets(ctx: click.Context) -> None:
+    """List the targets (default: the plan's total); `set`, `remove`, `reset` change them."""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(list_targets)
+
+
+@targets.command("list")
+@config_errors_exit
+def list_targets() -> None:
+    """Print every target: scope, date, followers, label."""
+    with open_database() as (_settings, sessions), sessions() as session:
+        for t in load_targets(session):
+            click.echo(f"{t.scope}\t{t.date}\t{t.followers}\t{t.label}")
+
+
+@targets.command("set")
+@click.argument("date", type=DATE)
+@click.argument("followers", type=click.IntRange(min=0))
+@click.option("--scope", default=TOTAL, show_default=True, help="total, or a channel: line, x, ...")
+@click.option("--label", default="", help="A note shown with the target.")
+@config_errors_exit
+def set_(date: dt.date, followers: int, scope: str, label: str) -> None:
+    """Add or change the target for DATE."""
+    with open_database() as (_settings, sessions):
+        try:
+            with session_scope(sessions) as session:
+                begin_immediate(session)
+                set_target(session, Target(scope, date, followers, label))
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--scope") from None
+    click.echo(f"target {scope} {date}: {followers:,}")
+
+
+@targets.command("remove")
+@click.argument("date", type=DATE)
+@click.option("--scope", default=TOTAL, show_default=True)
+@config_errors_exit
+def remove(date: dt.date, scope: str) -> None:
+    """Remove the target for DATE."""
+    with open_database() as (_settings, sessions):
+        try:
+            with session_scope(sessions) as session:
+                found = remove_target(session, scope, date)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--scope") from None
+    if not found:
+        click.echo(f"error: no {scope} target on {date}", err=True)
+        sys.exit(2)
+    click.echo(f"removed target {scope} {date}")
+
+
+@targets.command("reset")
+@config_errors_exit
+def reset() -> None:
+    """Go back to the plan's targets."""
+    with open_database() as (_settings, sessions), session_scope(sessions) as session:
+        reset_targets(session)
+    click.echo("targets reset to the plan's")

@@ -1,9 +1,3 @@
-from kpi.kpi_cli import kpi
-from notifier.notifier_cli import cli
-from notifier.post_commands import post, status_cmd, worker
+from app.cli import AREA_COMMANDS, run_area
 
-cli.add_command(post)
-cli.add_command(worker)
-cli.add_command(status_cmd)
-cli.add_command(kpi)
-cli()
+run_area("notifier", lazy={"kpi": AREA_COMMANDS["kpi"]})

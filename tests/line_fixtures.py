@@ -1,5 +1,6 @@
 """LINE adapter fixtures (registered by `tests/conftest.py`): one fake LINE server per module (reset
-before each test), a manual clock for reply-token and retry-key expiry, settings pointing the real SDK at the fake."""
+before each test), a manual clock for reply-token and retry-key expiry, settings pointing the real SDK
+at the fake."""
 
 from __future__ import annotations
 

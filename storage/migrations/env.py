@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from alembic import context
 
 from storage.base import Base
@@ -13,12 +15,11 @@ config = context.config
 
 
 def _url() -> str:
-    url = config.get_main_option("sqlalchemy.url")
-    if url:
-        return url
-    from app.settings import get_settings
-
-    return get_settings().database_url
+    """The URL `storage.migrate` passes; for the `alembic` command itself, DATABASE_URL."""
+    url = config.get_main_option("sqlalchemy.url") or os.environ.get("DATABASE_URL")
+    if not url:
+        raise SystemExit("DATABASE_URL is not set (or run `suita migrate`, which reads the settings)")
+    return url
 
 
 def run_migrations_offline() -> None:

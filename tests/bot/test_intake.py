@@ -1,7 +1,7 @@
 """What the webhook keeps before the 200 (`bot.intake.deferred_events.split_body`): the common events
-unparsed, the rest through the SDK. Parsing the deferred events later must give exactly what parsing everything at
-once gives (`bot.intake.webhook_events.parse_body`): the same items, dead letters (with the same
-reasons) and skips."""
+unparsed, the rest through the SDK. Parsing the deferred events later must give exactly what parsing
+everything at once gives (`bot.intake.webhook_events.parse_body`): the same items, dead letters (with
+the same reasons) and skips."""
 
 from __future__ import annotations
 

@@ -161,8 +161,9 @@ def test_line_429(
 ) -> None:
     message = "You have reached your monthly limit." if monthly else "The API rate limit has been exceeded."
     fakes.line.platform.fail("status", status=429, body={"message": message}, path="/broadcast")
-    post_id = schedule(sns_settings, sessions, channels=["line"])
-    run_worker(sns_settings, channels=line_only(sns_settings))
+    settings = sns_settings.model_copy(update={"notifier_backoff_seconds": 30.0})  # no retry in this run
+    post_id = schedule(settings, sessions, channels=["line"])
+    run_worker(settings, channels=line_only(settings))
     (delivery,) = shown(sessions, post_id)["deliveries"]
     assert delivery["state"] == ("failed" if monthly else "pending")
     assert ("monthly" in delivery["error"]) == monthly
