@@ -1,4 +1,4 @@
-"""Admin CLI: `python -m app migrate | create-staff | check | serve`."""
+"""Admin CLI: `python -m app migrate | create-staff | check | serve | mask`."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 import click
 
+from app.privacy import mask_pii
 from app.settings import ConfigError, Settings, load_settings, require_database
 from storage import migrate as migrations
 from storage.db import describe, make_engine, make_sessionmaker, session_scope
@@ -112,3 +113,11 @@ def serve(host: str, port: int, workers: int) -> None:
         proxy_headers=True,
         log_config=None,
     )
+
+
+@cli.command()
+def mask() -> None:
+    """Print each line of stdin with personal details masked (UTF-8), as residents' texts are stored."""
+    for raw in sys.stdin.buffer:  # bytes, whatever the locale's encoding
+        line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+        click.echo(mask_pii(line).encode("utf-8") + b"\n", nl=False)
