@@ -12,7 +12,8 @@ its input). The pieces changed by masking are examined again until none has a na
 times; in the last round a piece that still has one is replaced whole. So every piece of the result
 came back clean, and masking it again changes nothing.
 
-The dictionary is loaded on first use, once per process; each thread gets its own tokenizer.
+The dictionary is loaded on first use, once per process (`app.sudachi`); each thread gets its own
+tokenizer.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from __future__ import annotations
 import re
 import threading
 from typing import Any, NamedTuple
+
+from app import sudachi
 
 NAME = "[氏名]"
 _PIECE = re.compile(r"[^\[\]［］【】\n。！？!?]+")
@@ -51,9 +54,7 @@ DISTRICTS = frozenset(_DISTRICT_NAMES.split())
 _DIRECTIONS = "東西南北上下中新"
 _ERAS = ("明治", "大正", "昭和", "平成", "令和")
 
-_lock = threading.Lock()
 _local = threading.local()
-_dictionary: list[Any] = []  # the one Dictionary of the process, once loaded
 
 
 class _Token(NamedTuple):
@@ -168,13 +169,10 @@ def _tokens(text: str) -> list[_Token]:
 
 
 def _tokenizer() -> Any:
-    """This thread's tokenizer (SplitMode.C: whole names), the dictionary loaded once per process."""
+    """This thread's tokenizer (SplitMode.C: whole names) from the process's one dictionary."""
     tokenizer = getattr(_local, "tokenizer", None)
     if tokenizer is None:
-        from sudachipy import Dictionary, SplitMode
+        from sudachipy import SplitMode
 
-        with _lock:
-            if not _dictionary:
-                _dictionary.append(Dictionary(dict="small"))
-            tokenizer = _local.tokenizer = _dictionary[0].tokenizer(mode=SplitMode.C)
+        tokenizer = _local.tokenizer = sudachi.dictionary().tokenizer(mode=SplitMode.C)
     return tokenizer
