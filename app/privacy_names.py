@@ -99,22 +99,36 @@ def name_spans(piece: str) -> list[tuple[int, int]]:
 
 
 def _names(tokens: list[_Token]) -> list[tuple[int, int]]:
-    spans: list[tuple[int, int]] = []
+    """Spans of the runs of name words that are names: not places or era names, unless an honorific
+    follows or another run is next to them (山田 太郎: a full name, though 山田 is a district)."""
+    runs: list[tuple[int, int]] = []
     i = 0
     while i < len(tokens):
         j = i
         while j < len(tokens) and _name_word(tokens, j):
             j += 1
-        if j == i:
-            i += 1
-            continue
+        if j > i:
+            runs.append((i, j))
+        i = max(j, i + 1)
+    spans: list[tuple[int, int]] = []
+    for k, (i, j) in enumerate(runs):
         before = tokens[i - 1].surface if i > 0 else ""
         after = tokens[j].surface if j < len(tokens) else ""
         words = "".join(t.surface for t in tokens[i:j])
-        if after in HONORIFICS or not (_place(before, words, after) or _era(before + words + after)):
+        paired = (k > 0 and _blank(tokens[runs[k - 1][1] : i])) or (
+            k + 1 < len(runs) and _blank(tokens[j : runs[k + 1][0]])
+        )
+        if (
+            paired
+            or after in HONORIFICS
+            or not (_place(before, words, after) or _era(before + words + after))
+        ):
             spans.append((tokens[i].begin, tokens[j - 1].end))
-        i = j
     return spans
+
+
+def _blank(tokens: list[_Token]) -> bool:
+    return all(not t.surface.strip() for t in tokens)
 
 
 def _name_word(tokens: list[_Token], i: int) -> bool:

@@ -112,6 +112,7 @@ MUST_MASK = [
     ("山田さんの件で", "山田", NAME),  # a district's name, but an honorific follows
     ("担当の高橋一郎さん", "高橋一郎", NAME),
     ("母の名前は渡辺幸子です", "渡辺幸子", NAME),
+    ("山田　太郎と申します", "山田", NAME),  # a district's name, but part of a full name
 ]
 
 MUST_STAY = [
