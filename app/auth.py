@@ -16,8 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.deps import SessionDep
-from app.web import render
-from storage.models import StaffUser
+from app.staff_tables import StaffUser
+from app.templating import render
 
 ROLES = ("admin", "editor", "viewer")
 EDITOR_ROLES = ("admin", "editor")  # may change what the public sees (posts, FAQ entries)

@@ -65,7 +65,9 @@ def check() -> None:
     click.echo(
         f"database: {describe(settings.database_url)} ({'current' if not missing else 'needs migrate'})"
     )
-    for name, ok in settings.features().items():
+    from app.main import feature_states
+
+    for name, ok in feature_states(settings).items():
         click.echo(f"{name}: {'ready' if ok else 'not configured'}")
 
 

@@ -37,7 +37,8 @@ def readyz(request: Request, settings: SettingsDep, engine: EngineDep) -> JSONRe
         checks["database"] = {"status": "error", "error": type(exc).__name__}
         ok = False
     features = {
-        name: "ready" if configured else "not configured" for name, configured in settings.features().items()
+        name: "ready" if configured else "not configured"
+        for name, configured in request.app.state.features.items()
     }
     extra = getattr(request.app.state, "feature_notes", {})
     body = {"status": "ready" if ok else "not ready", "checks": checks, "features": features, "notes": extra}

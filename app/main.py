@@ -2,8 +2,9 @@
 
 Areas plug in through `AREAS`: each entry is a module with a `router` and, optionally, an async
 context manager `lifespan(app)` that starts and stops what the area needs (SDK clients, workers),
-`SESSIONLESS_PATHS` (routes that never use the staff session: the session middleware skips them) and
-`FAST_ROUTES` (`{(method, path): app.routes.FastRoute}`: served before the middleware stack).
+`SESSIONLESS_PATHS` (routes that never use the staff session: the session middleware skips them),
+`FAST_ROUTES` (`{(method, path): app.plain_routes.FastRoute}`: served before the middleware stack) and
+`features(settings) -> {name: configured}` (listed by `/readyz`, `check` and the home page).
 """
 
 from __future__ import annotations
@@ -27,10 +28,11 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from app.logs import RequestIdMiddleware, configure_logging
-from app.routes import FastRoute
-from app.sessions import SessionsExcept
+from app.plain_routes import FastRoute
+from app.session_cookie import SessionsExcept
 from app.settings import ROOT, ConfigError, Settings, get_settings, require_database
-from app.web import render
+from app.templating import render
+from storage.aio import AsyncDb
 from storage.db import make_engine, make_sessionmaker
 
 log = logging.getLogger(__name__)
@@ -40,15 +42,26 @@ log = logging.getLogger(__name__)
 AREAS: tuple[str, ...] = (
     "app.health",
     "app.auth",
-    "faq.area",
-    "bot.area",
-    "notifier.kpi.api",
-    "notifier.area",
+    "faq.faq_area",
+    "bot.bot_area",
+    "kpi.kpi_api",
+    "notifier.notifier_area",
 )
 
 
 def _areas() -> list[ModuleType]:
     return [importlib.import_module(name) for name in AREAS]
+
+
+def feature_states(settings: Settings) -> dict[str, bool]:
+    """Which optional features have what they need (for `/readyz`, `check` and the home page): every
+    area's `features(settings)`, e.g. each notifier channel and the LINE bot."""
+    states: dict[str, bool] = {}
+    for area in _areas():
+        hook = getattr(area, "features", None)
+        if hook is not None:
+            states.update(hook(settings))
+    return states
 
 
 def add_routes(app: FastAPI, router: APIRouter) -> None:
@@ -73,7 +86,7 @@ def _without_dependencies(route: BaseRoute) -> bool:
     return isinstance(route, Route)
 
 
-class App(FastAPI):
+class ServiceApp(FastAPI):
     """The FastAPI app, with `fast_routes` answered before its middleware stack and router."""
 
     fast_routes: dict[tuple[str, str], FastRoute]
@@ -111,7 +124,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     engine = make_engine(settings.database_url)
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
-    for name, configured in settings.features().items():
+    app.state.db = AsyncDb(app.state.sessionmaker)  # every area's database work from async code
+    for name, configured in app.state.features.items():
         if not configured:
             log.info("feature %s: not configured", name, extra={"feature": name, "configured": False})
     async with AsyncExitStack() as stack:
@@ -125,6 +139,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
         if freeze:
             gc.unfreeze()
+    await app.state.db.close()  # the last grouped writes land before the engine goes
     engine.dispose()
 
 
@@ -141,7 +156,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     if settings.app_env != "test":
         configure_logging(settings.log_level, settings.log_format)
-    app = App(
+    app = ServiceApp(
         title="Suita City LINE & SNS service / 吹田市 LINE・SNS 配信サービス",
         version="0.1.0",
         lifespan=lifespan,
@@ -149,6 +164,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url="/openapi.json",
     )
     app.state.settings = settings
+    app.state.features = feature_states(settings)
     app.state.feature_notes = {}
     areas = _areas()
     app.fast_routes = {key: fn for area in areas for key, fn in getattr(area, "FAST_ROUTES", {}).items()}

@@ -106,27 +106,6 @@ class Settings(BaseSettings):
     def is_sqlite(self) -> bool:
         return make_url(self.database_url).get_backend_name() == "sqlite"
 
-    def features(self) -> dict[str, bool]:
-        """Which optional features have the credentials they need (for /readyz and `check`).
-
-        "line" is the bot, whose webhook also needs the channel secret. Posting to a channel and
-        counting its followers need only that channel's `credentials` in `notifier.channels.registry`
-        (LINE: the access token); the notifier and the KPI collector use that rule."""
-        return {
-            "line": _all(self.line_channel_secret, self.line_channel_access_token),
-            "x": _all(self.x_api_key, self.x_api_secret, self.x_access_token, self.x_access_token_secret),
-            "facebook": _all(self.facebook_page_id, self.facebook_page_access_token),
-            "mastodon": _all(self.mastodon_api_base_url, self.mastodon_access_token),
-            "bluesky": _all(self.bluesky_handle, self.bluesky_app_password),
-        }
-
-
-def _all(*values: object) -> bool:
-    return all(
-        v is not None and (v.get_secret_value() if isinstance(v, SecretStr) else str(v)).strip()
-        for v in values
-    )
-
 
 def check_database_url(value: str) -> None:
     """Raise `ConfigError` naming DATABASE_URL when the URL cannot be used."""

@@ -17,11 +17,11 @@ from rapidfuzz import fuzz, process
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from faq.bench import read_qrels, read_queries, run  # noqa: E402
 from faq.bm25 import BM25  # noqa: E402
 from faq.corpus import parse_file  # noqa: E402
 from faq.match import Matcher  # noqa: E402
 from faq.normalize import normalize  # noqa: E402
+from faq.retrieval_metrics import read_qrels, read_queries, run  # noqa: E402
 from faq.tokenize import terms  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "bench" / "localgovfaq"

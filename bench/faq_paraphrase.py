@@ -2,7 +2,7 @@
 
 Questions: `bench/data/faq_paraphrases.jsonl` (our own text, labelled with the entries that answer
 each one, or out of scope), split deterministically into a tuning and a held-out half
-(`faq.evaluate.split`). Prints one Markdown table; `--failures` lists the tuning half's misses
+(`faq.decision_quality.split`). Prints one Markdown table; `--failures` lists the tuning half's misses
 (never the held-out half's: that half is only measured).
 
     .venv/bin/python bench/faq_paraphrase.py
@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from faq.evaluate import Outcome, Report, evaluate, load, report, split  # noqa: E402
+from faq.decision_quality import Outcome, Report, evaluate, load, report, split  # noqa: E402
 from faq.service import FaqIndexService  # noqa: E402
 
 HEADER = (

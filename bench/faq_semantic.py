@@ -16,9 +16,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from faq.bench import metrics, read_qrels, read_queries, timed_build  # noqa: E402
 from faq.corpus import parse_file  # noqa: E402
 from faq.match import Matcher  # noqa: E402
+from faq.retrieval_metrics import metrics, read_qrels, read_queries, timed_build  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "bench" / "localgovfaq"
 

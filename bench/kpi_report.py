@@ -29,12 +29,12 @@ from sqlalchemy import select
 from app.auth import create_staff_user
 from app.main import create_app
 from app.settings import load_settings
-from notifier.kpi.chart import render_chart
-from notifier.kpi.dates import jst_date
-from notifier.kpi.export import report_json
-from notifier.kpi.models import FollowerSnapshot
-from notifier.kpi.service import Options, load_report
-from notifier.kpi.store import SnapshotValues, upsert_snapshots
+from kpi.chart import render_chart
+from kpi.jst_dates import jst_date
+from kpi.kpi_tables import FollowerSnapshot
+from kpi.report_export import report_json
+from kpi.report_loader import Options, load_report
+from kpi.snapshot_store import SnapshotValues, upsert_snapshots
 from storage import migrate
 from storage.base import utcnow
 from storage.db import make_engine, make_sessionmaker, session_scope

@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from app.logs import configure_logging  # noqa: E402
 from app.settings import Settings  # noqa: E402
-from bot.line_api import LineApi  # noqa: E402
+from platforms.line_api import LineApi  # noqa: E402
 
 USER = "U" + "0" * 31 + "1"
 TOKEN = "bench-token"

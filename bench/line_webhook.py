@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.webhook_procs import Procs, memory_mb  # noqa: E402
-from fakes import line_events as ev  # noqa: E402
+from fakes import fake_line_events as ev
 
 SECRET = "bench-channel-secret"
 QUESTIONS = (

@@ -39,10 +39,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app.settings import Settings  # noqa: E402
-from bot.models import LineUser, TopicSubscription  # noqa: E402
-from notifier import ledger  # noqa: E402
+from bot.bot_tables import LineUser, TopicSubscription  # noqa: E402
+from notifier import post_ledger
 from notifier.compose import prepare  # noqa: E402
-from notifier.models import Delivery, Post  # noqa: E402
+from notifier.ledger_tables import Delivery, Post  # noqa: E402
 from storage import migrate  # noqa: E402
 from storage.db import make_engine, make_sessionmaker, session_scope  # noqa: E402
 
@@ -79,9 +79,9 @@ def start_fake(name: str, latency: float) -> tuple[subprocess.Popen[bytes], str]
 
 
 def channel_settings(urls: dict[str, str]) -> dict[str, Any]:
-    from fakes.bluesky import HANDLE, PASSWORD
-    from fakes.facebook import PAGE_ID, TOKEN
-    from fakes.mastodon import TOKEN as MASTODON_TOKEN
+    from fakes.fake_bluesky import HANDLE, PASSWORD
+    from fakes.fake_facebook import PAGE_ID, TOKEN
+    from fakes.fake_mastodon import TOKEN as MASTODON_TOKEN
 
     values: dict[str, Any] = {}
     if "line" in urls:
@@ -123,7 +123,7 @@ def create_posts(settings: Settings, url: str, posts: int, channels: list[str], 
         for i in range(posts):
             data = {"title": f"ベンチマーク {i:05d}", "body": "配信エンジンの計測です。", "link": None,
                     "topic": topic, "channels": channels, "scheduled_at": far}  # fmt: skip
-            ledger.create_post(session, prepare(data, settings, dt.datetime.now(dt.UTC)), author="bench")
+            post_ledger.create_post(session, prepare(data, settings, dt.datetime.now(dt.UTC)), author="bench")
 
 
 def set_due(url: str, start: dt.datetime, rate: float | None) -> None:

@@ -1,3 +1,3 @@
-from bot.cli import cli
+from bot.bot_cli import cli
 
 cli()

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.topics import LANGUAGES
-from bot.models import LineUser, TopicSubscription
+from bot.bot_tables import LineUser, TopicSubscription
 
 
 @dataclass(frozen=True)

@@ -10,15 +10,15 @@ import importlib
 import click
 import uvicorn
 
-from fakes.server import FakePlatform, FaultMiddleware
+from fakes.fake_server import FakePlatform, FaultMiddleware
 
 # name -> "module:Class" of each platform fake
 PLATFORMS: dict[str, str] = {
-    "line": "fakes.line:FakeLine",
-    "x": "fakes.x:FakeX",
-    "facebook": "fakes.facebook:FakeFacebook",
-    "mastodon": "fakes.mastodon:FakeMastodon",
-    "bluesky": "fakes.bluesky:FakeBluesky",
+    "line": "fakes.fake_line:FakeLine",
+    "x": "fakes.fake_x:FakeX",
+    "facebook": "fakes.fake_facebook:FakeFacebook",
+    "mastodon": "fakes.fake_mastodon:FakeMastodon",
+    "bluesky": "fakes.fake_bluesky:FakeBluesky",
 }
 
 

@@ -1,3 +1,3 @@
-from faq.cli import cli
+from faq.faq_cli import cli
 
 cli()

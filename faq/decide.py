@@ -13,9 +13,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from faq.answer_types import Decision, Suggestion
 from faq.corpus import Entry
 from faq.match import Candidate, Ranking
-from faq.types import Decision, Suggestion
 
 SUGGESTIONS = 3
 

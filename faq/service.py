@@ -15,11 +15,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from faq.answer_types import Decision, Suggestion
 from faq.corpus import Entry, parse_file
 from faq.decide import SUGGESTIONS, decide
 from faq.match import Matcher, Ranking, Reranker
 from faq.normalize import clean, detect_lang, has_words, truncate
-from faq.types import Decision, Suggestion
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ class Snapshot:
 
 
 class FaqIndexService:
-    """Concrete `faq.types.FaqService`: thread-safe, cheap per call, refreshed from a `Source`."""
+    """Concrete `faq.answer_types.FaqService`: thread-safe, cheap per call, refreshed from a `Source`."""
 
     def __init__(
         self,

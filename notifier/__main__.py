@@ -1,6 +1,6 @@
-from notifier.cli import cli
-from notifier.commands import post, status_cmd, worker
-from notifier.kpi.cli import kpi
+from kpi.kpi_cli import kpi
+from notifier.notifier_cli import cli
+from notifier.post_commands import post, status_cmd, worker
 
 cli.add_command(post)
 cli.add_command(worker)

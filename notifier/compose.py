@@ -15,7 +15,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 
 from app.settings import Settings
 from app.topics import LANGUAGES
-from notifier.channels.registry import CHANNELS, missing_credentials
+from notifier.channels.channel_registry import CHANNELS, missing_credentials
 from notifier.render import Content, Draft, render_channel
 
 EXAMPLE: dict[str, Any] = {

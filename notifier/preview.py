@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from app.settings import Settings
-from notifier.channels.registry import CHANNELS, missing_credentials
+from notifier.channels.channel_registry import CHANNELS, missing_credentials
 from notifier.compose import PostIn, check_fields, length_problems, render_all
 
 

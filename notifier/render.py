@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from app.web import render_text
+from app.templating import render_text
 
 MESSAGE_BREAK = "<!-- next message -->"
 

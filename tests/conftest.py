@@ -21,10 +21,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 from app.settings import Settings
-from fakes.server import ThreadedServer
+from fakes.fake_server import ThreadedServer
 from storage import migrate
 from storage.db import make_engine, make_sessionmaker, session_scope
 from tests.platform_fakes import fake_servers, fakes  # noqa: F401  (fixtures: the platform fakes)
+
+pytest_plugins = ["tests.line_fixtures"]
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 ON_POSTGRES = PG_URL.startswith("postgresql")
@@ -232,7 +234,7 @@ CHROMIUM_ARGS = [
 def cjk_font() -> Path:
     """A Japanese font for drawn images. Skipped when none is installed, unless REQUIRE_BROWSER=1 (CI
     installs fonts-noto-cjk with Chromium), where its absence fails the run."""
-    from bot.richmenu import FontNotFound, find_font
+    from bot.rich_menu import FontNotFound, find_font
 
     try:
         return find_font()

@@ -13,12 +13,12 @@ from typing import Any, TypeVar
 
 import pytest
 
-from fakes.bluesky import FakeBluesky
-from fakes.facebook import FakeFacebook
-from fakes.line import FakeLine
-from fakes.mastodon import FakeMastodon
-from fakes.server import FakeServer
-from fakes.x import FakeX
+from fakes.fake_bluesky import FakeBluesky
+from fakes.fake_facebook import FakeFacebook
+from fakes.fake_line import FakeLine
+from fakes.fake_mastodon import FakeMastodon
+from fakes.fake_server import FakeServer
+from fakes.fake_x import FakeX
 
 SNS = ("x", "facebook", "mastodon", "bluesky")
 T = TypeVar("T")

@@ -23,7 +23,7 @@ def test_readyz_lists_features_as_not_configured(client: TestClient) -> None:
     body = r.json()
     assert body["status"] == "ready"
     assert body["checks"]["migrations"] == {"status": "ok", "pending": []}
-    names = ("line", "x", "facebook", "mastodon", "bluesky")
+    names = ("line", "x", "facebook", "mastodon", "bluesky", "line_bot")
     assert body["features"] == dict.fromkeys(names, "not configured")
 
 
@@ -31,6 +31,20 @@ def test_readyz_shows_configured_feature(db_url: str) -> None:
     s = make_settings(db_url, x_api_key="k", x_api_secret="s", x_access_token="t", x_access_token_secret="ts")
     with TestClient(create_app(s)) as c:
         assert c.get("/readyz").json()["features"]["x"] == "ready"
+
+
+@pytest.mark.parametrize(
+    ("credentials", "ready"),
+    [
+        ({"line_channel_access_token": "t"}, {"line"}),  # posting and counting need the token only
+        ({"line_channel_secret": "s", "line_channel_access_token": "  "}, set()),
+        ({"line_channel_secret": "s", "line_channel_access_token": "t"}, {"line", "line_bot"}),
+    ],
+)
+def test_readyz_features_follow_each_rule(db_url: str, credentials: dict[str, str], ready: set[str]) -> None:
+    with TestClient(create_app(make_settings(db_url, **credentials))) as c:
+        features = c.get("/readyz").json()["features"]
+    assert {name for name, state in features.items() if state == "ready"} == ready
 
 
 def test_readyz_not_ready_when_migrations_are_missing(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from fakes.server import ThreadedServer
+from fakes.fake_server import ThreadedServer
 from tests.conftest import STAFF_PASSWORD
 
 pytestmark = pytest.mark.browser

@@ -1,4 +1,4 @@
-"""How areas' routes are added (`app.main.add_routes`) and `app.routes.PlainRoute`."""
+"""How areas' routes are added (`app.main.add_routes`) and `app.plain_routes.PlainRoute`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from app.main import add_routes
-from app.routes import PlainRoute
+from app.plain_routes import PlainRoute
 
 
 def _real() -> str:

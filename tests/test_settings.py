@@ -42,15 +42,6 @@ def test_defaults_need_no_accounts() -> None:
     s = Settings(_env_file=None)  # type: ignore[call-arg]
     assert s.database_url.startswith("sqlite:///") and s.database_url.endswith("var/suita.db")
     assert s.line_api_base_url == "https://api.line.me"
-    assert set(s.features()) == {"line", "x", "facebook", "mastodon", "bluesky"}
-    assert not any(s.features().values())
-
-
-def test_feature_configured_only_with_every_credential() -> None:
-    s = Settings(_env_file=None, line_channel_secret="s", line_channel_access_token="  ")  # type: ignore[call-arg]
-    assert s.features()["line"] is False
-    s = Settings(_env_file=None, line_channel_secret="s", line_channel_access_token="t")  # type: ignore[call-arg]
-    assert s.features()["line"] is True
 
 
 def test_secrets_never_show_in_repr_or_dump() -> None:

@@ -6,7 +6,7 @@ from alembic import context
 
 from storage.base import Base
 from storage.db import make_engine
-from storage.registry import import_all_models
+from storage.table_registry import import_all_models
 
 import_all_models()
 config = context.config

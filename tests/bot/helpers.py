@@ -10,10 +10,10 @@ from typing import Any, TypeVar
 import httpx
 from fastapi.testclient import TestClient
 
-from bot.line_api import RetryPolicy
-from bot.pacing import Tuning
-from fakes import line_events as ev
-from faq.types import Decision, Suggestion
+from bot.inbox.worker_pacing import Tuning
+from fakes import fake_line_events as ev
+from faq.answer_types import Decision, Suggestion
+from platforms.line_api import RetryPolicy
 
 CHANNEL_SECRET = "test-channel-secret-0123456789"
 FAST_TUNING = Tuning(

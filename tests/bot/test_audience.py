@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from bot.audience import Recipient, effective_language, recipients
-from bot.models import LineUser, TopicSubscription
+from bot.bot_tables import LineUser, TopicSubscription
 
 
 @pytest.mark.parametrize(

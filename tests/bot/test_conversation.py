@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from app.topics import DEFAULT_TOPICS, Topic
-from bot import conversation as cv
-from fakes.line_rules import message_errors
+from bot.conversation import dialogue as cv
+from fakes.fake_line_rules import message_errors
 from tests.bot.helpers import TinyFaq, quick_data, quick_labels
 
 ALL = frozenset(t.id for t in DEFAULT_TOPICS)
@@ -15,7 +15,7 @@ EN = cv.UserState(True, "en", "ja", frozenset())
 NEW = cv.UserState()
 
 
-def run(kind: str, data: str = "", state: cv.UserState = JA, profile: str | None = None) -> cv.Outcome:
+def run(kind: str, data: str = "", state: cv.UserState = JA, profile: str | None = None) -> cv.Turn:
     ctx = cv.Context(DEFAULT_TOPICS, TinyFaq(), nonce="n0nce", profile_language=profile)
     outcome = cv.handle(cv.Incoming(kind, data), state, ctx)
     assert message_errors(outcome.messages) == [] or not outcome.messages  # what LINE would accept
@@ -45,7 +45,7 @@ def test_follow_welcomes_and_invites_to_choose_topics(
 
 
 def test_unfollow_forgets_and_says_nothing() -> None:
-    assert run("unfollow") == cv.Outcome([], [cv.Forget()])
+    assert run("unfollow") == cv.Turn([], [cv.Forget()])
 
 
 def test_answer_asks_for_feedback_with_the_nonce() -> None:

@@ -14,11 +14,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from fakes import line_events as ev
-from fakes.line import FakeLine
-from fakes.server import FakeServer
-from tests.bot.conftest import LINE_TOKEN, user_id
+from fakes import fake_line_events as ev
+from fakes.fake_line import FakeLine
+from fakes.fake_server import FakeServer
 from tests.bot.helpers import CHANNEL_SECRET, wait_for
+from tests.line_fixtures import LINE_TOKEN, user_id
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from bot.events import SIMULATOR_DESTINATION, MalformedBody, parse_body, sign, signature_ok
-from fakes import line_events as ev
-from tests.bot.conftest import user_id
+from bot.intake.webhook_events import SIMULATOR_DESTINATION, MalformedBody, parse_body, sign, signature_ok
+from fakes import fake_line_events as ev
+from tests.line_fixtures import user_id
 
 SECRET = "s3cret"
 U1, U2 = user_id(1), user_id(2)

@@ -13,13 +13,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.settings import Settings
-from bot.models import AnswerFeedback, FollowStat, InboxEvent, LineUser, TopicSubscription
-from bot.sender import RETRY_KEY_NAMESPACE
-from fakes import line_events as ev
-from fakes.line import FakeLine
-from faq.models import UnansweredQuestion
-from tests.bot.conftest import make_bot_app, use_faq, user_id
+from bot.bot_tables import AnswerFeedback, FollowStat, InboxEvent, LineUser, TopicSubscription
+from bot.reply_sender import RETRY_KEY_NAMESPACE
+from fakes import fake_line_events as ev
+from fakes.fake_line import FakeLine
+from faq.faq_tables import UnansweredQuestion
+from tests.bot.conftest import make_bot_app, use_faq
 from tests.bot.helpers import post, quick_data, wait_for
+from tests.line_fixtures import user_id
 
 U = user_id(301)
 
@@ -118,11 +119,11 @@ def test_a_bug_in_the_conversation_fails_that_event_only(
     sessions: sessionmaker[Session],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import bot.conversation as cv
+    import bot.conversation.dialogue as cv
 
     real = cv.handle
 
-    def flaky(incoming: cv.Incoming, *args: Any) -> cv.Outcome:
+    def flaky(incoming: cv.Incoming, *args: Any) -> cv.Turn:
         if incoming.data == "爆発":
             raise ZeroDivisionError
         return real(incoming, *args)

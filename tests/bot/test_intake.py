@@ -1,6 +1,7 @@
-"""What the webhook keeps before the 200 (`bot.intake.split_body`): the common events unparsed, the
-rest through the SDK. Parsing the deferred events later must give exactly what parsing everything at
-once gives (`bot.events.parse_body`): the same items, dead letters (with the same reasons) and skips."""
+"""What the webhook keeps before the 200 (`bot.intake.deferred_events.split_body`): the common events
+unparsed, the rest through the SDK. Parsing the deferred events later must give exactly what parsing everything at
+once gives (`bot.intake.webhook_events.parse_body`): the same items, dead letters (with the same
+reasons) and skips."""
 
 from __future__ import annotations
 
@@ -9,10 +10,16 @@ from typing import Any
 
 import pytest
 
-from bot.events import SIMULATOR_DESTINATION, MalformedBody, ParsedBody, parse_body, parse_event
-from bot.intake import DEFERRED, split_body
-from fakes import line_events as ev
-from tests.bot.conftest import user_id
+from bot.intake.deferred_events import DEFERRED, split_body
+from bot.intake.webhook_events import (
+    SIMULATOR_DESTINATION,
+    MalformedBody,
+    ParsedBody,
+    parse_body,
+    parse_event,
+)
+from fakes import fake_line_events as ev
+from tests.line_fixtures import user_id
 
 U1 = user_id(1)
 GROUP, ROOM = "C" + "a" * 32, "R" + "b" * 32

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot import postback as pb
+from bot.conversation import postback_data as pb
 
 
 @pytest.mark.parametrize(

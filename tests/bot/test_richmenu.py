@@ -12,22 +12,22 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
-from bot import postback as pb
-from bot import richmenu
-from bot.cli import cli
-from fakes.line import FakeLine
-from fakes.line_rules import rich_menu_errors
-from fakes.server import FakeServer
-from tests.bot.conftest import LINE_TOKEN
+from bot import rich_menu
+from bot.bot_cli import cli
+from bot.conversation import postback_data as pb
+from fakes.fake_line import FakeLine
+from fakes.fake_line_rules import rich_menu_errors
+from fakes.fake_server import FakeServer
+from tests.line_fixtures import LINE_TOKEN
 
 
 def test_menu_json_is_what_line_accepts() -> None:
-    menu = richmenu.menu_json()
+    menu = rich_menu.menu_json()
     assert rich_menu_errors(menu) == []
     areas = menu["areas"]
     assert len(areas) == 6
     assert (
-        sum(a["bounds"]["width"] * a["bounds"]["height"] for a in areas) == richmenu.WIDTH * richmenu.HEIGHT
+        sum(a["bounds"]["width"] * a["bounds"]["height"] for a in areas) == rich_menu.WIDTH * rich_menu.HEIGHT
     )
     for area in areas:
         action = area["action"]
@@ -36,42 +36,42 @@ def test_menu_json_is_what_line_accepts() -> None:
 
 @pytest.mark.usefixtures("cjk_font")
 def test_image_has_the_menu_size_and_fits_line_limit() -> None:
-    data = richmenu.draw()
+    data = rich_menu.draw()
     image = Image.open(io.BytesIO(data))  # in memory: nothing to close
-    assert image.size == (richmenu.WIDTH, richmenu.HEIGHT)
-    assert len(data) <= richmenu.MAX_IMAGE_BYTES
-    colours = {image.getpixel((b["x"] + 30, b["y"] + 30)) for b in map(richmenu.bounds, range(6))}
+    assert image.size == (rich_menu.WIDTH, rich_menu.HEIGHT)
+    assert len(data) <= rich_menu.MAX_IMAGE_BYTES
+    colours = {image.getpixel((b["x"] + 30, b["y"] + 30)) for b in map(rich_menu.bounds, range(6))}
     assert len(colours) == 3  # the tiles are painted, alternating colours
 
 
 @pytest.mark.usefixtures("cjk_font")
 def test_image_text_is_drawn_with_the_cjk_font() -> None:
     """Drawn with a font lacking Japanese, the titles would be empty boxes: compare ink."""
-    font = richmenu.find_font()
+    font = rich_menu.find_font()
     assert "CJK" in font.name or "JP" in font.name or font.suffix in (".ttc", ".ttf", ".otf")
-    image = Image.open(io.BytesIO(richmenu.draw(font)))
-    b = richmenu.bounds(0)
+    image = Image.open(io.BytesIO(rich_menu.draw(font)))
+    b = rich_menu.bounds(0)
     title = image.crop((b["x"] + 100, b["y"] + 200, b["x"] + b["width"] - 100, b["y"] + 420)).convert("L")
     assert sum(title.histogram()[201:]) > 2000  # white strokes of 使い方
 
 
 def test_no_font_is_a_clear_error_naming_the_package(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(richmenu, "FONT_CANDIDATES", ())
-    monkeypatch.setattr(richmenu, "FONT_PATTERNS", ())
-    monkeypatch.setattr(richmenu.shutil, "which", lambda name: None)
-    with pytest.raises(richmenu.FontNotFound, match="apt install fonts-noto-cjk"):
-        richmenu.find_font()
+    monkeypatch.setattr(rich_menu, "FONT_CANDIDATES", ())
+    monkeypatch.setattr(rich_menu, "FONT_PATTERNS", ())
+    monkeypatch.setattr(rich_menu.shutil, "which", lambda name: None)
+    with pytest.raises(rich_menu.FontNotFound, match="apt install fonts-noto-cjk"):
+        rich_menu.find_font()
     result = CliRunner().invoke(cli, ["richmenu", "image", "-o", str(tmp_path / "m.png")])
     assert result.exit_code == 1 and "fonts-noto-cjk" in result.output
-    with pytest.raises(richmenu.FontNotFound, match="font file not found"):
-        richmenu.find_font(tmp_path / "missing.ttf")
+    with pytest.raises(rich_menu.FontNotFound, match="font file not found"):
+        rich_menu.find_font(tmp_path / "missing.ttf")
 
 
 @pytest.mark.usefixtures("cjk_font")
 def test_cli_json_and_image(tmp_path: Path) -> None:
     runner = CliRunner()
     shown = runner.invoke(cli, ["richmenu", "json"])
-    assert shown.exit_code == 0 and json.loads(shown.output) == richmenu.menu_json()
+    assert shown.exit_code == 0 and json.loads(shown.output) == rich_menu.menu_json()
     out = tmp_path / "menu.png"
     drawn = runner.invoke(cli, ["richmenu", "image", "-o", str(out)])
     assert drawn.exit_code == 0

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.settings import Settings
-from fakes.line import FakeLine
-from faq.models import UnansweredQuestion
+from fakes.fake_line import FakeLine
+from faq.faq_tables import UnansweredQuestion
 from tests.bot.conftest import make_bot_app, use_faq
 from tests.bot.helpers import CHANNEL_SECRET, wait_for
 from tests.conftest import STAFF_PASSWORD

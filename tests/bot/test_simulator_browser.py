@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
-from fakes.server import ThreadedServer
+from fakes.fake_server import ThreadedServer
 from tests.bot.conftest import use_faq
 
 pytestmark = pytest.mark.browser

@@ -15,11 +15,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.settings import Settings
-from bot.models import DeadLetter, InboxEvent
-from fakes import line_events as ev
-from fakes.line import FakeLine
-from tests.bot.conftest import make_bot_app, use_faq, user_id
+from bot.bot_tables import DeadLetter, InboxEvent
+from fakes import fake_line_events as ev
+from fakes.fake_line import FakeLine
+from tests.bot.conftest import make_bot_app, use_faq
 from tests.bot.helpers import CHANNEL_SECRET, post, wait_for
+from tests.line_fixtures import user_id
 
 U1 = user_id(101)
 MB = 1024 * 1024
@@ -153,7 +154,7 @@ def test_a_bug_while_parsing_after_the_200_is_dead_lettered(
     def broken(raw: Any, channel: str = "line") -> Any:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("bot.handling.parse_event", broken)
+    monkeypatch.setattr("bot.inbox.reply_preparer.parse_event", broken)
     assert post(bot_client, [ev.text_event(U1, "電話 06-1111-2222")]).status_code == 200
     (reason,) = wait_for(lambda: dead_reasons(sessions), what="the dead letter")
     assert reason == "internal error while parsing: RuntimeError"
@@ -199,7 +200,7 @@ def test_a_bug_while_parsing_is_dead_lettered_not_500(
     def broken(body: bytes) -> Any:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("bot.webhook.split_body", broken)
+    monkeypatch.setattr("bot.intake.webhook.split_body", broken)
     r = post(bot_client, [ev.text_event(U1, "電話 06-1111-2222")])
     assert r.status_code == 200
     (reason,) = dead_reasons(sessions)

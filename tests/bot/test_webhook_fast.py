@@ -1,4 +1,4 @@
-"""The webhook's fast path (`bot.webhook.fast_webhook`, in front of the FastAPI stack) answers exactly
+"""The webhook's fast path (`bot.intake.webhook.fast_webhook`, in front of the FastAPI stack) answers exactly
 like the FastAPI route kept for the OpenAPI document, with the request ID and access line of the
 app's middleware; an unexpected error is a 503 (LINE redelivers, the inbox de-duplicates), never a 500;
 and the inbox's compiled insert stays a plain de-duplicating INSERT on both databases."""
@@ -23,12 +23,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.logs import JsonFormatter
 from app.main import freeze_startup_objects
-from bot.inbox import EventsInsert
-from bot.models import InboxEvent
-from fakes import line_events as ev
-from fakes.line import FakeLine
-from tests.bot.conftest import user_id
+from bot.bot_tables import InboxEvent
+from bot.inbox.inbox_store import EventsInsert
+from fakes import fake_line_events as ev
+from fakes.fake_line import FakeLine
 from tests.bot.helpers import CHANNEL_SECRET
+from tests.line_fixtures import user_id
 
 U1 = user_id(301)
 TEXT = ev.body([ev.text_event(U1, "住民票をコンビニで取りたい")])

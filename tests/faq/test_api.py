@@ -9,9 +9,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.main import create_app
-from faq import store
+from faq import entry_store
 from faq.service import SEED_CORPUS
-from faq.unanswered import recent_unanswered
+from faq.unanswered_log import recent_unanswered
 from tests.conftest import make_settings
 
 NEW = {
@@ -109,18 +109,18 @@ def test_bad_entries_get_clear_errors(staff_client: TestClient, body: dict[str, 
 
 
 def test_import_is_all_or_nothing(staff_client: TestClient, session: Session) -> None:
-    before = store.count(session)
+    before = entry_store.count(session)
     bad = "id,question,answer\nnew-1,新しい質問,回答\nnew-2,,回答\n".encode("cp932")
     r = staff_client.post("/api/v1/faq/import", files={"file": ("faq.csv", bad, "text/csv")})
     assert r.status_code == 422 and r.json()["detail"]["errors"] == [
         "faq.csv:3:2: question: must not be empty"
     ]
-    assert store.count(session) == before
+    assert entry_store.count(session) == before
     good = "id,question,answer\nnew-1,粗大ごみの出し方,申し込み制です\n".encode("cp932")
     r = staff_client.post("/api/v1/faq/import", files={"file": ("faq.csv", good, "text/csv")})
     assert r.json() == {"imported": 1}
     session.expire_all()
-    assert store.count(session) == before + 1
+    assert entry_store.count(session) == before + 1
     found = staff_client.get("/api/v1/faq/search", params={"q": "粗大ごみの出し方"}).json()
     assert found["entry_id"] == "new-1"
 

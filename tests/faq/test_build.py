@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from faq.build import drafts, extract, tidy
+from faq.plan_extract import drafts, extract, tidy
 from tests.faq.conftest import shared_file
 
 # A small plan in the layout of the city's PDF-to-text conversion (labels, tabs, split words).

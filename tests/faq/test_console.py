@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from faq.models import UnansweredQuestion
+from faq.faq_tables import UnansweredQuestion
 from tests.conftest import sign_in_as
 
 

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from fakes.server import ThreadedServer
-from faq.models import UnansweredQuestion
+from fakes.fake_server import ThreadedServer
+from faq.faq_tables import UnansweredQuestion
 from tests.conftest import browser_sign_in
 
 pytestmark = pytest.mark.browser

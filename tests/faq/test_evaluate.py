@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from faq.evaluate import Labelled, Outcome, load, report, split
+from faq.answer_types import Decision, DecisionKind, Suggestion
+from faq.decision_quality import Labelled, Outcome, load, report, split
 from faq.service import FaqIndexService
-from faq.types import Decision, DecisionKind, Suggestion
 
 ROWS = load()
 

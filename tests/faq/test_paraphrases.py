@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from faq.evaluate import Report, evaluate, load, report, split
+from faq.decision_quality import Report, evaluate, load, report, split
 from faq.service import FaqIndexService
 
 HALVES = split(load())

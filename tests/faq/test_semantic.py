@@ -81,7 +81,7 @@ def test_each_language_gets_its_own_reranker() -> None:
 def test_setting_without_the_extra_is_ignored(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from faq.api import semantic_reranker
+    from faq.faq_api import semantic_reranker
 
     assert semantic_reranker(make_settings("sqlite://")) is None
     monkeypatch.setattr(semantic, "available", lambda: False)

@@ -4,7 +4,7 @@ import threading
 
 from sqlalchemy.orm import Session
 
-from faq import store
+from faq import entry_store
 from faq.corpus import Entry, parse_file
 from faq.service import SEED_CORPUS
 from storage.db import make_engine, make_sessionmaker, session_scope
@@ -13,24 +13,24 @@ SEED = [Entry(id="a", question="質問", answer="回答"), Entry(id="a", questio
 
 
 def test_seeding_happens_once(session: Session) -> None:
-    assert store.version(session) == 0
-    assert store.seed_if_new(session, SEED) is True
+    assert entry_store.version(session) == 0
+    assert entry_store.seed_if_new(session, SEED) is True
     session.commit()
-    assert store.seed_if_new(session, SEED) is False
+    assert entry_store.seed_if_new(session, SEED) is False
     session.commit()
-    assert store.count(session) == 2 and store.version(session) == 1
+    assert entry_store.count(session) == 2 and entry_store.version(session) == 1
 
 
 def test_edits_bump_the_version(session: Session) -> None:
-    store.seed_if_new(session, SEED)
+    entry_store.seed_if_new(session, SEED)
     session.commit()
-    store.upsert(session, [Entry(id="a", question="新しい質問", answer="新しい回答")])
+    entry_store.upsert(session, [Entry(id="a", question="新しい質問", answer="新しい回答")])
     session.commit()
-    assert store.version(session) == 2 and store.get(session, "a", "ja") is not None
-    assert store.get(session, "a", "ja").question == "新しい質問"  # type: ignore[union-attr]
-    assert store.delete(session, "a", "en") and not store.delete(session, "a", "en")
+    assert entry_store.version(session) == 2 and entry_store.get(session, "a", "ja") is not None
+    assert entry_store.get(session, "a", "ja").question == "新しい質問"  # type: ignore[union-attr]
+    assert entry_store.delete(session, "a", "en") and not entry_store.delete(session, "a", "en")
     session.commit()
-    assert store.version(session) == 3 and store.count(session) == 1
+    assert entry_store.version(session) == 3 and entry_store.count(session) == 1
 
 
 def test_concurrent_first_starts_seed_exactly_once(db_url: str) -> None:
@@ -42,7 +42,7 @@ def test_concurrent_first_starts_seed_exactly_once(db_url: str) -> None:
         engine = make_engine(db_url, pool_size=1)
         try:
             with session_scope(make_sessionmaker(engine)) as s:
-                results.append(store.seed_if_new(s, corpus))
+                results.append(entry_store.seed_if_new(s, corpus))
         except BaseException as exc:
             errors.append(exc)
         finally:
@@ -56,5 +56,5 @@ def test_concurrent_first_starts_seed_exactly_once(db_url: str) -> None:
     assert errors == [] and sorted(results) == [False, False, False, True]
     engine = make_engine(db_url, pool_size=1)
     with make_sessionmaker(engine)() as s:
-        assert store.count(s) == len(corpus)
+        assert entry_store.count(s) == len(corpus)
     engine.dispose()

@@ -4,8 +4,8 @@ import pytest
 from sqlalchemy.orm import Session
 
 from app import privacy
-from faq import unanswered
-from faq.unanswered import log_unanswered, recent_unanswered
+from faq import unanswered_log
+from faq.unanswered_log import log_unanswered, recent_unanswered
 
 
 def test_unanswered_questions_are_masked_before_storing(session: Session) -> None:
@@ -27,7 +27,7 @@ def test_long_questions_are_cut_before_masking(session: Session, monkeypatch: py
         seen.append(len(text))
         return privacy.mask_pii(text)
 
-    monkeypatch.setattr(unanswered, "mask_pii", mask_pii)
+    monkeypatch.setattr(unanswered_log, "mask_pii", mask_pii)
     # a phone number across the cut at 1,000 characters is still masked whole
     row = log_unanswered(session, "あ" * 990 + "090-1234-5678" + "x" * 20_000, lang="ja", channel="api")
     assert seen and max(seen) <= 1_100

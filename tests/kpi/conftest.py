@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.settings import Settings
-from notifier.kpi import fetches
-from notifier.kpi.dates import jst_date
-from notifier.kpi.store import SnapshotValues, upsert_snapshots
+from kpi import fetch_log
+from kpi.jst_dates import jst_date
+from kpi.snapshot_store import SnapshotValues, upsert_snapshots
 from storage.base import utcnow
 from storage.db import session_scope
 from tests.conftest import make_settings
@@ -48,8 +48,8 @@ def seeded(sessions: sessionmaker[Session]) -> Seeded:
         upsert_snapshots(s, rows)
         for i in range(10):
             day = gap[0] + dt.timedelta(days=i)
-            fetches.claim(s, "x", "SuitaCity", day, utcnow(), force=True)
-            fetches.finish(s, "x", "SuitaCity", day, utcnow(), "error", "HTTP 503 Service Unavailable")
+            fetch_log.claim(s, "x", "SuitaCity", day, utcnow(), force=True)
+            fetch_log.finish(s, "x", "SuitaCity", day, utcnow(), "error", "HTTP 503 Service Unavailable")
     return Seeded(today, first, gap)
 
 

@@ -9,9 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.settings import Settings
-from notifier.channels.registry import CHANNELS
-from notifier.kpi.dates import jst_date
-from notifier.kpi.models import FollowerSnapshot
+from kpi.jst_dates import jst_date
+from kpi.kpi_tables import FollowerSnapshot
+from notifier.channels.channel_registry import CHANNELS
 from storage.base import utcnow
 from tests.platform_fakes import CHANNEL_NAMES, Fakes
 

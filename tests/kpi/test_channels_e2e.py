@@ -13,11 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.settings import Settings
-from notifier.channels.registry import CHANNELS
-from notifier.jobs import JobContext
-from notifier.kpi import job
-from notifier.kpi.models import FollowerFetch
-from notifier.kpi.sources import configured_channels, open_sources
+from kpi import collection_job
+from kpi.follower_sources import configured_channels, open_sources
+from kpi.kpi_tables import FollowerFetch
+from notifier.channels.channel_registry import CHANNELS
+from notifier.periodic_jobs import JobContext
 from storage.base import utcnow
 from tests.conftest import make_settings
 from tests.kpi.figures import (
@@ -44,12 +44,12 @@ def test_one_collection_stores_one_snapshot_per_channel_account(
     channel_settings: Settings, sessions: sessionmaker[Session], fakes: Fakes
 ) -> None:
     set_figures(fakes)
-    outcomes = run_async(job.run_due(sessions, channel_settings))
+    outcomes = run_async(collection_job.run_due(sessions, channel_settings))
     assert [(o.channel, o.status) for o in outcomes] == [(name, "ok") for name in CHANNEL_NAMES]
     assert snapshots(sessions) == {name: expected_row(name, channel_settings) for name in CHANNEL_NAMES}
     assert follower_calls(fakes) == dict.fromkeys(CHANNEL_NAMES, 1)
     # A rerun stores nothing new and calls no platform
-    again = run_async(job.run_due(sessions, channel_settings))
+    again = run_async(collection_job.run_due(sessions, channel_settings))
     assert {o.status for o in again} == {"stored"} and len(again) == len(CHANNEL_NAMES)
     assert follower_calls(fakes) == dict.fromkeys(CHANNEL_NAMES, 1)
 
@@ -67,8 +67,8 @@ def test_a_failing_platform_is_missing_with_its_reason_and_the_others_are_stored
     set_figures(fakes)
     behaviour, says = FAULTS[fault]
     fakes[failing].platform.fail(path=FOLLOWER_PATHS[failing], times=-1, **behaviour)
-    with caplog.at_level(logging.WARNING, logger="notifier.kpi.job"):
-        run_async(job.collect_followers(JobContext(channel_settings, sessions, "test", utcnow())))
+    with caplog.at_level(logging.WARNING, logger="kpi.collection_job"):
+        run_async(collection_job.collect_followers(JobContext(channel_settings, sessions, "test", utcnow())))
     stored = snapshots(sessions)
     assert stored == {n: expected_row(n, channel_settings) for n in CHANNEL_NAMES if n != failing}
     with sessions() as s:
@@ -94,7 +94,7 @@ def test_an_answer_without_a_count_is_missing_never_zero(
         line.set_insight(today() - dt.timedelta(days=1), followers=None, blocks=None, targeted_reaches=None)
     else:
         fakes[failing].platform.followers = None  # type: ignore[attr-defined]
-    outcomes = run_async(job.run_due(sessions, channel_settings))
+    outcomes = run_async(collection_job.run_due(sessions, channel_settings))
     assert [(o.channel, o.status) for o in outcomes] == [
         (n, "error" if n == failing else "ok") for n in CHANNEL_NAMES
     ]

@@ -7,10 +7,10 @@ import datetime as dt
 
 import pytest
 
-from notifier.kpi import chart
-from notifier.kpi.report import build_report
-from notifier.kpi.series import Reading, build_series
-from notifier.kpi.targets import PLAN_TARGETS
+from kpi import chart
+from kpi.report import build_report
+from kpi.series import Reading, build_series
+from kpi.targets import PLAN_TARGETS
 
 
 def sample(days: int = 400, step: int = 1) -> chart.Report:

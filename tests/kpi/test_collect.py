@@ -10,11 +10,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from notifier.channels.base import FollowerCount
-from notifier.kpi import budget
-from notifier.kpi.collect import Collector, clean_reason
-from notifier.kpi.models import FollowerFetch, FollowerSnapshot
-from tests.kpi.fakes import Clock, ScriptedSource, line_ready, ok, run
+from kpi.follower_collector import Collector, clean_reason
+from kpi.kpi_tables import FollowerFetch, FollowerSnapshot
+from platforms.followers import FollowerCount
+from storage import rate_budgets
+from storage.db import session_scope
+from tests.kpi.fake_sources import Clock, ScriptedSource, line_ready, ok, run
 
 TODAY = dt.date(2026, 4, 2)
 YESTERDAY = dt.date(2026, 4, 1)
@@ -229,7 +230,8 @@ def test_budget_holds_across_concurrent_workers(sessions: sessionmaker[Session])
 
     def worker() -> None:
         for _ in range(25):
-            got = budget.reserve(sessions, "line:@suita", 60, now)
+            with session_scope(sessions) as s:
+                got = rate_budgets.reserve_in_window(s, "line:@suita", 60, now)
             with lock:
                 granted.append(got)
 
@@ -239,7 +241,8 @@ def test_budget_holds_across_concurrent_workers(sessions: sessionmaker[Session])
     for t in threads:
         t.join(timeout=60)
     assert len(granted) == 100 and granted.count(True) == 60
-    assert budget.next_free_at(sessions, "line:@suita", 60, now) == now + dt.timedelta(hours=1)
+    with sessions() as s:
+        assert rate_budgets.next_free_in_window(s, "line:@suita", 60, now) == now + dt.timedelta(hours=1)
 
 
 def test_collect_date_forces_a_retry_now(sessions: sessionmaker[Session]) -> None:

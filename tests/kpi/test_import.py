@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from notifier.kpi.importer import CsvImportError, decode, import_csv, parse_csv
-from notifier.kpi.models import FollowerSnapshot
-from notifier.kpi.store import SnapshotValues, upsert_snapshots
+from kpi.history_import import CsvImportError, decode, import_csv, parse_csv
+from kpi.kpi_tables import FollowerSnapshot
+from kpi.snapshot_store import SnapshotValues, upsert_snapshots
 
 TODAY = dt.date(2026, 4, 2)
 

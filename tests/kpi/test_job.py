@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.main import create_app
 from app.settings import ROOT, Settings
-from notifier import jobs
-from notifier.kpi import job
-from notifier.kpi.models import FollowerSnapshot
-from notifier.models import JobRun
-from notifier.worker import Worker
+from kpi import collection_job
+from kpi.kpi_tables import FollowerSnapshot
+from notifier import periodic_jobs
+from notifier.delivery.delivery_worker import DeliveryWorker
+from notifier.ledger_tables import JobRun
 from storage.base import utcnow
 from tests.conftest import make_settings
 from tests.kpi.figures import FOLLOWER_PATHS, expected_row, follower_calls, set_figures, snapshots
@@ -34,13 +34,15 @@ def count(sessions: sessionmaker[Session]) -> int:
 
 def next_run(sessions: sessionmaker[Session]) -> dt.datetime | None:
     with sessions() as s:
-        run = s.get(JobRun, job.JOB_NAME)
+        run = s.get(JobRun, collection_job.JOB_NAME)
         return run.next_run_at if run else None
 
 
 def test_the_collection_is_a_periodic_job_of_the_workers() -> None:
-    (registered,) = [j for j in jobs.registered() if j.name == job.JOB_NAME]
-    assert registered.run is job.collect_followers and registered.interval == dt.timedelta(minutes=10)
+    (registered,) = [j for j in periodic_jobs.registered() if j.name == collection_job.JOB_NAME]
+    assert registered.run is collection_job.collect_followers and registered.interval == dt.timedelta(
+        minutes=10
+    )
 
 
 def worker_once(db_url: str, fakes: Fakes) -> subprocess.CompletedProcess[str]:
@@ -63,7 +65,7 @@ def test_a_notifier_worker_process_collects_once_per_interval(
     due = next_run(sessions)
     assert due is not None and due > utcnow() + dt.timedelta(minutes=9)
     # Another worker within the interval does not run the job: no platform is asked again
-    run_async(Worker(make_settings(db_url, **fakes.settings(), **FAST), mode="once").run(once=True))
+    run_async(DeliveryWorker(make_settings(db_url, **fakes.settings(), **FAST), mode="once").run(once=True))
     assert follower_calls(fakes) == dict.fromkeys(CHANNEL_NAMES, 1)
     assert next_run(sessions) == due
 
@@ -84,6 +86,8 @@ def test_the_web_process_collects_only_through_its_in_app_worker(
 
 def test_the_job_without_channels_does_nothing(db_url: str, sessions: sessionmaker[Session]) -> None:
     settings = make_settings(db_url)
-    assert run_async(job.run_due(sessions, settings)) == []
-    run_async(job.collect_followers(jobs.JobContext(settings, sessions, "test", utcnow())))
+    assert run_async(collection_job.run_due(sessions, settings)) == []
+    run_async(
+        collection_job.collect_followers(periodic_jobs.JobContext(settings, sessions, "test", utcnow()))
+    )
     assert count(sessions) == 0

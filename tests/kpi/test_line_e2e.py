@@ -1,4 +1,4 @@
-"""End to end against the fake LINE server: the real line-bot-sdk insight client via `bot.line_api`,
+"""End to end against the fake LINE server: the real line-bot-sdk insight client via `platforms.line_api`,
 the collector, the database, and `python -m notifier kpi collect` in subprocesses."""
 
 from __future__ import annotations
@@ -12,16 +12,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.settings import Settings
-from fakes.line import FakeLine
-from fakes.server import FakeServer
-from notifier.kpi import job
-from notifier.kpi.collect import Collector, Outcome
-from notifier.kpi.dates import jst_date
-from notifier.kpi.models import FollowerFetch, FollowerSnapshot
-from notifier.kpi.sources import open_sources
+from fakes.fake_line import FakeLine
+from fakes.fake_server import FakeServer
+from kpi import collection_job
+from kpi.follower_collector import Collector, FetchResult
+from kpi.follower_sources import open_sources
+from kpi.jst_dates import jst_date
+from kpi.kpi_tables import FollowerFetch, FollowerSnapshot
 from storage.base import utcnow
 from tests.conftest import make_settings
-from tests.kpi.fakes import Clock, run
+from tests.kpi.fake_sources import Clock, run
 from tests.kpi.test_cli import kpi
 
 TOKEN = "kpi-test-channel-token"
@@ -69,8 +69,8 @@ def insight_calls(server: FakeServer) -> list[str]:
 
 def run_collector(
     settings: Settings, sessions: sessionmaker[Session], clock: Clock, what: str
-) -> list[Outcome]:
-    async def go() -> list[Outcome]:
+) -> list[FetchResult]:
+    async def go() -> list[FetchResult]:
         async with open_sources(settings) as sources:
             collector = Collector(sessions, sources, clock=clock)
             if what == "due":
@@ -86,7 +86,7 @@ def test_daily_job_stores_yesterdays_insight_with_friends(
     line_settings: Settings, sessions: sessionmaker[Session], fake_line: FakeLine, line_server: FakeServer
 ) -> None:
     fake_line.set_insight(yesterday(), followers=45_000, targeted_reaches=30_000, blocks=4_000)
-    outcomes = run(job.run_due(sessions, line_settings))
+    outcomes = run(collection_job.run_due(sessions, line_settings))
     assert [(o.channel, o.account, o.date, o.status, o.followers) for o in outcomes] == [
         ("line", "official", yesterday(), "ok", 41_000)
     ]
@@ -102,7 +102,7 @@ def test_daily_job_stores_yesterdays_insight_with_friends(
     (call,) = line_server.state.find("/v2/bot/insight/followers")
     assert call.query == {"date": yesterday().strftime("%Y%m%d")}
     assert call.headers["authorization"] == f"Bearer {TOKEN}"
-    assert run(job.run_due(sessions, line_settings))[0].status == "stored"
+    assert run(collection_job.run_due(sessions, line_settings))[0].status == "stored"
     assert len(insight_calls(line_server)) == 1
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from fakes.server import ThreadedServer
+from fakes.fake_server import ThreadedServer
 from tests.conftest import browser_sign_in
 from tests.kpi.conftest import Seeded
 

@@ -9,10 +9,10 @@ import json
 
 import pytest
 
-from notifier.kpi.export import report_csv, report_json
-from notifier.kpi.report import MIN_BASIS_DAYS, build_report, monthly_growth, next_target, pace, project
-from notifier.kpi.series import Point, Reading, build_series
-from notifier.kpi.targets import PLAN_TARGETS, Target
+from kpi.report import MIN_BASIS_DAYS, build_report, monthly_growth, next_target, pace, project
+from kpi.report_export import report_csv, report_json
+from kpi.series import Point, Reading, build_series
+from kpi.targets import PLAN_TARGETS, Target
 
 D = dt.date
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from notifier.kpi.series import Failure, Reading, build_series
+from kpi.series import Failure, Reading, build_series
 
 
 def d(day: int) -> dt.date:

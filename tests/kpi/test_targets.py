@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy.orm import Session
 
-from notifier.kpi.targets import PLAN_TARGETS, Target, load_targets, remove_target, reset_targets, set_target
+from kpi.targets import PLAN_TARGETS, Target, load_targets, remove_target, reset_targets, set_target
 
 
 def test_default_targets_are_the_plans(session: Session) -> None:

@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.settings import Settings
-from notifier import ledger
-from notifier.channels.base import Channel
+from kpi.collection_job import JOB_NAME as KPI_JOB
+from notifier import post_ledger
+from notifier.channels.channel_base import Channel
 from notifier.compose import prepare
-from notifier.kpi.job import JOB_NAME as KPI_JOB
-from notifier.models import JobRun
-from notifier.views import show_json
-from notifier.worker import Worker
+from notifier.delivery.delivery_worker import DeliveryWorker
+from notifier.ledger_tables import JobRun
+from notifier.post_views import show_json
 from storage.base import utcnow
 from storage.db import session_scope
 from tests.conftest import make_settings
@@ -62,17 +62,17 @@ def schedule(settings: Settings, sessions: sessionmaker[Session], **changes: Any
     """Create and schedule a post directly in the ledger; returns its id."""
     with session_scope(sessions) as session:
         prepared = prepare(post_data(**changes), settings, utcnow())
-        return ledger.create_post(session, prepared, author="test").id
+        return post_ledger.create_post(session, prepared, author="test").id
 
 
 def run_worker(settings: Settings, *, channels: dict[str, Channel] | None = None) -> int:
     """One `--once` pass of a worker."""
-    return run_async(Worker(settings, mode="once", channels=channels).run(once=True))
+    return run_async(DeliveryWorker(settings, mode="once", channels=channels).run(once=True))
 
 
 def shown(sessions: sessionmaker[Session], post_id: int) -> dict[str, Any]:
     with sessions() as session:
-        return show_json(ledger.load(session, post_id))
+        return show_json(post_ledger.load(session, post_id))
 
 
 def states(sessions: sessionmaker[Session], post_id: int) -> dict[str, str]:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.auth import create_staff_user
 from app.settings import Settings
-from notifier.models import Delivery
+from notifier.ledger_tables import Delivery
 from storage.base import utcnow
 from storage.db import session_scope
 from tests.conftest import STAFF_PASSWORD

@@ -11,18 +11,11 @@ from typing import Any
 import pytest
 
 from app.settings import Settings
-from bot.line_api import RetryPolicy
-from notifier.channels.base import (
-    Ambiguous,
-    Channel,
-    Outgoing,
-    RateLimited,
-    Rejected,
-    Retryable,
-    ServerError,
-)
-from notifier.channels.line import LineChannel
-from notifier.channels.registry import CHANNELS, build
+from notifier.channels.channel_base import Channel, Outgoing
+from notifier.channels.channel_registry import CHANNELS, build
+from notifier.channels.line_channel import LineChannel
+from platforms.call_errors import Ambiguous, RateLimited, Rejected, Retryable, ServerError
+from platforms.line_api import RetryPolicy
 from tests.conftest import make_settings
 from tests.notifier.conftest import CHANNEL_NAMES, Fakes, run_async
 

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from app.settings import ROOT, Settings
-from notifier.models import Post
+from notifier.ledger_tables import Post
 from tests.notifier.conftest import FAST, Fakes, post_data
 
 

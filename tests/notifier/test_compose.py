@@ -137,7 +137,7 @@ def test_null_time_means_now(settings: Settings) -> None:
 
 def test_line_broadcast_carries_both_languages_in_one_call(settings: Settings) -> None:
     texts = prepare(post(topic=None, channels=["line"]), settings, NOW).texts["line"]
-    from notifier.channels.line import LineChannel
+    from notifier.channels.line_channel import LineChannel
 
     (group,) = LineChannel.message_groups(texts, None)
     assert group == texts["ja"] + texts["en"]

@@ -12,8 +12,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.settings import Settings
-from notifier.models import ChannelLimit, Delivery, DeliveryAttempt, Post
+from notifier.ledger_tables import Delivery, DeliveryAttempt, Post
 from storage.base import utcnow
+from storage.budget_tables import ChannelLimit
 from tests.conftest import make_settings
 from tests.notifier.conftest import FAST, SNS, Fakes, run_worker, schedule, shown, states
 

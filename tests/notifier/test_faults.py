@@ -23,8 +23,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.settings import ROOT
-from bot.models import LineUser, TopicSubscription
-from notifier.models import Delivery, DeliveryAttempt
+from bot.bot_tables import LineUser, TopicSubscription
+from notifier.ledger_tables import Delivery, DeliveryAttempt
 from tests.conftest import ON_POSTGRES, make_settings, restart_postgres
 from tests.notifier.conftest import SNS, Fakes, schedule
 from tests.notifier.test_cli import env_for

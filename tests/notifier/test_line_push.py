@@ -11,12 +11,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.settings import Settings
-from bot.line_api import RetryPolicy
-from bot.models import LineUser, TopicSubscription
-from notifier.channels.base import Channel
-from notifier.channels.line import LineChannel
-from notifier.models import ChannelLimit, Delivery, DeliveryPart
+from bot.bot_tables import LineUser, TopicSubscription
+from notifier.channels.channel_base import Channel
+from notifier.channels.line_channel import LineChannel
+from notifier.ledger_tables import Delivery, DeliveryPart
+from platforms.line_api import RetryPolicy
 from storage.base import utcnow
+from storage.budget_tables import ChannelLimit
 from tests.notifier.conftest import Fakes, run_worker, schedule, shown
 
 EN = {"en": {"title": "Garbage days change", "body": "Collection days change over the holidays."}}

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from notifier.channels.base import Ambiguous, ChannelError, RateLimited, Rejected, Retryable, ServerError
-from notifier.policy import after_lookup, backoff, decide
+from notifier.delivery.failure_policy import after_lookup, backoff, decide
+from platforms.call_errors import Ambiguous, ChannelError, RateLimited, Rejected, Retryable, ServerError
 
 NOW = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
 LATER = NOW + dt.timedelta(minutes=15)

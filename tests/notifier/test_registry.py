@@ -6,7 +6,7 @@ import pytest
 
 from app.settings import ROOT, Settings
 from fakes.__main__ import PLATFORMS
-from notifier.channels.registry import CHANNELS
+from notifier.channels.channel_registry import CHANNELS
 from notifier.render import template_name
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")

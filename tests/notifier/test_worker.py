@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.main import create_app
 from app.settings import Settings
-from notifier import jobs
-from notifier.models import Delivery, JobRun, NotifierWorker
-from notifier.reconcile import reconcile_once
+from notifier import periodic_jobs
+from notifier.delivery.reconcile import reconcile_once
+from notifier.ledger_tables import Delivery, JobRun, NotifierWorker
 from storage.base import utcnow
 from storage.db import session_scope
 from tests.conftest import STAFF_PASSWORD
@@ -29,14 +29,14 @@ from tests.notifier.conftest import Fakes, post_data, run_async, run_worker, sch
 def job_calls() -> Iterator[list[str]]:
     calls: list[str] = []
 
-    async def job(ctx: jobs.JobContext) -> None:
+    async def job(ctx: periodic_jobs.JobContext) -> None:
         calls.append(ctx.worker)
         if len(calls) == 1:
             raise RuntimeError("first run fails")
 
-    jobs.register("test.job", dt.timedelta(hours=1), job)
+    periodic_jobs.register("test.job", dt.timedelta(hours=1), job)
     yield calls
-    jobs._REGISTRY.pop("test.job", None)
+    periodic_jobs._REGISTRY.pop("test.job", None)
 
 
 def test_periodic_job_runs_once_per_interval_across_workers(
@@ -56,7 +56,7 @@ def test_periodic_job_runs_once_per_interval_across_workers(
     assert len(job_calls) == 2
     with sessions() as s:
         assert s.get(JobRun, "test.job").last_error is None  # type: ignore[union-attr]
-    assert "notifier.reconcile" in [j.name for j in jobs.registered()]
+    assert "notifier.delivery.reconcile" in [j.name for j in periodic_jobs.registered()]
 
 
 def test_heartbeat_is_recorded(sns_settings: Settings, sessions: sessionmaker[Session]) -> None:
@@ -79,7 +79,7 @@ def test_reconciliation_job_finds_a_late_post(
     import httpx
 
     httpx.post(f"{fakes.x.url}/2/tweets", json={"text": text}, headers={"Authorization": "OAuth x"})
-    ctx = jobs.JobContext(sns_settings, sessions, "test", utcnow())
+    ctx = periodic_jobs.JobContext(sns_settings, sessions, "test", utcnow())
     assert run_async(reconcile_once(ctx)) == 1
     (delivery,) = shown(sessions, post_id)["deliveries"]
     assert delivery["state"] == "sent" and delivery["platform_id"] and "reconciliation" in delivery["error"]
@@ -134,11 +134,11 @@ def test_the_worker_wakes_when_the_next_post_falls_due(
     sns_settings: Settings, sessions: sessionmaker[Session], fakes: Fakes
 ) -> None:
     """A post scheduled for a moment goes out then, not at the worker's next poll."""
-    from notifier.worker import Worker
+    from notifier.delivery.delivery_worker import DeliveryWorker
 
     settings = sns_settings.model_copy(update={"notifier_poll_seconds": 60.0})
     post_id = schedule(settings, sessions, scheduled_at=(utcnow() + dt.timedelta(seconds=2)).isoformat())
-    worker = Worker(settings, mode="standalone")
+    worker = DeliveryWorker(settings, mode="standalone")
     thread = threading.Thread(target=lambda: run_async(worker.run()))
     thread.start()
     try:

@@ -1,0 +1,198 @@
+"""From a webhook body to what the bot stores: signature check, parsing with the SDK, and the compact
+form of each event kept in the inbox (pure functions: no I/O).
+
+Only what the conversation needs is kept: the chat, the kind, the text or postback data, the reply
+token. Events the SDK cannot parse (an unknown type, a missing field) become dead letters with the
+reason; events the bot does not act on (join, unsend, read receipts, ...) are dropped; `standby`
+events are dropped too, except `unfollow`, which still deletes the resident's data.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from linebot.v3 import webhooks as wh
+from pydantic.v1 import ValidationError
+
+from app.privacy import mask_ids_in, mask_pii
+
+MAX_DEAD_LETTER_CHARS = 20_000
+SIMULATOR_DESTINATION = "Usimulator"  # `destination` of bodies signed by the simulator page
+MEDIA_TYPES = {
+    wh.StickerMessageContent: "sticker",
+    wh.ImageMessageContent: "image",
+    wh.VideoMessageContent: "video",
+    wh.AudioMessageContent: "audio",
+    wh.FileMessageContent: "file",
+    wh.LocationMessageContent: "location",
+}
+
+
+class MalformedBody(ValueError):
+    """The body is not JSON at all (a 400)."""
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    """One event as the inbox keeps it. `data` is the text (kind "text"), the postback data (kind
+    "postback"), the media type (kind "media") or `unblocked` (kind "follow"). Kind "event" is an event
+    stored before the SDK parsed it (`raw`, see `bot.intake.deferred_events`)."""
+
+    event_id: str
+    chat_id: str
+    user_id: str | None
+    kind: str  # text | postback | media | follow | unfollow
+    timestamp: int
+    data: str = ""
+    reply_token: str | None = None
+    channel: str = "line"
+    raw: dict[str, Any] | None = None
+
+
+DeadLetter = tuple[str, str]  # (reason, masked JSON)
+
+
+@dataclass
+class ParsedBody:
+    items: list[InboxItem] = field(default_factory=list)
+    dead: list[DeadLetter] = field(default_factory=list)
+    skipped: int = 0
+
+    def add(self, outcome: InboxItem | DeadLetter | None) -> None:
+        """Keep one event's outcome (None: an event the bot does not act on)."""
+        if isinstance(outcome, InboxItem):
+            self.items.append(outcome)
+        elif outcome is None:
+            self.skipped += 1
+        else:
+            self.dead.append(outcome)
+
+
+def sign(body: bytes, secret: str) -> str:
+    """The `X-Line-Signature` of a body: base64 of HMAC-SHA256 with the channel secret."""
+    digest = hmac.new(secret.encode("utf-8"), body, hashlib.sha256).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+def signature_ok(body: bytes, signature: str | None, secret: str) -> bool:
+    """Constant-time comparison of the header with the expected signature."""
+    if not signature or not secret:
+        return False
+    return hmac.compare_digest(
+        sign(body, secret).encode("ascii"), signature.strip().encode("ascii", "replace")
+    )
+
+
+def masked(value: Any) -> str:
+    """JSON of a value without message texts, with user IDs and personal details masked, cut to a
+    bounded size (what a dead letter keeps)."""
+    text = json.dumps(_redact(value), ensure_ascii=False)
+    return mask_pii(mask_ids_in(text))[:MAX_DEAD_LETTER_CHARS]
+
+
+def load_events(body: bytes) -> tuple[list[Any] | DeadLetter, str]:
+    """The body's `events` (or the dead letter of a body without an `events` list) and its channel.
+
+    Raises `MalformedBody` when the body is not JSON."""
+    try:
+        doc = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise MalformedBody("the body is not valid JSON") from None
+    events = doc.get("events") if isinstance(doc, dict) else None
+    if not isinstance(events, list):
+        return ("the body has no `events` list", masked(doc)), "line"
+    return events, "simulator" if doc.get("destination") == SIMULATOR_DESTINATION else "line"
+
+
+def parse_body(body: bytes, early: Callable[[Any, str], InboxItem | None] | None = None) -> ParsedBody:
+    """Split a verified body into inbox items, dead letters and skipped events, every event parsed by
+    the SDK unless `early(raw, channel)` gives its item (`bot.intake.deferred_events`). Raises `MalformedBody`
+    when the body is not JSON."""
+    events, channel = load_events(body)
+    parsed = ParsedBody()
+    if not isinstance(events, list):
+        parsed.dead.append(events)
+        return parsed
+    for raw in events:
+        item = early(raw, channel) if early is not None else None
+        parsed.add(item if item is not None else parse_event(raw, channel))
+    return parsed
+
+
+def parse_event(raw: Any, channel: str = "line") -> InboxItem | DeadLetter | None:
+    """One event through the SDK: its inbox item, its dead letter (what the SDK refused, and why), or
+    None for an event the bot does not act on."""
+    if not isinstance(raw, dict):
+        return ("an event is not a JSON object", masked(raw))
+    try:
+        return to_item(wh.Event.from_dict(raw), channel)
+    except ValueError as exc:  # pydantic.v1.ValidationError is a ValueError too
+        return (_reason(raw, exc), masked(raw))
+
+
+def _reason(raw: Any, exc: ValueError) -> str:
+    """Why the SDK refused an event: the failing fields (never their values) or the unknown type."""
+    kind = raw.get("type") if isinstance(raw, dict) else None
+    if isinstance(exc, ValidationError):
+        fields = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:3])
+        return f"event type {kind!r} could not be parsed by line-bot-sdk ({fields})"[:500]
+    return f"event type {kind!r} is unknown to line-bot-sdk"[:500]
+
+
+def _redact(value: Any) -> Any:
+    """A copy without message texts (only their length is kept)."""
+    if isinstance(value, dict):
+        return {
+            k: f"[text: {len(v)} chars]" if k == "text" and isinstance(v, str) else _redact(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_redact(v) for v in value]
+    return value
+
+
+def to_item(event: Any, channel: str = "line") -> InboxItem | None:
+    """The inbox form of a parsed SDK event, or None for events the bot does not act on."""
+    standby = getattr(getattr(event, "mode", None), "value", None) == "standby"
+    if standby and not isinstance(event, wh.UnfollowEvent):
+        return None
+    source = event.source
+    user_id = getattr(source, "user_id", None)
+    chat_id = getattr(source, "group_id", None) or getattr(source, "room_id", None) or user_id
+    if chat_id is None:
+        return None
+    kind, data = _kind(event)
+    if kind is None:
+        return None
+    return InboxItem(
+        event_id=event.webhook_event_id,
+        chat_id=chat_id,
+        user_id=user_id,
+        kind=kind,
+        timestamp=int(event.timestamp),
+        data=data,
+        reply_token=getattr(event, "reply_token", None),
+        channel=channel,
+    )
+
+
+def _kind(event: Any) -> tuple[str | None, str]:
+    if isinstance(event, wh.MessageEvent):
+        content = event.message
+        if isinstance(content, wh.TextMessageContent):
+            return "text", content.text
+        return "media", MEDIA_TYPES.get(type(content), "other")
+    if isinstance(event, wh.PostbackEvent):
+        return "postback", event.postback.data
+    if isinstance(event, wh.FollowEvent):
+        unblocked = bool(getattr(event.follow, "is_unblocked", False))
+        return "follow", "unblocked" if unblocked else ""
+    if isinstance(event, wh.UnfollowEvent):
+        return "unfollow", ""
+    return None, ""

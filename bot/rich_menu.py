@@ -1,0 +1,168 @@
+"""The bot's rich menu: its JSON (six tiles, 2500×1686 px) and its image, drawn by code with Pillow.
+
+Japanese labels need a CJK font: `find_font()` looks for Noto Sans CJK (Debian/Ubuntu package
+`fonts-noto-cjk`) and other common Japanese fonts, and raises `FontNotFound` naming the package.
+Texts are in `templates/messages/bot/richmenu.txt.j2`; `bot.bot_cli` deploys the menu.
+"""
+
+from __future__ import annotations
+
+import glob
+import io
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, ImageDraw, ImageFont
+
+from app.templating import jinja_env
+from bot.conversation import postback_data as pb
+
+WIDTH, HEIGHT = 2500, 1686
+COLUMNS, ROWS = 3, 2
+MAX_IMAGE_BYTES = 1024 * 1024
+CITY_WEBSITE = "https://www.city.suita.osaka.jp/"
+COLOURS = ("#00693e", "#0b5cad", "#6a3d9a", "#0b5cad", "#6a3d9a", "#00693e")  # AA contrast with white
+FONT_PACKAGE = "fonts-noto-cjk"
+FONT_CANDIDATES = (
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/noto-cjk/NotoSansCJK-Bold.ttc",
+    "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Bold.ttc",
+    "/usr/share/fonts/truetype/fonts-japanese-gothic.ttf",
+    "/System/Library/Fonts/ヒラギノ角ゴシック W6.ttc",
+    "/Library/Fonts/Arial Unicode.ttf",
+)
+FONT_PATTERNS = ("/usr/share/fonts/**/NotoSansCJK*", "/usr/share/fonts/**/NotoSansJP*")
+
+
+class FontNotFound(RuntimeError):
+    """No font that can draw Japanese was found."""
+
+
+@dataclass(frozen=True)
+class Tile:
+    ja: str
+    en: str
+    action: dict[str, Any]
+
+
+def texts() -> Any:
+    return jinja_env().get_template("messages/bot/richmenu.txt.j2").module
+
+
+def _postback(action: str, display: str) -> dict[str, Any]:
+    return {"type": "postback", "data": pb.encode(action), "displayText": display}
+
+
+def tiles() -> list[Tile]:
+    """The six tiles, left to right, top to bottom."""
+    labels = texts().tiles
+    actions = [
+        _postback("menu", "メニュー"),
+        _postback("topics", "配信テーマ"),
+        _postback("settings", "現在の設定"),
+        _postback("lang", "言語 / Language"),
+        _postback("contact", "問い合わせ先"),
+        {"type": "uri", "uri": CITY_WEBSITE},
+    ]
+    return [Tile(t["ja"], t["en"], a) for t, a in zip(labels, actions, strict=True)]
+
+
+def bounds(index: int) -> dict[str, int]:
+    """The tile's rectangle; the last column and row absorb the rounding."""
+    col, row = index % COLUMNS, index // COLUMNS
+    w, h = WIDTH // COLUMNS, HEIGHT // ROWS
+    x, y = col * w, row * h
+    return {
+        "x": x,
+        "y": y,
+        "width": WIDTH - x if col == COLUMNS - 1 else w,
+        "height": HEIGHT - y if row == ROWS - 1 else h,
+    }
+
+
+def menu_json() -> dict[str, Any]:
+    """The rich menu object for `POST /v2/bot/richmenu`."""
+    t = texts()
+    return {
+        "size": {"width": WIDTH, "height": HEIGHT},
+        "selected": True,
+        "name": t.name,
+        "chatBarText": t.chat_bar,
+        "areas": [{"bounds": bounds(i), "action": tile.action} for i, tile in enumerate(tiles())],
+    }
+
+
+def find_font(explicit: str | Path | None = None) -> Path:
+    """A font file that can draw Japanese; `FontNotFound` names the package to install."""
+    if explicit is not None:
+        path = Path(explicit)
+        if not path.is_file():
+            raise FontNotFound(f"font file not found: {path}")
+        return path
+    for candidate in FONT_CANDIDATES:
+        if Path(candidate).is_file():
+            return Path(candidate)
+    for pattern in FONT_PATTERNS:
+        found = sorted(glob.glob(pattern, recursive=True))
+        if found:
+            return Path(found[0])
+    listed = _fontconfig_japanese()
+    if listed is not None:
+        return listed
+    raise FontNotFound(
+        "no Japanese (CJK) font found to draw the rich menu: install one "
+        f"(Debian/Ubuntu: apt install {FONT_PACKAGE}) or pass --font /path/to/font.ttc"
+    )
+
+
+def _fontconfig_japanese() -> Path | None:
+    if shutil.which("fc-list") is None:
+        return None
+    out = subprocess.run(["fc-list", ":lang=ja", "file"], capture_output=True, text=True, check=False)
+    files = sorted(line.split(":")[0].strip() for line in out.stdout.splitlines() if line.strip())
+    return Path(files[0]) if files else None
+
+
+def draw(font_path: str | Path | None = None) -> bytes:
+    """The menu image as PNG (JPEG if the PNG would exceed LINE's 1 MB limit)."""
+    path = find_font(font_path)
+    small = ImageFont.truetype(str(path), 90)
+    image = Image.new("RGB", (WIDTH, HEIGHT), "#ffffff")
+    pen = ImageDraw.Draw(image)
+    for i, tile in enumerate(tiles()):
+        b = bounds(i)
+        box = (b["x"] + 8, b["y"] + 8, b["x"] + b["width"] - 8, b["y"] + b["height"] - 8)
+        pen.rounded_rectangle(box, radius=40, fill=COLOURS[i % len(COLOURS)])
+        cx, cy = b["x"] + b["width"] // 2, b["y"] + b["height"] // 2
+        pen.text(
+            (cx, cy - 60),
+            tile.ja,
+            font=_fit(tile.ja, path, 150, b["width"] - 80),
+            fill="#ffffff",
+            anchor="mm",
+        )
+        pen.text((cx, cy + 110), tile.en, font=small, fill="#ffffff", anchor="mm")
+    return _encode(image)
+
+
+def _fit(text: str, path: Path, size: int, width: int) -> Any:
+    """The largest font size up to `size` at which `text` fits in `width` pixels."""
+    font = ImageFont.truetype(str(path), size)
+    while size > 40 and font.getlength(text) > width:
+        size -= 10
+        font = ImageFont.truetype(str(path), size)
+    return font
+
+
+def _encode(image: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, "PNG", optimize=True)
+    if buf.tell() <= MAX_IMAGE_BYTES:
+        return buf.getvalue()
+    buf = io.BytesIO()
+    image.save(buf, "JPEG", quality=85)
+    return buf.getvalue()

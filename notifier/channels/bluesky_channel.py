@@ -1,0 +1,209 @@
+"""Bluesky through atproto `com.atproto.repo.createRecord` with a record key (TID) chosen at scheduling.
+
+The record key is the idempotency key: after an unclear attempt the channel first asks `getRecord`
+for that key and only creates the record when it is absent (creating an existing key answers 500
+today, bluesky-social/atproto#3718). Links become facets with UTF-8 byte offsets.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from app.settings import Settings
+from notifier.channels.channel_base import Channel, Outgoing, Published
+from platforms.call_errors import Ambiguous, ChannelError, RateLimited, Rejected, ServerError
+from platforms.counting import graphemes
+from platforms.followers import FollowerCount
+from platforms.http_calls import from_httpx, in_thread, rate_info, short
+
+if TYPE_CHECKING:
+    from atproto import Client
+    from atproto_client import exceptions as atx
+
+# The atproto SDK takes about half a second to import: it is loaded on first use, so commands that
+# never talk to Bluesky start fast.
+
+POST = "app.bsky.feed.post"
+MAX_BYTES = 3000
+_S32 = "234567abcdefghijklmnopqrstuvwxyz"
+_URL = re.compile(r"https?://[^\s<>\"]+[^\s<>\".,;:!?)\]」』）。、]")
+
+
+def new_tid(micros: int | None = None, clock_id: int | None = None) -> str:
+    """A record key: 53 bits of microseconds since the epoch and a 10-bit clock id, base32-sortable."""
+    micros = time.time_ns() // 1000 if micros is None else micros
+    clock_id = secrets.randbelow(1024) if clock_id is None else clock_id
+    value = (micros << 10) | clock_id
+    return "".join(_S32[(value >> shift) & 31] for shift in range(60, -1, -5))
+
+
+def link_facets(text: str) -> list[dict[str, Any]]:
+    """Link facets for every URL in `text`, indexed by UTF-8 byte offsets as the lexicon requires."""
+    facets = []
+    for match in _URL.finditer(text):
+        start = len(text[: match.start()].encode("utf-8"))
+        end = start + len(match.group(0).encode("utf-8"))
+        facets.append(
+            {
+                "index": {"byteStart": start, "byteEnd": end},
+                "features": [{"$type": "app.bsky.richtext.facet#link", "uri": match.group(0)}],
+            }
+        )
+    return facets
+
+
+class BlueskyChannel(Channel):
+    """The city's Bluesky account (the record key is the idempotency key; limits from the
+    ratelimit-* headers)."""
+
+    name = "bluesky"
+    label = "Bluesky"
+    limit = 300
+    unit = "graphemes"
+    credentials = ("BLUESKY_HANDLE", "BLUESKY_APP_PASSWORD")
+    idempotent = True
+    send_endpoint = "createRecord"
+
+    @staticmethod
+    def count(text: str) -> int:
+        return graphemes(text)
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
+        self._base = settings.bluesky_api_base_url
+        password = settings.bluesky_app_password
+        self._password = password.get_secret_value() if password else ""
+        self._timeout = settings.notifier_request_timeout
+        self._client: Client | None = None
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def account_of(settings: Settings) -> str:
+        return settings.bluesky_handle or "default"
+
+    @staticmethod
+    def new_key() -> str:
+        return new_tid()
+
+    def _session(self, *, fresh: bool = False) -> Client:
+        from atproto import Client
+        from atproto_client.request import Request
+
+        with self._lock:
+            if self._client is None or fresh:
+                if self._client is not None:
+                    self._client.request.close()
+                    self._client = None
+                client = Client(base_url=self._base, request=Request(timeout=self._timeout))
+                try:
+                    client.login(self.account, self._password, fetch_bsky_profile=False)
+                except BaseException:
+                    client.request.close()
+                    raise
+                self._client = client
+            return self._client
+
+    @staticmethod
+    def _did(client: Client) -> str:
+        # The SDK keeps the logged-in session (with the account's DID) only on a private attribute.
+        return str(client._session.did)
+
+    async def send(self, out: Outgoing) -> Published:
+        return await in_thread(self._guarded, self._send, out)
+
+    def _guarded(self, func: Any, *args: Any) -> Any:
+        """Run a call, logging in again once if the session was refused."""
+        from atproto_client import exceptions as atx
+
+        try:
+            try:
+                return func(self._session(), *args)
+            except atx.UnauthorizedError:
+                return func(self._session(fresh=True), *args)
+        except atx.AtProtocolError as exc:
+            raise _error(exc) from None
+
+    def _send(self, client: Client, out: Outgoing) -> Published:
+        from atproto import models
+
+        repo = self._did(client)
+        if out.resumed or out.attempt > 1:
+            existing = self._get(client, repo, out.key)
+            if existing is not None:
+                return Published(platform_id=existing, note="found by record key")
+        text = out.text("ja")
+        record: dict[str, Any] = {
+            "$type": POST,
+            "text": text,
+            "createdAt": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "langs": ["ja"],
+        }
+        if facets := link_facets(text):
+            record["facets"] = facets
+        data = models.ComAtprotoRepoCreateRecord.Data(repo=repo, collection=POST, rkey=out.key, record=record)
+        response = client.com.atproto.repo.create_record(data)
+        return Published(platform_id=str(response.uri), http_status=200)
+
+    def _get(self, client: Client, repo: str, rkey: str) -> str | None:
+        from atproto import models
+        from atproto_client import exceptions as atx
+
+        params = models.ComAtprotoRepoGetRecord.Params(repo=repo, collection=POST, rkey=rkey)
+        try:
+            return str(client.com.atproto.repo.get_record(params).uri)
+        except atx.BadRequestError as exc:
+            if _xrpc_error(exc) == "RecordNotFound":
+                return None
+            raise
+
+    async def find_sent(self, out: Outgoing, since: dt.datetime) -> str | None:
+        def find(client: Client) -> str | None:
+            return self._get(client, self._did(client), out.key)
+
+        result: str | None = await in_thread(self._guarded, find)
+        return result
+
+    async def follower_count(self, date: dt.date) -> FollowerCount:
+        def profile(client: Client) -> object:
+            return client.get_profile(actor=self.account).followers_count
+
+        try:
+            followers = await in_thread(self._guarded, profile)
+        except ChannelError as exc:
+            return FollowerCount("error", reason=exc.reason)
+        return FollowerCount.reading(followers, "Bluesky getProfile")
+
+    async def aclose(self) -> None:
+        with self._lock:
+            if self._client is not None:
+                self._client.request.close()
+                self._client = None
+
+
+def _xrpc_error(exc: atx.RequestErrorBase) -> str | None:
+    content = exc.response.content if exc.response is not None else None
+    return getattr(content, "error", None)
+
+
+def _error(exc: atx.AtProtocolError) -> ChannelError:
+    from atproto_client import exceptions as atx
+
+    response = getattr(exc, "response", None)
+    status = response.status_code if response is not None else None
+    reason = short(f"Bluesky {status or ''}: {exc}")
+    if isinstance(exc, atx.RateLimitExceededError):
+        info = rate_info(response.headers if response else {}, "ratelimit-remaining", "ratelimit-reset")
+        return RateLimited(reason, retry_at=info.reset_at if info else None, http_status=status)
+    if response is None:  # transport failure: was anything sent?
+        cause = exc.__cause__
+        return from_httpx(cause, "Bluesky") if isinstance(cause, httpx.HTTPError) else Ambiguous(reason)
+    if status is not None and status >= 500:
+        return ServerError(reason, http_status=status)
+    return Rejected(reason, http_status=status)

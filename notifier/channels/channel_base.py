@@ -1,0 +1,185 @@
+"""The channel interface: what the delivery engine asks of every publishing channel.
+
+A channel module (`notifier/channels/<name>_channel.py`) subclasses `Channel` and states only what
+differs from the defaults here: its declarative header (name, label, limit, counting, credentials,
+idempotency, rate buckets) and `send`, `find_sent` (reconciliation, for channels without a key) and
+`follower_count` (every channel is also a `platforms.followers.FollowerSource` for the KPI).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar, Protocol, Self
+
+from pydantic import SecretStr
+
+from platforms.call_errors import RateInfo
+from platforms.followers import CountingRules, FollowerCount
+from storage.rate_budgets import Bucket
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from app.settings import Settings
+
+
+@dataclass(frozen=True)
+class Published:
+    """A successful publication."""
+
+    platform_id: str | None
+    http_status: int | None = None
+    request_id: str | None = None
+    rate: RateInfo | None = None
+    note: str | None = None
+
+
+class PartStore(Protocol):
+    """Durable sub-steps of one delivery (LINE chunks), provided by the engine."""
+
+    async def snapshot(self, plan: Callable[[Session], list[PartPlan]]) -> list[Part]:
+        """The delivery's parts: the stored ones, or else `plan(session)`'s (run in the same database
+        transaction that stores them, each with a new retry key)."""
+        ...
+
+    async def mark_sent(self, done: list[tuple[Part, str | None]]) -> None:
+        """Record parts as sent, each with its request id (and keep the lease)."""
+        ...
+
+    async def throttle(self, endpoint: str, bucket: Bucket | None, calls: int = 1) -> None:
+        """Wait until the account's rate limit for `endpoint` allows `calls` more calls, and take them."""
+        ...
+
+
+@dataclass(frozen=True)
+class PartPlan:
+    """One planned call: multicast to `recipients` in `language`, or a broadcast (no recipients)."""
+
+    kind: str
+    language: str
+    recipients: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Part:
+    """A stored sub-step with its stable retry key."""
+
+    id: int
+    seq: int
+    kind: str
+    language: str
+    recipients: tuple[str, ...]
+    retry_key: str
+    sent: bool
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """What the engine asks a channel to publish for one delivery.
+
+    `texts` maps language to the text rendered at scheduling time (checked against the limit then);
+    `key` is the delivery's stable idempotency key; `resumed` says an earlier attempt may have reached
+    the platform (a timeout, or a worker that died mid-call)."""
+
+    delivery_id: int
+    key: str
+    texts: dict[str, list[str]]
+    link: str | None
+    topic: str | None
+    attempt: int
+    resumed: bool
+    first_attempt_at: dt.datetime | None = None
+    parts: PartStore | None = None
+
+    def text(self, language: str = "ja") -> str:
+        """The single text of `language` (SNS channels publish one message)."""
+        return "\n\n".join(self.texts.get(language) or self.texts["ja"])
+
+
+class Channel(ABC):
+    """One publishing channel bound to one configured account. Class attributes are the declarative
+    header that the registry, the composer and `/readyz` read; a subclass overrides what differs."""
+
+    name: ClassVar[str]  # "line", "x", ...: templates, settings prefix, delivery rows
+    label: ClassVar[str]  # shown to staff
+    limit: ClassVar[int]  # per message, in `unit`s as `count` measures them
+    unit: ClassVar[str] = "characters"
+    credentials: ClassVar[tuple[str, ...]]  # settings (upper case) that must be set to use it
+    languages: ClassVar[tuple[str, ...]] = ("ja",)  # templates `<name>.<lang>.txt.j2` it publishes
+    max_messages: ClassVar[int] = 1  # message objects per call (LINE: 5)
+    idempotent: ClassVar[bool] = False  # retrying an unclear call with the same key cannot publish twice
+    key_ttl: ClassVar[float | None] = None  # seconds the platform remembers a key (None: forever)
+    buckets: ClassVar[dict[str, Bucket]] = {}  # documented static limits per endpoint; others from headers
+    send_endpoint: ClassVar[str] = "post"  # the rate-limit bucket name of `send`
+    counting: ClassVar[CountingRules] = CountingRules()  # how `follower_count` reports (KPI)
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.account = self.account_of(settings)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Self:
+        """The channel bound to the configured account (network clients are created lazily)."""
+        return cls(settings)
+
+    @classmethod
+    def follower_source(cls, settings: Settings) -> Self:
+        """The channel as the KPI collector opens it (a channel may tune its client for counting)."""
+        return cls.from_settings(settings)
+
+    @staticmethod
+    def account_of(settings: Settings) -> str:
+        """The configured account's name on the platform (page id, handle, ...), without any call."""
+        return "default"
+
+    @classmethod
+    def missing_settings(cls, settings: Settings) -> list[str]:
+        """The settings in `credentials` that are empty (the one rule for "configured")."""
+        missing = []
+        for setting in cls.credentials:
+            value = getattr(settings, setting.lower(), None)
+            text = value.get_secret_value() if isinstance(value, SecretStr) else value
+            if not (isinstance(text, str) and text.strip()):
+                missing.append(setting)
+        return missing
+
+    @staticmethod
+    def new_key() -> str:
+        """A fresh idempotency key in the platform's format."""
+        return uuid.uuid4().hex
+
+    @staticmethod
+    @abstractmethod
+    def count(text: str) -> int:
+        """Length of `text` as the platform counts it."""
+
+    @staticmethod
+    def message_groups(texts: dict[str, list[str]], topic: str | None) -> list[list[str]]:
+        """The message lists sent together in one call (checked against `max_messages`): by default
+        the Japanese text as one post."""
+        return [texts.get("ja") or []]
+
+    def endpoint(self, out: Outgoing) -> str:
+        """The endpoint (rate-limit bucket name) the delivery's call uses."""
+        return self.send_endpoint
+
+    @abstractmethod
+    async def send(self, out: Outgoing) -> Published:
+        """Publish; raise a `platforms.call_errors.ChannelError` subclass on failure."""
+
+    async def find_sent(self, out: Outgoing, since: dt.datetime) -> str | None:
+        """Reconciliation: the platform id of this post among the account's posts since `since`.
+        Channels with an idempotency key need none (a retry with the key settles it)."""
+        return None
+
+    @abstractmethod
+    async def follower_count(self, date: dt.date) -> FollowerCount:
+        """The account's followers (`platforms.followers.FollowerSource`); never raises."""
+
+    async def aclose(self) -> None:
+        """Release network clients."""
+        return None

@@ -1,0 +1,135 @@
+"""Mastodon through Mastodon.py `status_post` with an `Idempotency-Key`.
+
+The server remembers a key for up to an hour, so retrying an unclear attempt with the same key within
+that hour returns the original status instead of posting again (`key_ttl`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import requests
+
+from app.settings import Settings
+from notifier.channels.channel_base import Channel, Outgoing, Published
+from platforms.call_errors import Ambiguous, ChannelError, RateInfo, RateLimited, Rejected, ServerError
+from platforms.counting import mastodon_length
+from platforms.followers import FollowerCount
+from platforms.http_calls import from_requests, in_thread, short
+
+if TYPE_CHECKING:
+    from mastodon import Mastodon
+    from mastodon.errors import MastodonError
+
+
+class MastodonChannel(Channel):
+    """The city's Mastodon account (limits from the X-RateLimit-* headers)."""
+
+    name = "mastodon"
+    label = "Mastodon"
+    limit = 500
+    unit = "characters (a URL counts 23)"
+    credentials = ("MASTODON_API_BASE_URL", "MASTODON_ACCESS_TOKEN")
+    idempotent = True
+    key_ttl = 3600.0
+    send_endpoint = "statuses"
+
+    @staticmethod
+    def count(text: str) -> int:
+        return mastodon_length(text)
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
+        self._base = settings.mastodon_api_base_url or ""
+        token = settings.mastodon_access_token
+        self._token = token.get_secret_value() if token else ""
+        self._timeout = settings.notifier_request_timeout
+        self._session = requests.Session()
+        self._session.mount(self._base, requests.adapters.HTTPAdapter(pool_maxsize=32))
+
+    @staticmethod
+    def account_of(settings: Settings) -> str:
+        return urlsplit(settings.mastodon_api_base_url or "").netloc or "default"
+
+    def _api(self) -> Mastodon:
+        from mastodon import Mastodon  # imported on first use, like every SDK here
+
+        # One light client per call: Mastodon.py keeps rate-limit figures on the instance.
+        return Mastodon(
+            access_token=self._token,
+            api_base_url=self._base,
+            ratelimit_method="throw",
+            request_timeout=self._timeout,
+            version_check_mode="none",
+            session=self._session,
+        )
+
+    async def send(self, out: Outgoing) -> Published:
+        return await in_thread(self._send, out)
+
+    def _send(self, out: Outgoing) -> Published:
+        from mastodon.errors import MastodonError
+
+        api = self._api()
+        try:
+            status = api.status_post(
+                out.text("ja"), idempotency_key=out.key, language="ja", visibility="public"
+            )
+        except MastodonError as exc:
+            raise _error(exc, api) from None
+        return Published(platform_id=str(status["id"]), http_status=200, rate=_rate(api))
+
+    async def follower_count(self, date: dt.date) -> FollowerCount:
+        return await in_thread(self._followers)
+
+    def _followers(self) -> FollowerCount:
+        from mastodon.errors import MastodonError
+
+        try:
+            me: dict[str, Any] = self._api().account_verify_credentials()
+        except MastodonError as exc:
+            return FollowerCount("error", reason=short(f"Mastodon verify_credentials: {exc}"))
+        return FollowerCount.reading(
+            me.get("followers_count"), "Mastodon verify_credentials", posts=me.get("statuses_count")
+        )
+
+    async def aclose(self) -> None:
+        self._session.close()
+
+
+def _rate(api: Mastodon) -> RateInfo | None:
+    reset = getattr(api, "ratelimit_reset", None)
+    if reset is None:
+        return None
+    return RateInfo(
+        remaining=getattr(api, "ratelimit_remaining", None),
+        reset_at=dt.datetime.fromtimestamp(float(reset), dt.UTC),
+    )
+
+
+def _error(exc: MastodonError, api: Mastodon) -> ChannelError:
+    from mastodon.errors import (
+        MastodonAPIError,
+        MastodonNetworkError,
+        MastodonRatelimitError,
+        MastodonServerError,
+    )
+
+    if isinstance(exc, MastodonRatelimitError):
+        info = _rate(api)
+        return RateLimited(
+            "Mastodon 429: rate limited", retry_at=info.reset_at if info else None, http_status=429
+        )
+    if isinstance(exc, MastodonNetworkError):
+        cause = exc.__context__
+        if isinstance(cause, requests.RequestException):
+            return from_requests(cause, "Mastodon status_post")
+        return Ambiguous(short(f"Mastodon status_post: {exc}"))
+    status = exc.args[1] if isinstance(exc, MastodonAPIError) and len(exc.args) > 1 else None
+    code = status if isinstance(status, int) else None
+    reason = short(f"Mastodon {code or ''}: {exc.args[-1] if exc.args else exc}")
+    if isinstance(exc, MastodonServerError):
+        return ServerError(reason, http_status=code)
+    return Rejected(reason, http_status=code)

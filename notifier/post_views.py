@@ -1,0 +1,67 @@
+"""JSON views of posts and deliveries (times shown in Asia/Tokyo) for the API and the CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from notifier.ledger_tables import Delivery, Post
+from notifier.post_ledger import to_jst
+
+# A pending delivery this late, or a sending one whose lease ran out, is "overdue": no worker got to it.
+OVERDUE_AFTER = dt.timedelta(seconds=60)
+
+
+def is_overdue(delivery: Delivery, now: dt.datetime) -> bool:
+    if delivery.state == "pending":
+        return delivery.run_at < now - OVERDUE_AFTER
+    if delivery.state == "sending":
+        return delivery.lease_until is not None and delivery.lease_until < now
+    return False
+
+
+def show_json(post: Post) -> dict[str, Any]:
+    """`python -m notifier post show ID --json`: exactly id, state and the deliveries' outcome."""
+    return {
+        "id": post.id,
+        "state": post.state,
+        "deliveries": [
+            {"channel": d.channel, "state": d.state, "platform_id": d.platform_id, "error": d.error}
+            for d in post.deliveries
+        ],
+    }
+
+
+def delivery_view(delivery: Delivery, now: dt.datetime) -> dict[str, Any]:
+    return {
+        "id": delivery.id,
+        "channel": delivery.channel,
+        "account": delivery.account,
+        "state": delivery.state,
+        "platform_id": delivery.platform_id,
+        "error": delivery.error,
+        "attempts": delivery.attempts,
+        "run_at": to_jst(delivery.run_at),
+        "sent_at": to_jst(delivery.sent_at),
+        "overdue": is_overdue(delivery, now),
+    }
+
+
+def post_view(post: Post, now: dt.datetime) -> dict[str, Any]:
+    """The full post for the staff API."""
+    return {
+        "id": post.id,
+        "state": post.state,
+        "title": post.title,
+        "body": post.body,
+        "link": post.link,
+        "topic": post.topic,
+        "urgency": post.urgency,
+        "channels": list(post.channels),
+        "scheduled_at": to_jst(post.scheduled_at),
+        "author": post.author,
+        "created_at": to_jst(post.created_at),
+        "updated_at": to_jst(post.updated_at),
+        "variants": {v.language: {"title": v.title, "body": v.body} for v in post.variants},
+        "deliveries": [delivery_view(d, now) for d in post.deliveries],
+    }

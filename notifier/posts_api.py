@@ -1,0 +1,193 @@
+"""Staff JSON API for posts: `/api/v1/posts…` (create, preview, schedule, edit, cancel, list) and the
+delivery delivery_health. Reads need a staff session; changes need the editor role. Times are returned in
+Asia/Tokyo; input times must carry an offset."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine, Iterator
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from app.auth import EditorDep, StaffDep
+from app.deps import SessionDep, SettingsDep
+from notifier import delivery_health, post_ledger
+from notifier.compose import EXAMPLE, ComposeError, PostIn, field_name, prepare
+from notifier.ledger_tables import POST_STATES
+from notifier.post_views import post_view
+from notifier.preview import preview
+from storage.base import utcnow
+
+
+class ProblemRoute(APIRoute):
+    """Errors in one place: invalid request bodies and refused posts (`ComposeError`) answer 422 with
+    `detail: [{"field", "message"}]` (FastAPI's `loc`/`msg`/`type` kept alongside for the former);
+    `LedgerError` answers its delivery_health. Nothing is committed then: the request's session rolls back."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RequestValidationError as exc:
+                return JSONResponse({"detail": [_problem(e) for e in exc.errors()]}, 422)
+            except ComposeError as exc:
+                problems = [{"field": p.field, "message": p.message} for p in exc.problems]
+                return JSONResponse({"detail": problems}, 422)
+            except post_ledger.LedgerError as exc:
+                return JSONResponse({"detail": str(exc)}, exc.status)
+
+        return route
+
+
+def _problem(error: Any) -> dict[str, Any]:
+    loc = tuple(error.get("loc", ()))
+    where = field_name(loc[1:]) if loc[:1] == ("body",) else field_name(loc)
+    msg = str(error.get("msg", ""))
+    return {"field": where, "message": msg, "loc": list(loc), "msg": msg, "type": error.get("type")}
+
+
+router = APIRouter(prefix="/api/v1", tags=["notifier"], route_class=ProblemRoute)
+
+
+def wake_worker(request: Request) -> Iterator[None]:
+    """After a change that may make something due now: the in-app worker looks at once, not at its
+    next poll (standalone workers find it at theirs)."""
+    yield
+    worker = getattr(request.app.state, "notifier_worker", None)
+    if worker is not None:
+        worker.wake()
+
+
+WAKES = [Depends(wake_worker)]
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Not signed in"},
+    403: {"description": "Editor role required"},
+    404: {"description": "No such post"},
+    409: {"description": "A delivery has already started, or the post is cancelled"},
+    422: {"description": "Invalid post: `detail` lists each field and the problem"},
+}
+
+
+class PostCreate(PostIn):
+    """POST.json, optionally saved as a draft (no deliveries until scheduled)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{**EXAMPLE, "draft": False}]})
+    draft: bool = False
+
+
+class ScheduleIn(BaseModel):
+    """Schedule a draft; omit `scheduled_at` to keep its time, null = now."""
+
+    model_config = ConfigDict(extra="forbid")
+    scheduled_at: AwareDatetime | None = None
+
+
+class ResolveIn(BaseModel):
+    """A person's decision on an `unknown` (or `failed`) delivery."""
+
+    model_config = ConfigDict(extra="forbid")
+    outcome: Literal["sent", "resend", "failed"]
+    platform_id: str | None = Field(default=None, max_length=200)
+
+
+@router.post(
+    "/posts", status_code=201, responses=ERRORS, summary="Create (and schedule) a post", dependencies=WAKES
+)
+def create_post(body: PostCreate, staff: EditorDep, session: SessionDep, settings: SettingsDep) -> Any:
+    author = staff.username
+    data = PostIn.model_validate(body.model_dump(exclude={"draft"}))
+    post = post_ledger.create_post(
+        session, prepare(data, settings, utcnow()), author=author, draft=body.draft
+    )
+    session.commit()
+    return post_view(post_ledger.load(session, post.id), utcnow())
+
+
+@router.post("/posts/preview", responses=ERRORS, summary="Preview a post on every chosen channel")
+def preview_new(body: PostIn, staff: StaffDep, settings: SettingsDep) -> dict[str, Any]:
+    return preview(body, settings, utcnow())
+
+
+@router.get("/posts", responses=ERRORS, summary="List posts with their deliveries, newest first")
+def list_posts(
+    staff: StaffDep,
+    session: SessionDep,
+    state: Literal[POST_STATES] | None = None,  # type: ignore[valid-type]
+    limit: int = Query(50, ge=1, le=200),
+    before_id: int | None = Query(None, description="Page: posts with a smaller id"),
+) -> dict[str, Any]:
+    now = utcnow()
+    posts = post_ledger.list_posts(session, state=state, limit=limit, before_id=before_id)
+    return {"posts": [post_view(p, now) for p in posts]}
+
+
+@router.get("/posts/{post_id}", responses=ERRORS, summary="A post and its deliveries")
+def get_post(post_id: int, staff: StaffDep, session: SessionDep) -> dict[str, Any]:
+    return post_view(post_ledger.load(session, post_id), utcnow())
+
+
+@router.get("/posts/{post_id}/preview", responses=ERRORS, summary="Preview a stored post")
+def preview_post(post_id: int, staff: StaffDep, session: SessionDep, settings: SettingsDep) -> dict[str, Any]:
+    post = post_ledger.load(session, post_id)
+    return preview(post_ledger.as_input(post, scheduled_at=None), settings, utcnow())
+
+
+@router.put(
+    "/posts/{post_id}", responses=ERRORS, summary="Edit a post until a delivery starts", dependencies=WAKES
+)
+def edit_post(
+    post_id: int, body: PostIn, staff: EditorDep, session: SessionDep, settings: SettingsDep
+) -> Any:
+    post = post_ledger.edit_post(session, post_id, body, settings, utcnow())
+    session.commit()
+    return post_view(post_ledger.load(session, post.id), utcnow())
+
+
+@router.post("/posts/{post_id}/schedule", responses=ERRORS, summary="Schedule a draft", dependencies=WAKES)
+def schedule_post(
+    post_id: int,
+    staff: EditorDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    body: Annotated[ScheduleIn | None, Body()] = None,
+) -> Any:
+    when = body.scheduled_at if body is not None and "scheduled_at" in body.model_fields_set else "keep"
+    post = post_ledger.schedule_post(session, post_id, settings, utcnow(), scheduled_at=when)
+    session.commit()
+    return post_view(post_ledger.load(session, post.id), utcnow())
+
+
+@router.post("/posts/{post_id}/cancel", responses=ERRORS, summary="Cancel a post until a delivery starts")
+def cancel_post(post_id: int, staff: EditorDep, session: SessionDep) -> dict[str, Any]:
+    post = post_ledger.cancel_post(session, post_id)
+    session.commit()
+    return post_view(post_ledger.load(session, post.id), utcnow())
+
+
+@router.post(
+    "/deliveries/{delivery_id}/resolve",
+    responses=ERRORS,
+    summary="Resolve an unknown or failed delivery",
+    dependencies=WAKES,
+)
+def resolve_delivery(
+    delivery_id: int, body: ResolveIn, staff: EditorDep, session: SessionDep
+) -> dict[str, Any]:
+    who = staff.username
+    delivery = post_ledger.resolve_delivery(
+        session, delivery_id, body.outcome, by=who, now=utcnow(), platform_id=body.platform_id
+    )
+    session.commit()
+    return post_view(post_ledger.load(session, delivery.post_id), utcnow())
+
+
+@router.get("/notifier/status", responses=ERRORS, summary="Workers alive, overdue deliveries, rate limits")
+def notifier_status(staff: StaffDep, session: SessionDep) -> dict[str, Any]:
+    return delivery_health.full(session, utcnow())
