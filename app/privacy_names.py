@@ -1,10 +1,12 @@
 """Personal names in residents' text, found with SudachiPy (sudachidict-small), for `app.privacy`.
 
-A name is a run of words Sudachi tags 名詞,固有名詞,人名 (山田太郎, 田中), or a proper noun or unknown
-word followed by an honorific (さん, 様, くん …). Kept, unless an honorific follows: Suita's district
-names that Sudachi also knows as surnames or given names (山田, 岸部中, 南千里, 片山, 高野, 健都 …) and any
-name followed by a place word (山田西, 高野台, 山田駅, 芳野町): residents name their district far more
-often than their neighbour.
+A name is a run of words Sudachi tags 名詞,固有名詞,人名 with a kanji in them (山田太郎, 田中), or a
+proper noun or unknown word followed by an honorific (さん, 様, くん …); kana-only "names" are mostly
+words (マイナ, けんしん), so they count only before an honorific. Kept, unless an honorific or another
+name is next to them (山田さん, 山田 太郎): Suita's district names that Sudachi also knows as surnames or
+given names (山田, 岸部中, 南千里, 片山, 高野, 健都 …), names followed by a place word (山田西, 高野台,
+山田駅, 芳野町), and parts of era names (令和元年 splits as 令 / 和元): residents name their district far
+more often than their neighbour.
 
 The text is split into pieces at brackets (so at every tag), line breaks and sentence ends, and each
 piece is tokenised on its own, in slices of at most 1,000 characters (Sudachi's lattice is linear in
