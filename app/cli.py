@@ -1,6 +1,6 @@
 """The one command line, `suita` (also `python -m app`), with a group of sub-commands per area:
 
-    suita serve | migrate | check | create-staff
+    suita serve | migrate | check | create-staff | mask
     suita faq ask | rank | bench | build | import | export
     suita bot richmenu json | image | deploy
     suita notifier post create | show | list | cancel | resolve, worker, status
@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 import click
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.privacy import mask_pii
 from app.settings import ConfigError, Settings, load_settings, require_database
 from storage import migrate as migrations
 from storage.db import describe, make_engine, make_sessionmaker, session_scope
@@ -190,3 +191,11 @@ def serve(host: str, port: int, workers: int) -> None:
         proxy_headers=True,
         log_config=None,
     )
+
+
+@cli.command()
+def mask() -> None:
+    """Print each line of stdin with personal details masked (UTF-8), as residents' texts are stored."""
+    for raw in sys.stdin.buffer:  # bytes, whatever the locale's encoding
+        line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+        click.echo(mask_pii(line).encode("utf-8") + b"\n", nl=False)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot.bot_tables import EVENTS, AnswerFeedback, FollowStat, LineUser, TopicSubscription
 from bot.conversation import dialogue as cv
-from faq.unanswered_log import MAX_STORED_CHARS, log_unanswered
+from faq.unanswered_log import log_unanswered
 from storage.upsert import insert_for
 
 JST = dt.timezone(dt.timedelta(hours=9))
@@ -48,9 +48,7 @@ def apply_effects(
     """Store what the conversation decided (the caller commits)."""
     for effect in effects:
         if isinstance(effect, cv.LogUnanswered):
-            # cut first: masking is slow on very long texts, and only the start is kept anyway
-            text = effect.text[:MAX_STORED_CHARS]
-            log_unanswered(session, text, lang=effect.lang, channel=channel, score=effect.score)
+            log_unanswered(session, effect.text, lang=effect.lang, channel=channel, score=effect.score)
         elif isinstance(effect, cv.Feedback):
             record_feedback(session, effect)
         elif user_id is None:

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import re
 import threading
-from functools import lru_cache
 from typing import Any
 
+from app import sudachi
 from faq.normalize import fold_kana, normalize
 from faq.synonyms import fold_action, fold_phrases, fold_term
 
@@ -39,19 +39,12 @@ _ASCII_WORDS = re.compile(r"[a-z0-9]+(?:[-.+][a-z0-9]+)*")
 _local = threading.local()
 
 
-@lru_cache(maxsize=1)
-def _dictionary() -> Any:
-    from sudachipy import Dictionary
-
-    return Dictionary(dict="small")
-
-
 def _tokenizer() -> Any:
     tok = getattr(_local, "tokenizer", None)
     if tok is None:
         from sudachipy import SplitMode
 
-        tok = _local.tokenizer = _dictionary().tokenizer(mode=SplitMode.A)
+        tok = _local.tokenizer = sudachi.dictionary().tokenizer(mode=SplitMode.A)
     return tok
 
 
