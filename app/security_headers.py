@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CSP = (
@@ -29,6 +28,7 @@ PATH_CSP = {"/redoc": REDOC_CSP}
 # own is a document, so it gets a policy of its own: no scripts, nothing loaded, inline styles only.
 SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
 HSTS = "max-age=31536000"
+_CSP, _SVG_CSP = CSP.encode(), SVG_CSP.encode()
 
 NO_STORE_PATHS = frozenset({"/", "/login", "/logout", "/posts", "/faq", "/kpi", "/simulator"})
 NO_STORE_PREFIXES = ("/api/", "/simulator/")
@@ -40,29 +40,41 @@ def no_store(path: str) -> bool:
 
 
 class SecurityHeaders:
-    """Pure ASGI middleware adding the headers above to every HTTP response start."""
+    """Pure ASGI middleware setting the headers above on every HTTP response (replacing any the
+    response set itself), in one pass over the response's header list."""
 
     def __init__(self, app: ASGIApp, *, production: bool) -> None:
         self.app = app
-        self.fixed = [("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "same-origin")]
+        self.fixed = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"same-origin")]
         if production:
-            self.fixed.append(("Strict-Transport-Security", HSTS))
+            self.fixed.append((b"strict-transport-security", HSTS.encode()))
+        self.ours = frozenset(name for name, _ in self.fixed) | {b"content-security-policy"}
+        self.csp = {path: csp.encode() for path, csp in PATH_CSP.items()}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
+        uncached = no_store(path)
+        replaced = self.ours | {b"cache-control"} if uncached else self.ours
+        page_csp = self.csp.get(path, _CSP)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in self.fixed:
-                    headers[name] = value
-                svg = headers.get("content-type", "").startswith("image/svg+xml")
-                headers["Content-Security-Policy"] = SVG_CSP if svg else PATH_CSP.get(path, CSP)
-                if no_store(path):
-                    headers["Cache-Control"] = "no-store"
+                svg = False
+                headers = []
+                for name, value in message.get("headers", ()):
+                    lower = name.lower()
+                    if lower == b"content-type":
+                        svg = value.startswith(b"image/svg+xml")
+                    if lower not in replaced:
+                        headers.append((name, value))
+                headers += self.fixed
+                headers.append((b"content-security-policy", _SVG_CSP if svg else page_csp))
+                if uncached:
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
