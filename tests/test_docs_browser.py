@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from fakes.fake_server import ThreadedServer
-from tests.pages import watch
+from tests.page_checks import watch
 
 pytestmark = pytest.mark.browser
 

@@ -25,7 +25,7 @@ from storage.db import session_scope
 from tests.conftest import STAFF_PASSWORD, make_settings
 from tests.kpi.conftest import seeded  # noqa: F401  (fixture: 60 days of follower figures)
 from tests.notifier.conftest import post_data
-from tests.pages import axe_violations, focus_problems, overflow, watch
+from tests.page_checks import axe_violations, focus_problems, overflow, watch
 from tests.platform_fakes import CHANNEL_NAMES, FAST, Fakes
 
 pytestmark = pytest.mark.browser
