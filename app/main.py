@@ -21,7 +21,7 @@ from types import ModuleType
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.routing import BaseRoute, Route
@@ -29,6 +29,7 @@ from starlette.types import Receive, Scope, Send
 
 from app.logs import RequestIdMiddleware, configure_logging
 from app.plain_routes import FastRoute
+from app.security_headers import SecurityHeaders
 from app.session_cookie import SessionsExcept
 from app.settings import ROOT, ConfigError, Settings, get_settings, require_database
 from app.templating import render
@@ -46,6 +47,7 @@ AREAS: tuple[str, ...] = (
     "bot.bot_area",
     "kpi.kpi_api",
     "notifier.notifier_area",
+    "app.api_docs",
 )
 
 
@@ -160,8 +162,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Suita City LINE & SNS service / 吹田市 LINE・SNS 配信サービス",
         version="0.1.0",
         lifespan=lifespan,
-        docs_url="/docs",
-        openapi_url="/openapi.json",
+        docs_url=None,  # app.api_docs serves /docs and /redoc without a CDN or an inline script
+        redoc_url=None,
+        openapi_url="/openapi.json" if settings.docs_enabled else None,
     )
     app.state.settings = settings
     app.state.features = feature_states(settings)
@@ -182,6 +185,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         prefixes=["/static/"],
     )
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(SecurityHeaders, production=settings.app_env == "production")
     for area in areas:
         add_routes(app, area.router)
     static = ROOT / "templates" / "static"
@@ -191,6 +195,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def index(request: Request) -> Response:
         return render(request, "pages/index.html.j2", {})
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        return FileResponse(static / "favicon.svg", media_type="image/svg+xml")
 
     return app
 

@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     public_base_url: str = "http://127.0.0.1:8000"
     run_worker_in_app: bool = True
     topics: list[Topic] = Field(default_factory=lambda: list(DEFAULT_TOPICS), min_length=1)
+    # /docs, /redoc and /openapi.json; None: on except when APP_ENV=production (resolved below)
+    docs_enabled: bool | None = None
 
     # --- FAQ ---
     faq_refresh_seconds: float = Field(default=2.0, ge=0, le=3600)
@@ -98,6 +100,12 @@ class Settings(BaseSettings):
         if len(ids) != len(set(ids)):
             raise ValueError("TOPICS: topic ids must be unique")
         return value
+
+    @model_validator(mode="after")
+    def _resolve_docs_enabled(self) -> Settings:
+        if self.docs_enabled is None:
+            self.docs_enabled = self.app_env != "production"
+        return self
 
     def topic(self, topic_id: str) -> Topic | None:
         return next((t for t in self.topics if t.id == topic_id), None)

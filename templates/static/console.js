@@ -50,7 +50,18 @@ window.Console = (() => {
     return { ok: false, status: response.status, detail };
   }
 
+  // Narrow screens show each row of a table.stack as "header: value" lines (site.css): every body cell
+  // gets its column's header text as data-label. Call after filling the table's body.
+  function labelCells(table) {
+    const headers = [...table.tHead.rows[0].cells].map((th) => th.textContent.trim());
+    for (const row of table.tBodies[0].rows) {
+      [...row.cells].forEach((cell, i) => {
+        if (cell.tagName === "TD" && headers[i]) cell.dataset.label = headers[i];
+      });
+    }
+  }
+
   const LANGUAGE_NAMES = { ja: "日本語 / Japanese", en: "英語 / English" };
 
-  return { el, shown, api, LANGUAGE_NAMES };
+  return { el, shown, api, labelCells, LANGUAGE_NAMES };
 })();

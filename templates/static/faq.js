@@ -4,7 +4,7 @@
 (() => {
   const data = JSON.parse(document.getElementById("console-data").textContent);
   const $ = (id) => document.getElementById(id);
-  const { el, shown, api, LANGUAGE_NAMES } = window.Console;
+  const { el, shown, api, labelCells, LANGUAGE_NAMES } = window.Console;
 
   const DECISIONS = {
     answer: "回答します / Answers",
@@ -64,7 +64,7 @@
     if (!result.ok) return;
     for (const q of result.data) {
       const actions = el("td", {},
-        el("button", { type: "button", class: "small secondary", "aria-label": `この質問を試す / Try this question: ${q.text}`, onclick: () => {
+        el("button", { type: "button", class: "small secondary", "aria-label": `この質問を試す / Try it: ${q.text}`, onclick: () => {
           $("try-q").value = q.text;
           $("try-lang").value = q.lang;
           tryQuestion(q.text, q.lang);
@@ -75,6 +75,7 @@
       }
       body.append(el("tr", {}, el("td", {}, shown(q.created_at)), el("td", {}, q.text), el("td", {}, q.lang), el("td", {}, q.channel), actions));
     }
+    labelCells($("unanswered"));
     $("unanswered-empty").hidden = result.data.length > 0;
   }
 
@@ -107,6 +108,7 @@
             data.canEdit ? "編集 / Edit" : "表示 / View")))
       );
     }
+    labelCells($("entries"));
     $("entries-count").textContent = `${shownEntries.length} / ${entries.length} 件 / entries`;
   }
 

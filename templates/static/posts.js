@@ -4,7 +4,7 @@
 (() => {
   const data = JSON.parse(document.getElementById("console-data").textContent);
   const $ = (id) => document.getElementById(id);
-  const { el, shown, api, LANGUAGE_NAMES } = window.Console;
+  const { el, shown, api, labelCells, LANGUAGE_NAMES } = window.Console;
   const REFRESH_MS = 10000;
   const PAGE = 20;
 
@@ -150,13 +150,12 @@
     if (data.canEdit && (d.state === "unknown" || d.state === "failed")) {
       const decide = (outcome, label) =>
         el("button", { type: "button", class: "small", onclick: () => resolve(d, outcome) }, label);
+      const unknown = d.state === "unknown";
       item.append(
         el("br"),
-        d.state === "unknown" ? decide("sent", "投稿を確認した / It was posted") : null,
-        " ",
+        ...(unknown ? [decide("sent", "投稿を確認した / It was posted"), " "] : []),
         decide("resend", "再送する / Send again"),
-        " ",
-        d.state === "unknown" ? decide("failed", "失敗とする / Mark failed") : null
+        ...(unknown ? [" ", decide("failed", "失敗とする / Mark failed")] : [])
       );
     }
     return item;
@@ -207,6 +206,7 @@
     if (!more) body.replaceChildren();
     paged = more;
     for (const post of posts) body.append(postRow(post));
+    labelCells($("posts"));
     if (posts.length) oldestId = posts[posts.length - 1].id;
     $("posts-empty").hidden = body.children.length > 0;
     $("more-button").hidden = posts.length < PAGE;

@@ -2,7 +2,8 @@
 // posts it to the real webhook) and polls /simulator/api/messages for the bot's replies.
 (function () {
   "use strict";
-  const log = document.getElementById("sim-log");
+  const log = document.getElementById("sim-log"); // the scrolling box (role=log) around the list
+  const messages = document.getElementById("sim-messages");
   const quick = document.getElementById("sim-quick");
   const form = document.getElementById("sim-form");
   const input = document.getElementById("sim-text");
@@ -14,7 +15,7 @@
     const li = document.createElement("li");
     li.className = kind;
     li.textContent = text;
-    log.appendChild(li);
+    messages.appendChild(li);
     log.scrollTop = log.scrollHeight;
   }
 
@@ -88,7 +89,7 @@
   }
   document.getElementById("sim-reset").addEventListener("click", async function () {
     await fetch("/simulator/api/reset", { method: "POST" });
-    log.replaceChildren();
+    messages.replaceChildren();
     quick.replaceChildren();
     next = 0;
     add("system", "新しい利用者として始めます / Starting as a new user");

@@ -85,7 +85,10 @@ def test_compose_preview_schedule_and_watch_every_channel_deliver(
     def all_sent() -> bool:
         page.get_by_role("button", name="更新 / Refresh").click()
         page.wait_for_timeout(300)
-        return row(page, post.id).locator("li.state-sent").count() == len(CHANNEL_NAMES)
+        sent = row(page, post.id).locator("li.state-sent").count() == len(CHANNEL_NAMES)
+        # posts and their deliveries are read in separate statements (selectinload): a refresh can
+        # show every delivery sent while its post still reads "sending"; the next one shows "done"
+        return sent and "完了 / Done" in row(page, post.id).locator("td.state").inner_text()
 
     for _ in range(40):
         if all_sent():

@@ -1,0 +1,177 @@
+"""Every page in headless Chromium, with the data a working day puts on it: no horizontal scrolling at
+320 CSS px nor at 1280 px zoomed to 200 %, no serious or critical axe-core violation, a focus outline
+with 3:1 contrast on everything the Tab key reaches, no Content-Security-Policy violation or script
+error, and nothing fetched from outside the app (the pages work without internet)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import update
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.settings import Settings
+from fakes.fake_server import ThreadedServer
+from notifier import post_ledger
+from notifier.compose import prepare
+from notifier.ledger_tables import Delivery
+from storage.base import utcnow
+from storage.db import session_scope
+from tests.conftest import STAFF_PASSWORD, make_settings
+from tests.kpi.conftest import seeded  # noqa: F401  (fixture: 60 days of follower figures)
+from tests.notifier.conftest import post_data
+from tests.page_checks import axe_violations, focus_problems, overflow, watch
+from tests.platform_fakes import CHANNEL_NAMES, FAST, Fakes
+
+pytestmark = pytest.mark.browser
+
+LONG_URL = (
+    "https://www.city.suita.osaka.jp/kurashi/1018476/1018477/1018479/1018480/index.html?utm_source=line"
+)
+
+
+@pytest.fixture
+def settings(db_url: str, fakes: Fakes) -> Settings:
+    """Every channel configured against the fakes (the posts page lists them all); no worker, so the
+    deliveries keep the states a test gives them."""
+    return make_settings(db_url, **fakes.settings(), **FAST)
+
+
+def seed_posts(settings: Settings, sessions: sessionmaker[Session]) -> None:
+    """An emergency post on every channel with one delivery of each kind, and a draft."""
+    later = (utcnow() + dt.timedelta(days=1)).isoformat()
+    post = post_data(
+        title="【緊急】大雨による避難所の開設について(市内全域・千里丘地区・山田地区ほか)",
+        body="本日 18 時から市内 12 か所で避難所を開設しました。" * 3,
+        link=LONG_URL,
+        topic="bousai",
+        urgency="emergency",
+        channels=list(CHANNEL_NAMES),
+        scheduled_at=later,
+    )
+    with session_scope(sessions) as s:
+        post_id = post_ledger.create_post(s, prepare(post, settings, utcnow()), author="kouhou").id
+        post_ledger.create_post(
+            s, prepare(post_data(scheduled_at=later), settings, utcnow()), author="kouhou", draft=True
+        )
+        outcomes = {
+            "line": ("sent", "461230966842064897_a_very_long_request_id_from_the_platform", None),
+            "x": ("unknown", None, "timeout after sending; not found in recent posts: " + LONG_URL),
+            "facebook": (
+                "failed",
+                None,
+                "(#200) The user hasn't authorized the application to perform this action",
+            ),
+        }
+        for channel, (state, platform_id, error) in outcomes.items():
+            s.execute(
+                update(Delivery)
+                .where(Delivery.post_id == post_id, Delivery.channel == channel)
+                .values(state=state, platform_id=platform_id, error=error)
+            )
+
+
+def preview_a_post(page: Any) -> None:
+    failed = page.locator("#posts li.state-failed")
+    assert failed.get_by_role("button", name="再送する / Send again").count() == 1
+    assert "null" not in failed.inner_text()
+    page.get_by_label("タイトル(日本語) / Title (Japanese)").fill("年末年始のごみ収集")
+    page.get_by_label("本文(日本語) / Text (Japanese)").fill("収集日が変わります。" * 30)
+    page.get_by_label("リンク / Link").fill(LONG_URL)
+    page.get_by_role("button", name="プレビュー / Preview").click()
+    page.locator('.preview-card[data-channel="x"]').wait_for()
+
+
+def try_and_open_an_entry(page: Any) -> None:
+    page.get_by_label("試す質問 / Question to try").fill("コンビニで住民票取れる？")
+    page.get_by_role("button", name="試す / Try", exact=True).click()
+    page.locator("#try-result .decision").wait_for()
+    page.locator("#entries tbody tr").first.get_by_role("button").click()
+    page.locator("#editor-section").wait_for()
+
+
+def chat(page: Any) -> None:
+    page.get_by_role("button", name="友だち追加 / Add friend").click()
+    page.locator("#sim-quick button").first.wait_for(timeout=10_000)
+
+
+def chart_loaded(page: Any) -> None:
+    chart = page.locator(".kpi-chart img")
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=chart.element_handle())
+
+
+@dataclass(frozen=True)
+class Case:
+    path: str
+    staff: bool  # opened signed in as an editor
+    ready: str  # shown once the page's data has arrived
+    then: Callable[[Any], None] | None = None  # what a person does next, to check that state too
+
+
+CASES = {
+    "index": Case("/", True, "main h1"),
+    "login": Case("/login", False, "#username"),
+    "simulator": Case("/simulator", True, "#sim-form", chat),
+    "posts": Case("/posts", True, "#posts tbody tr li.state-unknown", preview_a_post),
+    "faq": Case("/faq", True, "#unanswered tbody tr", try_and_open_an_entry),
+    "kpi": Case("/kpi", True, "#kpi-monthly tbody tr", chart_loaded),
+    "docs": Case("/docs", False, ".opblock-summary"),
+    "redoc": Case("/redoc", False, "#redoc h1"),
+}
+
+
+def open_page(page: Any, server: ThreadedServer, case: Case, username: str) -> None:
+    if case.staff:
+        page.goto(f"{server.url}/login?next={case.path}")
+        page.get_by_label("ユーザー名 / Username").fill(username)
+        page.get_by_label("パスワード / Password").fill(STAFF_PASSWORD)
+        page.get_by_role("button", name="ログイン / Sign in").click()
+        page.wait_for_url(f"{server.url}{case.path}")
+    else:
+        page.goto(f"{server.url}{case.path}")
+    page.locator(case.ready).first.wait_for()
+    if case.then is not None:
+        case.then(page)
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_page_reflows_is_accessible_and_keeps_to_the_csp(
+    name: str,
+    page: Any,
+    live_server: ThreadedServer,
+    staff_user: str,
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    request: pytest.FixtureRequest,
+) -> None:
+    case = CASES[name]
+    if name == "posts":
+        seed_posts(settings, sessions)
+    if name == "kpi":
+        request.getfixturevalue("seeded")
+    if name == "faq":  # a resident's question the FAQ could not answer
+        httpx.get(f"{live_server.url}/api/v1/faq/search", params={"q": "粗大ごみの出し方 電話 06-1234-5678"})
+    seen = watch(page, live_server.url)
+    open_page(page, live_server, case, staff_user)
+
+    problems = overflow(page) + axe_violations(page) + focus_problems(page) + seen.problems()
+    assert not problems, f"{case.path}:\n" + "\n".join(problems)
+
+
+@pytest.mark.usefixtures("seeded")
+def test_the_chart_opened_on_its_own_keeps_its_styles(
+    page: Any, live_server: ThreadedServer, staff_user: str
+) -> None:
+    """The SVG chart is a document when opened directly: its policy lets its inline styles apply."""
+    seen = watch(page, live_server.url)
+    open_page(page, live_server, CASES["kpi"], staff_user)
+    page.goto(f"{live_server.url}/api/v1/kpi/chart.svg")
+    page.locator("svg").wait_for()
+    assert seen.problems() == []
+    fill = page.evaluate("() => getComputedStyle(document.querySelector('#patch_1 path')).fill")
+    assert fill == "rgb(255, 255, 255)"  # the white background, from a style= attribute
