@@ -105,7 +105,9 @@ def explains(ranking: Ranking, cal: Calibration = CALIBRATION) -> bool:
 
 
 def answers(ranking: Ranking, p: float, cal: Calibration = CALIBRATION) -> bool:
-    """Whether a ranking with confidence `p` gets a direct answer."""
+    """Whether a ranking with confidence `p` gets a direct answer (never for an action mismatch)."""
+    if not ranking.candidates or ranking.candidates[0].mismatch:
+        return False
     if p >= cal.answer_at and ranking.candidates[0].coverage >= cal.answer_coverage:
         return True
     return p >= cal.suggest_at and explains(ranking, cal)
