@@ -29,10 +29,13 @@ _EN_ACT = re.compile(
     r"([a-z]+)((?:\s+[a-z0-9-]+){0,6})"
 )
 _EN_OBJECT_END = frozenset(
-    "at in on for from with by of to about where when how if and or online there here".split()
+    ("at", "in", "on", "for", "from", "with", "by", "of", "to", "about", "where", "when", "how", "if")
+    + ("and", "or", "online", "there", "here")
 )
-_EN_SKIP = frozenset("a an the my your our his her their this that some any new".split())
-_EN_PARTICLES = frozenset("for up out".split())  # apply for X, sign up X, fill out X
+_EN_SKIP = frozenset(
+    ("a", "an", "the", "my", "your", "our", "his", "her", "their", "this", "that", "some", "any", "new")
+)
+_EN_PARTICLES = frozenset(("for", "up", "out"))  # apply for X, sign up X, fill out X
 # verbs residents use for the same act: get = obtain, apply = make (作る → 申請), reserve = book
 _EN_VERBS = {
     "obtain": "get",
@@ -147,9 +150,11 @@ def does(phrasings: tuple[str, ...]) -> Does:
 
 
 def mismatch(acts: Acts, entry: Does) -> bool:
-    """The question asks to do something the entry is not about: a Japanese action the entry does not
-    do although it names it inside a compound or asks for another action itself; in English, the entry does the same verb only to other
-    objects, or something else to the same object, and never this verb to this object."""
+    """The question asks to do something the entry is not about.
+
+    Japanese: an action the entry does not do although it names it inside a compound or asks for
+    another action itself. English: the entry does the same verb only to other objects, or something
+    else to the same object, and never this verb to this object."""
     if acts.words and not acts.words & entry.words and (acts.words & entry.modifiers or entry.asks):
         return True
     for verb, obj in acts.verbs:
