@@ -35,7 +35,7 @@ _EN_OBJECT_END = frozenset(
 _EN_SKIP = frozenset(
     ("a", "an", "the", "my", "your", "our", "his", "her", "their", "this", "that", "some", "any", "new")
 )
-_EN_PARTICLES = frozenset(("for", "up", "out"))  # apply for X, sign up X, fill out X
+_EN_PARTICLES = frozenset(("for", "up", "out", "with"))  # apply for X, fill out X, do with X
 # verbs residents use for the same act: get = obtain, apply = make (作る → 申請), reserve = book
 _EN_VERBS = {
     "obtain": "get",

@@ -119,7 +119,12 @@ def _suggestions(
     """The first `k` candidates; each scored relative to the top one's confidence."""
     best = candidates[0].score
     return [
-        Suggestion(entries[c.index].id, entries[c.index].question, round(top * c.score / best, 4))
+        Suggestion(
+            entries[c.index].id,
+            entries[c.index].question,
+            round(top * c.score / best, 4),
+            entries[c.index].label,
+        )
         for c in candidates[:k]
     ]
 
