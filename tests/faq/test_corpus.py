@@ -115,7 +115,9 @@ def test_same_id_in_two_languages_is_allowed() -> None:
 
 
 def test_jsonl_roundtrip(tmp_path: Path) -> None:
-    entries = [Entry(id="a", question="質問", answer="回答", alternatives=("別",), department="市民課", label="質問")]
+    entries = [
+        Entry(id="a", question="質問", answer="回答", alternatives=("別",), department="市民課", label="質問")
+    ]
     path = tmp_path / "out.jsonl"
     path.write_text(dump_jsonl(entries), encoding="utf-8")
     assert parse_file(path) == entries
