@@ -129,7 +129,7 @@ _WH_JA = re.compile(
     r"どこ|何処|いつ|何時|なに|何|どう|どの|どれ|どんな|だれ|誰|いくら|幾ら|なぜ|何故|どうして|どうやって"
     r"|どれくらい|どのくらい|どのように|方法|やり方|仕方|とは|について|教えて|知りたい|ください|下さい|たい$|たいです"
 )
-_QUESTION_END_JA = re.compile(r"(?:か|かな|の|る|た|い|ない|える|れる|ます)[?？]?$|[?？]$")
+_QUESTION_END_JA = re.compile(r"(?:か|かな|かね)$|[?？]$")
 _YES_NO_EN = re.compile(
     r"^(?:can|could|do|does|did|is|are|was|were|will|would|should|may|might|have|has|am|shall)\b"
 )
@@ -180,7 +180,7 @@ def is_yes_no(question: str) -> bool:
     body = text.rstrip("?？!！。 ")
     if _WH_JA.search(body):
         return False
-    return bool(_QUESTION_END_JA.search(text.rstrip("!！。 ")))
+    return bool(_QUESTION_END_JA.search(text.rstrip("!！。 ")))  # …ますか / …ある？
 
 
 def fit_answer(answer: str, question: str) -> str:

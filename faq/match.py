@@ -80,6 +80,11 @@ class Matcher:
         n = max(len(self.entries), 1)
         self.unknown_idf = math.log(1 + (n + 0.5) / 0.5)
 
+    def term_weight(self, term: str) -> float:
+        """A term's idf in this corpus; the highest possible idf for a term the corpus lacks."""
+        known = max(self.questions.idf.get(term, 0.0), self.answers.idf.get(term, 0.0))
+        return known or self.unknown_idf
+
     def _weights(self, query: list[tuple[str, bool]]) -> dict[str, float]:
         """Each distinct query term's weight: its idf; for terms the corpus lacks, the highest idf
         (a word the FAQ does not know may be what the question is about), a share of it for verbs

@@ -145,6 +145,11 @@ class FaqIndexService:
         ranking = matcher.rank(truncate(clean(question))[0], k)
         return [(matcher.entries[c.index], c.score) for c in ranking.candidates]
 
+    def term_weight(self, lang: str) -> Callable[[str], float]:
+        """How much a term says in this language's corpus (idf); 1.0 for every term without one."""
+        matcher = self._current().matchers.get(lang) or self._current().matchers.get("ja")
+        return matcher.term_weight if matcher is not None else (lambda _term: 1.0)
+
     def entry(self, entry_id: str, *, lang: str = "ja") -> Entry | None:
         """The entry in `lang`, else in Japanese, else None."""
         snap = self._current()

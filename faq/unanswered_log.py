@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from app.privacy import mask_pii
 from faq.faq_tables import UnansweredQuestion
-from faq.normalize import normalize
+from faq.normalize import fold_kana, normalize
 from storage.base import utcnow
 from storage.upsert import insert_for
 
@@ -62,9 +62,10 @@ def prune_due() -> bool:
 
 
 def question_key(text: str) -> str:
-    """The de-duplication key: normalised (NFKC, lower case), without spaces and punctuation."""
-    key = _NOT_KEY.sub("", normalize(text))
-    return (key or normalize(text))[:MAX_KEY_CHARS]
+    """The de-duplication key: normalised (NFKC, lower case, kana folded), without spaces and
+    punctuation."""
+    norm = fold_kana(normalize(text))
+    return (_NOT_KEY.sub("", norm) or norm)[:MAX_KEY_CHARS]
 
 
 def log_unanswered(

@@ -34,6 +34,7 @@ _NOT_KEY = re.compile(r"[\s!！?？。、,.・~〜…「」『』()\[\]\"'`ー-]
 
 def _key(text: str) -> str:
     norm = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip().lower()
+    norm = norm.translate({code: code + 0x60 for code in range(ord("ぁ"), ord("ゖ") + 1)})
     return (_NOT_KEY.sub("", norm) or norm)[:200]
 
 
