@@ -1,7 +1,7 @@
 """The staff FAQ page `/faq`: try a question as residents would ask it, review the questions the FAQ
 could not answer, edit entries and import files, and run the improvement loop (groups of unanswered
-questions, 👎 entries, picked suggestions, the monthly report). A thin client of the JSON API (`faq.faq_api`): same
-checks, same roles."""
+questions, 👎 entries, picked suggestions, the monthly report). A thin client of the JSON API
+(`faq.faq_api`, `faq.improve_api`): same checks, same roles."""
 
 from __future__ import annotations
 
