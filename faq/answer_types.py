@@ -30,11 +30,13 @@ class Decision:
     small_talk: str | None = None  # greeting | thanks | bot | praise | complaint | goodbye | ack
 
     def to_json(self) -> dict[str, Any]:
-        """The `python -m faq ask --json` shape (`small_talk` only for small talk)."""
+        """The `python -m faq ask --json` shape (unchanged: the labels and the small-talk kind are for
+        the bot's replies)."""
         data = asdict(self)
-        data.pop("truncated")
-        if self.small_talk is None:
-            data.pop("small_talk")
+        for key in ("truncated", "small_talk"):
+            data.pop(key)
+        for suggestion in data["suggestions"]:
+            suggestion.pop("label")
         return data
 
 

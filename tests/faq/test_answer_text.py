@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from app.web import render_text
 from faq.answer_text import fit_answer, is_yes_no, small_talk, source_line
 from faq.corpus import Entry
 from faq.service import FaqIndexService
@@ -86,7 +87,7 @@ def test_source_line_in_both_languages() -> None:
 def test_ask_answers_small_talk_without_searching(suita: FaqIndexService, text: str, lang: str) -> None:
     d = suita.ask(text, lang=lang)
     assert d.decision == "small_talk" and d.small_talk is not None and d.entry_id is None
-    assert d.to_json()["small_talk"] == d.small_talk
+    assert d.to_json()["decision"] == "small_talk" and "small_talk" not in d.to_json()
 
 
 def test_answers_fit_the_question(suita: FaqIndexService) -> None:
@@ -99,3 +100,25 @@ def test_answers_fit_the_question(suita: FaqIndexService) -> None:
 def test_suggestions_carry_short_labels(suita: FaqIndexService) -> None:
     d = suita.ask("コンビニ")
     assert d.decision == "suggest" and all(0 < len(s.label) <= 20 for s in d.suggestions)
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+@pytest.mark.parametrize("kind", ["greeting", "thanks", "bot", "praise", "complaint", "goodbye", "ack"])
+def test_the_bots_small_talk_replies_exist_for_every_kind(kind: str, lang: str) -> None:
+    text = render_text(f"messages/bot/small_talk.{lang}.txt.j2", kind=kind)
+    first, *rest = text.splitlines()
+    assert first and rest and len(text) < 400  # a short kind reply, then what the bot can do
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_the_bots_sourced_answer_names_the_source_and_the_city(suita: FaqIndexService, lang: str) -> None:
+    entry = suita.entry("passport", lang=lang)
+    assert entry is not None
+    text = render_text(
+        f"messages/bot/sourced_answer.{lang}.txt.j2",
+        answer=entry.answer,
+        source=source_line(entry, lang),
+        url=entry.url,
+    )
+    assert ("出典: 第4期情報化推進計画" if lang == "ja" else "Source: Suita City 4th") in text
+    assert ("問い合わせ先" if lang == "ja" else "Contact the city") in text
