@@ -12,11 +12,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from fakes.server import ThreadedServer
-from faq import answer_log
-from faq.answer_types import Decision, Suggestion
 from faq.faq_tables import UnansweredQuestion
-from storage.db import session_scope
 from tests.conftest import browser_sign_in
+from tests.faq.conftest import record_downvote_and_pick
 
 pytestmark = pytest.mark.browser
 
@@ -126,21 +124,7 @@ def test_a_group_of_unanswered_questions_becomes_an_entry_under_a_strict_csp(
             httpx.get(f"{live_server.url}/api/v1/faq/search", params={"q": q}).json()["decision"]
             == "fallback"
         )
-    with session_scope(sessions) as s:  # what the bot records: a 👎 on an answer, a picked suggestion
-        answer_log.record_question(
-            s,
-            nonce="n1",
-            question="パスポートどこ",
-            decision=Decision("answer", "…", "passport", 0.9),
-            lang="ja",
-            channel="line",
-        )
-        answer_log.record_vote(s, nonce="n1", entry_id="passport", helpful=False, lang="ja")
-        suggest = Decision("suggest", None, None, 0.4, [Suggestion("e-library", "…", 0.4)])
-        answer_log.record_question(
-            s, nonce="n2", question="本をスマホで読む", decision=suggest, lang="ja", channel="line"
-        )
-        answer_log.record_pick(s, nonce="n2", entry_id="e-library", lang="ja")
+    record_downvote_and_pick(sessions)
 
     browser_sign_in(page, live_server, "/faq", staff_user)
     csp = page.evaluate("async () => (await fetch('/faq')).headers.get('content-security-policy')")

@@ -6,11 +6,9 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from faq import answer_log
-from faq.answer_types import Decision, Suggestion
 from faq.unanswered_log import recent_unanswered
-from storage.db import session_scope
 from tests.conftest import sign_in_as
+from tests.faq.conftest import record_downvote_and_pick
 
 GOMI = ["粗大ごみの出し方", "粗大ごみを捨てたい", "粗大ゴミの出し方を教えて"]  # the FAQ has none
 
@@ -78,30 +76,16 @@ def test_viewers_read_the_loop_but_cannot_change_it(
 
 
 def test_feedback_picks_and_alternatives(staff_client: TestClient, sessions: sessionmaker[Session]) -> None:
-    suggest = Decision("suggest", None, None, 0.4, [Suggestion("e-library", "…", 0.4)])
-    with session_scope(sessions) as s:
-        answer_log.record_question(
-            s,
-            nonce="n1",
-            question="パスポートどこ",
-            decision=Decision("answer", "…", "passport", 0.9),
-            lang="ja",
-            channel="line",
-        )
-        answer_log.record_vote(s, nonce="n1", entry_id="passport", helpful=False, lang="ja")
-        answer_log.record_question(
-            s, nonce="n2", question="本をスマホで読みたい", decision=suggest, lang="ja", channel="line"
-        )
-        answer_log.record_pick(s, nonce="n2", entry_id="e-library", lang="ja")
+    record_downvote_and_pick(sessions)
     (fb,) = staff_client.get("/api/v1/faq/feedback").json()
     assert fb["entry_id"] == "passport" and fb["not_helpful"] == 1 and fb["questions"] == ["パスポートどこ"]
     (pick,) = staff_client.get("/api/v1/faq/picks").json()
-    assert pick["question"] == "本をスマホで読みたい" and pick["entry_id"] == "e-library"
+    assert pick["question"] == "本をスマホで読む" and pick["entry_id"] == "e-library"
     assert pick["already_alternative"] is False
     r = staff_client.post("/api/v1/faq/entries/ja/e-library/alternatives", json={"texts": [pick["question"]]})
     assert r.status_code == 200
     assert staff_client.get("/api/v1/faq/picks").json()[0]["already_alternative"] is True
-    assert ask(staff_client, "本をスマホで読みたい")["entry_id"] == "e-library"
+    assert ask(staff_client, "本をスマホで読む")["entry_id"] == "e-library"
 
 
 def test_monthly_report_and_csv(staff_client: TestClient) -> None:
