@@ -123,9 +123,8 @@ def _en(text: str) -> set[tuple[str, frozenset[str]]]:
     return out
 
 
-@lru_cache(maxsize=4096)
 def asked(text: str) -> Acts:
-    """The actions a question asks to do."""
+    """The actions a question asks to do (not cached: residents' text is not kept in memory)."""
     if text.isascii():
         return Acts(verbs=frozenset(_en(text)))
     return Acts(words=frozenset(_ja(text)[0]))
