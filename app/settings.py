@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     # --- FAQ ---
     faq_refresh_seconds: float = Field(default=2.0, ge=0, le=3600)
     faq_semantic: bool = False
+    faq_log_days: int = Field(default=180, ge=1, le=3650)
+    faq_log_max_rows: int = Field(default=10_000, ge=100, le=1_000_000)
 
     # --- LINE Messaging API ---
     line_channel_secret: SecretStr | None = None

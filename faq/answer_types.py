@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol
 
-DecisionKind = Literal["answer", "suggest", "fallback"]
+DecisionKind = Literal["answer", "suggest", "fallback", "small_talk"]
 
 
 @dataclass(frozen=True)
@@ -13,11 +13,13 @@ class Suggestion:
     entry_id: str
     question: str
     score: float
+    label: str = ""  # the entry's quick-reply label (at most 20 characters)
 
 
 @dataclass(frozen=True)
 class Decision:
-    """`answer`: confident; `suggest`: offer `suggestions` (top 3); `fallback`: say how to reach the city."""
+    """`answer`: confident; `suggest`: offer `suggestions` (top 3); `fallback`: say how to reach the city;
+    `small_talk`: a greeting, thanks, … (`small_talk` names which) to answer kindly and never log."""
 
     decision: DecisionKind
     answer: str | None
@@ -25,11 +27,16 @@ class Decision:
     score: float
     suggestions: list[Suggestion] = field(default_factory=list)
     truncated: bool = False  # the question was cut to the maximum length before matching
+    small_talk: str | None = None  # greeting | thanks | bot | praise | complaint | goodbye | ack
 
     def to_json(self) -> dict[str, Any]:
-        """The `python -m faq ask --json` shape."""
+        """The `python -m faq ask --json` shape (unchanged: the labels and the small-talk kind are for
+        the bot's replies)."""
         data = asdict(self)
-        data.pop("truncated")
+        for key in ("truncated", "small_talk"):
+            data.pop(key)
+        for suggestion in data["suggestions"]:
+            suggestion.pop("label")
         return data
 
 
@@ -50,6 +57,12 @@ class FaqEntryView(Protocol):
 
     @property
     def url(self) -> str | None: ...
+
+    @property
+    def source(self) -> str: ...
+
+    @property
+    def label(self) -> str: ...
 
 
 class FaqService(Protocol):

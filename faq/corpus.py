@@ -17,12 +17,21 @@ from pathlib import Path
 from typing import Any
 
 from app.topics import LANGUAGES
+from faq.labels import LABEL_MAX, derive_label
 from faq.normalize import clean
 
 REQUIRED = ("id", "question", "answer")
-OPTIONAL = ("alternatives", "category", "department", "source", "lang", "url", "updated_at")
+OPTIONAL = ("label", "alternatives", "category", "department", "source", "lang", "url", "updated_at")
 COLUMNS = REQUIRED + OPTIONAL
-LIMITS = {"id": 64, "question": 500, "answer": 4000, "category": 64, "department": 200, "source": 200}
+LIMITS = {
+    "id": 64,
+    "question": 500,
+    "label": LABEL_MAX,
+    "answer": 4000,
+    "category": 64,
+    "department": 200,
+    "source": 200,
+}
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _URL = re.compile(r"^https?://[^\s]+$")
 
@@ -41,6 +50,7 @@ class Entry:
     lang: str = "ja"
     url: str | None = None
     updated_at: datetime | None = None
+    label: str = ""  # quick-reply label, at most LABEL_MAX characters (derived when not given)
 
     def to_json(self) -> dict[str, Any]:
         """The import/export shape (one JSONL line)."""
@@ -201,9 +211,11 @@ def _entry(row: _Row, name: str, errors: list[RowError]) -> Entry | None:
     url = _text(row, "url", name, errors) or None
     if url and not _URL.match(url):
         errors.append(RowError(name, row.line, row.column("url"), "url: must start with http:// or https://"))
+    question = _text(row, "question", name, errors, required=True)
     entry = Entry(
         id=entry_id,
-        question=_text(row, "question", name, errors, required=True),
+        question=question,
+        label=_text(row, "label", name, errors) or (derive_label(question, lang) if question else ""),
         answer=_text(row, "answer", name, errors, required=True),
         alternatives=_alternatives(row, name, errors),
         category=_text(row, "category", name, errors),

@@ -49,7 +49,7 @@ CALIBRATION = Calibration(
     q_coverage=1.003,
     margin=3.951,
     fuzzy=1.536,
-    answer_at=0.6,
+    answer_at=0.55,
     suggest_at=0.15,
     answer_coverage=0.6,
     explain_at=0.7,
@@ -105,7 +105,9 @@ def explains(ranking: Ranking, cal: Calibration = CALIBRATION) -> bool:
 
 
 def answers(ranking: Ranking, p: float, cal: Calibration = CALIBRATION) -> bool:
-    """Whether a ranking with confidence `p` gets a direct answer."""
+    """Whether a ranking with confidence `p` gets a direct answer (never for an action mismatch)."""
+    if not ranking.candidates or ranking.candidates[0].mismatch:
+        return False
     if p >= cal.answer_at and ranking.candidates[0].coverage >= cal.answer_coverage:
         return True
     return p >= cal.suggest_at and explains(ranking, cal)
@@ -117,7 +119,12 @@ def _suggestions(
     """The first `k` candidates; each scored relative to the top one's confidence."""
     best = candidates[0].score
     return [
-        Suggestion(entries[c.index].id, entries[c.index].question, round(top * c.score / best, 4))
+        Suggestion(
+            entries[c.index].id,
+            entries[c.index].question,
+            round(top * c.score / best, 4),
+            entries[c.index].label,
+        )
         for c in candidates[:k]
     ]
 

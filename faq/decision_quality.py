@@ -43,6 +43,12 @@ def load(path: Path = PARAPHRASES) -> list[Labelled]:
     return [Labelled(r["id"], r["lang"], r["text"], tuple(r["answers"])) for r in rows]
 
 
+def localgov_half(query_id: str) -> str:
+    """The fixed half of a localgovFAQ dev question: `tune` when the first byte of the SHA-256 of its
+    id is even (76 of the 150 questions), else `held-out` (74)."""
+    return SPLITS[hashlib.sha256(query_id.encode()).digest()[0] % 2]
+
+
 def split(rows: Iterable[Labelled]) -> dict[str, list[Labelled]]:
     """Alternate within each stratum, in file order; a hash of the stratum picks who goes first."""
     out: dict[str, list[Labelled]] = {name: [] for name in SPLITS}

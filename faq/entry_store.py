@@ -25,6 +25,7 @@ def to_entry(row: FaqEntryRow) -> Entry:
     return Entry(
         id=row.id,
         question=row.question,
+        label=row.label or "",
         answer=row.answer,
         alternatives=tuple(row.alternatives or ()),
         category=row.category,
@@ -41,6 +42,7 @@ def _values(entry: Entry) -> dict[str, object]:
         "id": entry.id,
         "lang": entry.lang,
         "question": entry.question,
+        "label": entry.label,
         "answer": entry.answer,
         "alternatives": list(entry.alternatives),
         "category": entry.category,

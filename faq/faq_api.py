@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.auth import EditorDep, StaffDep
+from app.auth import EditorDep, OptionalStaffDep, StaffDep
 from app.deps import SessionDep
 from app.settings import Settings
 from faq import entry_store, semantic
@@ -23,7 +23,7 @@ from faq.answer_types import Decision, FaqService
 from faq.corpus import CorpusError, Entry, parse_bytes, parse_file, parse_objects
 from faq.normalize import has_words
 from faq.service import SEED_CORPUS, FaqIndexService, RerankerFactory, Source
-from faq.unanswered_log import log_unanswered, recent_unanswered
+from faq.unanswered_log import Retention, log_unanswered, recent_unanswered
 from storage.db import session_scope
 
 log = logging.getLogger(__name__)
@@ -90,28 +90,49 @@ def _service(request: Request) -> FaqIndexService:
 def search(
     request: Request,
     session: SessionDep,
+    staff: OptionalStaffDep,
     q: Annotated[str, Query(max_length=MAX_QUERY_CHARS, description="the resident's question")],
     k: Annotated[int, Query(ge=1, le=10, description="suggestions offered when unsure")] = 5,
     lang: Annotated[str, Query(pattern="^(ja|en)$")] = "ja",
     log: Annotated[
-        bool, Query(description="false: do not record a fallback as unanswered (staff trying questions)")
+        bool,
+        Query(description="false: do not record a fallback as unanswered (signed-in staff only)"),
     ] = True,
 ) -> JSONResponse:
-    """The `python -m faq ask --json` shape; `X-FAQ-Truncated: true` when the question was cut."""
+    """The `python -m faq ask --json` shape; `X-FAQ-Truncated: true` when the question was cut.
+    A fallback is logged as unanswered unless signed-in staff ask with `log=false`."""
     decision: Decision = _service(request).ask(q, lang=lang, k=k)
-    if log and decision.decision == "fallback" and has_words(q):
-        log_unanswered(session, q, lang=lang, channel="api", score=decision.score)
+    if (log or staff is None) and decision.decision == "fallback" and has_words(q):
+        log_unanswered(
+            session, q, lang=lang, channel="api", score=decision.score, retention=retention(request)
+        )
         session.commit()
     headers = {"X-FAQ-Truncated": "true"} if decision.truncated else {}
     return JSONResponse(decision.to_json(), headers=headers)
 
 
+def retention(request: Request) -> Retention:
+    """The question logs' retention from the settings (`FAQ_LOG_DAYS`, `FAQ_LOG_MAX_ROWS`)."""
+    settings: Settings = request.app.state.settings
+    return Retention(days=settings.faq_log_days, max_rows=settings.faq_log_max_rows)
+
+
 @router.get("/unanswered")
 def unanswered(session: SessionDep, _: StaffDep, limit: Annotated[int, Query(ge=1, le=500)] = 100) -> Any:
-    """Questions the FAQ could not answer (masked), newest first."""
+    """Open questions the FAQ could not answer (masked), most recently asked first; each row is one
+    normalised question with how often it was asked and when first (`created_at`) and last."""
     rows = recent_unanswered(session, limit=limit)
     return [
-        {"text": r.text, "lang": r.lang, "channel": r.channel, "score": r.score, "created_at": r.created_at}
+        {
+            "id": r.id,
+            "text": r.text,
+            "lang": r.lang,
+            "channel": r.channel,
+            "score": r.score,
+            "count": r.count,
+            "created_at": r.created_at,
+            "last_seen": r.last_seen,
+        }
         for r in rows
     ]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from faq import faq_api, faq_page
+from faq import faq_api, faq_page, improve_api
 from faq.faq_api import lifespan
 
 __all__ = ["lifespan", "router"]
 
-router = APIRouter(routes=[*faq_api.router.routes, *faq_page.router.routes])
+router = APIRouter(routes=[*faq_api.router.routes, *improve_api.router.routes, *faq_page.router.routes])

@@ -14,6 +14,7 @@ from typing import Protocol
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from faq.actions import Does, asked, does, mismatch
 from faq.bm25 import BM25, FloatArray
 from faq.corpus import Entry
 from faq.normalize import fold_kana, normalize
@@ -48,6 +49,7 @@ class Candidate:
     q_coverage: float  # the same, in the entry's question and alternatives only
     fuzzy: float  # rapidfuzz similarity of the question (0..1)
     phrasing: float = 0.0  # idf-weighted share of the entry's closest phrasing found in the query
+    mismatch: bool = False  # the question asks to do what this entry is not about (top candidate only)
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,11 @@ class Matcher:
             reranker.index([e.question for e in self.entries])
         n = max(len(self.entries), 1)
         self.unknown_idf = math.log(1 + (n + 0.5) / 0.5)
+
+    def term_weight(self, term: str) -> float:
+        """A term's idf in this corpus; the highest possible idf for a term the corpus lacks."""
+        known = max(self.questions.idf.get(term, 0.0), self.answers.idf.get(term, 0.0))
+        return known or self.unknown_idf
 
     def _weights(self, query: list[tuple[str, bool]]) -> dict[str, float]:
         """Each distinct query term's weight: its idf; for terms the corpus lacks, the highest idf
@@ -125,6 +132,8 @@ class Matcher:
         cov, q_cov = self._coverage(weights, pool)
         phr = self.phrasings.covered(weights, pool)
         score = fused[pool] + W_PHRASING * best * phr
+        top = self._top(score, pool, k)
+        acts = asked(question)
         return Ranking(
             [
                 Candidate(
@@ -134,10 +143,15 @@ class Matcher:
                     float(q_cov[n]),
                     float(fz[pool[n]]),
                     float(phr[n]),
+                    rank == 0 and bool(acts) and mismatch(acts, self._does(int(pool[n]))),
                 )
-                for n in self._top(score, pool, k)
+                for rank, n in enumerate(top)
             ]
         )
+
+    def _does(self, index: int) -> Does:
+        entry = self.entries[index]
+        return does((entry.question, *entry.alternatives))
 
     def _fuzzy(self, question: str, pool: np.ndarray) -> tuple[FloatArray, np.ndarray]:
         """rapidfuzz similarity (0..1) for the BM25 candidates; with none, a typo scan of all questions."""

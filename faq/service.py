@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from faq.answer_text import fit_answer, small_talk
 from faq.answer_types import Decision, Suggestion
 from faq.corpus import Entry, parse_file
 from faq.decide import SUGGESTIONS, decide
@@ -116,6 +117,9 @@ class FaqIndexService:
         text, truncated = truncate(clean(question))
         if not has_words(text):
             return Decision("fallback", None, None, 0.0, [], truncated)
+        chat = small_talk(text)
+        if chat is not None:
+            return Decision("small_talk", None, None, 1.0, [], truncated, small_talk=chat)
         english = detect_lang(text) == "en"
         order = ["en", "ja"] if english else ["ja"]
         decisions = [
@@ -123,7 +127,10 @@ class FaqIndexService:
         ]
         best = _best(decisions) or Decision("fallback", None, None, 0.0, [], truncated)
         # An English question gets English text where a translation exists, whatever the setting.
-        return _localise(best, snap, "en" if english else lang)
+        shown = _localise(best, snap, "en" if english else lang)
+        if shown.answer is not None:  # 「はい。」 only answers a yes/no question
+            shown = replace(shown, answer=fit_answer(shown.answer, text))
+        return shown
 
     def _decide(self, snap: Snapshot, lang: str, text: str, truncated: bool, k: int) -> Decision:
         matcher = snap.matchers[lang]
@@ -137,6 +144,11 @@ class FaqIndexService:
             return []
         ranking = matcher.rank(truncate(clean(question))[0], k)
         return [(matcher.entries[c.index], c.score) for c in ranking.candidates]
+
+    def term_weight(self, lang: str) -> Callable[[str], float]:
+        """How much a term says in this language's corpus (idf); 1.0 for every term without one."""
+        matcher = self._current().matchers.get(lang) or self._current().matchers.get("ja")
+        return matcher.term_weight if matcher is not None else (lambda _term: 1.0)
 
     def entry(self, entry_id: str, *, lang: str = "ja") -> Entry | None:
         """The entry in `lang`, else in Japanese, else None."""
@@ -162,7 +174,12 @@ def _localise(decision: Decision, snap: Snapshot, lang: str) -> Decision:
         if entry is not None:
             decision = replace(decision, answer=entry.answer)
     suggestions = [
-        Suggestion(s.entry_id, snap.by_key[(s.entry_id, lang)].question, s.score)
+        Suggestion(
+            s.entry_id,
+            snap.by_key[(s.entry_id, lang)].question,
+            s.score,
+            snap.by_key[(s.entry_id, lang)].label,
+        )
         if (s.entry_id, lang) in snap.by_key
         else s
         for s in decision.suggestions

@@ -123,6 +123,7 @@ ACTIONS: dict[str, str] = {
     "探す": "検索",
     "調べる": "検索",
     "言う": "伝える",
+    "移す": "異動",  # 住民票を移す: moving one's registration (転入・転出・転居), not a certificate
 }
 
 # Single-token folds applied after tokenising (English words, letters that are words of their own).

@@ -35,11 +35,23 @@ _EN_STOP_WORDS = (
     "some city suita your have has will would should if not no yes as"
 )
 _EN_STOP = frozenset(_EN_STOP_WORDS.split())
+# (suffix, replacement, letters that must remain): taxes → tax, libraries → library, booking → book
+_EN_SUFFIXES = (
+    ("ies", "y", 3),
+    ("sses", "ss", 3),
+    ("xes", "x", 2),
+    ("ches", "ch", 2),
+    ("shes", "sh", 2),
+    ("ing", "", 3),
+    ("ed", "", 3),
+    ("s", "", 3),
+)
 _ASCII_WORDS = re.compile(r"[a-z0-9]+(?:[-.+][a-z0-9]+)*")
 _local = threading.local()
 
 
-def _tokenizer() -> Any:
+def tokenizer() -> Any:
+    """This thread's SudachiPy tokenizer (mode A)."""
     tok = getattr(_local, "tokenizer", None)
     if tok is None:
         from sudachipy import SplitMode
@@ -50,8 +62,8 @@ def _tokenizer() -> Any:
 
 def stem_en(word: str) -> str:
     """A light English stemmer: plural and -ing/-ed endings (enough for FAQ keywords)."""
-    for suffix, repl in (("ies", "y"), ("sses", "ss"), ("ing", ""), ("ed", ""), ("s", "")):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
+    for suffix, repl, keep in _EN_SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= keep and not word.endswith("ss"):
             return word[: -len(suffix)] + repl
     return word
 
@@ -78,7 +90,7 @@ def analyse(text: str) -> list[tuple[str, bool]]:
     rather than an action or quality (verbs, adjectives, adverbs)."""
     folded = fold_phrases(normalize(text))
     out: list[tuple[str, bool]] = []
-    for m in _tokenizer().tokenize(folded):
+    for m in tokenizer().tokenize(folded):
         surface = m.surface()
         if surface.isascii():
             out.extend((term, True) for term in _en_terms(surface))

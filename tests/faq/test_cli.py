@@ -27,7 +27,7 @@ def faq(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
 
 def check_ask_shape(data: dict[str, object]) -> None:
     assert set(data) == ASK_KEYS
-    assert data["decision"] in ("answer", "suggest", "fallback")
+    assert data["decision"] in ("answer", "suggest", "fallback", "small_talk")
     assert isinstance(data["score"], float)
     assert data["answer"] is None or isinstance(data["answer"], str)
     assert data["entry_id"] is None or isinstance(data["entry_id"], str)
@@ -55,6 +55,26 @@ def test_ask_reads_stdin_one_json_line_per_question_in_order() -> None:
         check_ask_shape(row)
     assert [r["decision"] for r in rows] == ["answer", "fallback", "fallback", "answer"]
     assert rows[3]["entry_id"] == "official-line"
+
+
+def test_ask_decides_against_any_corpus_without_a_database(tmp_path: Path) -> None:
+    corpus = tmp_path / "city.csv"
+    corpus.write_bytes(
+        "id,question,answer\n"
+        "gomi,粗大ごみの出し方を知りたい,はい。粗大ごみは申込制です。\n"
+        "inkan,印鑑登録証明書はコンビニで取れますか,はい。取れます。\n".encode("cp932")
+    )
+    out = faq(
+        "ask", "--json", "--corpus", str(corpus), stdin="粗大ごみの出し方\n印鑑登録したい\nこんにちは\n"
+    )
+    assert out.returncode == 0, out.stderr
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    for row in rows:
+        check_ask_shape(row)
+    assert (rows[0]["decision"], rows[0]["entry_id"]) == ("answer", "gomi")
+    assert rows[0]["answer"] == "粗大ごみは申込制です。"  # not a yes/no question: no 「はい。」
+    assert rows[1]["decision"] != "answer"  # registering a seal is not getting its certificate
+    assert rows[2]["decision"] == "small_talk"
 
 
 def test_ask_says_when_it_truncates() -> None:

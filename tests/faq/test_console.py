@@ -28,10 +28,15 @@ def test_only_editors_get_the_editing_controls(
     assert f'{{"canEdit": {str(can_edit).lower()}}}' in html
 
 
-@pytest.mark.parametrize(("log", "recorded"), [(None, 1), ("true", 1), ("false", 0)])
-def test_a_fallback_is_recorded_unless_asked_not_to(
-    client: TestClient, sessions: sessionmaker[Session], log: str | None, recorded: int
+@pytest.mark.parametrize(
+    ("role", "log", "recorded"),
+    [(None, None, 1), (None, "true", 1), (None, "false", 1), ("viewer", "true", 1), ("viewer", "false", 0)],
+)
+def test_a_fallback_is_recorded_unless_staff_ask_not_to(
+    client: TestClient, sessions: sessionmaker[Session], role: str | None, log: str | None, recorded: int
 ) -> None:
+    if role is not None:
+        sign_in_as(client, sessions, role)
     params = {"q": "粗大ごみの出し方"} | ({"log": log} if log else {})
     assert client.get("/api/v1/faq/search", params=params).json()["decision"] == "fallback"
     with sessions() as s:

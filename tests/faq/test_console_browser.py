@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from fakes.fake_server import ThreadedServer
 from faq.faq_tables import UnansweredQuestion
 from tests.conftest import browser_sign_in
+from tests.faq.conftest import record_downvote_and_pick
 
 pytestmark = pytest.mark.browser
 
@@ -107,3 +108,58 @@ def test_an_import_with_a_bad_row_imports_nothing_and_says_where(
     page.get_by_label("絞り込み / Filter").fill("new-1")
     page.locator('#entries tr[data-entry="ja/new-1"]').wait_for()
     assert page.locator("#entries tbody tr").count() == 1
+
+
+GOMI = ["粗大ごみの出し方", "粗大ごみを捨てたい", "粗大ゴミの出し方を教えて"]  # the FAQ has no entry on it
+
+
+def test_a_group_of_unanswered_questions_becomes_an_entry_under_a_strict_csp(
+    page: Any, live_server: ThreadedServer, staff_user: str, sessions: sessionmaker[Session]
+) -> None:
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    for q in [*GOMI, GOMI[0], "火星の天気"]:
+        assert (
+            httpx.get(f"{live_server.url}/api/v1/faq/search", params={"q": q}).json()["decision"]
+            == "fallback"
+        )
+    record_downvote_and_pick(sessions)
+
+    browser_sign_in(page, live_server, "/faq", staff_user)
+    csp = page.evaluate("async () => (await fetch('/faq')).headers.get('content-security-policy')")
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    rows = page.locator("#groups tbody tr")
+    rows.first.wait_for()
+    assert rows.count() == 2
+    first = rows.first.inner_text()
+    assert first.startswith("4") and all(q in first for q in GOMI)
+
+    rows.first.get_by_role("button", name="新しい項目にする / New entry from group").click()
+    question = page.get_by_label("質問 / Question", exact=True)
+    assert question.input_value() == GOMI[0]
+    assert set(page.get_by_label("言い換え", exact=False).input_value().splitlines()) == set(GOMI)
+    page.locator("#e-id").fill("sodai-gomi")
+    question.fill("粗大ごみはどう出せばいいですか？")
+    page.get_by_label("回答 / Answer").fill("粗大ごみは事前の申し込みが必要です。")
+    page.get_by_role("button", name="保存 / Save").click()
+    page.locator("#editor-problems").get_by_text("保存しました", exact=False).wait_for()
+    page.wait_for_function("() => document.querySelectorAll('#groups tbody tr').length === 1")
+    assert "火星の天気" in page.locator("#groups tbody").inner_text()
+    for q in GOMI:  # the bot answers the group's questions with the new entry at once
+        d = httpx.get(f"{live_server.url}/api/v1/faq/search", params={"q": q}).json()
+        assert d["decision"] == "answer" and d["entry_id"] == "sodai-gomi", (q, d)
+    assert "粗大ごみは事前の申し込みが必要です" in try_question(page, GOMI[1])
+
+    feedback = page.locator("#feedback tbody tr").first
+    assert "passport" in feedback.inner_text() and "パスポートどこ" in feedback.inner_text()
+    pick = page.locator("#picks tbody tr").first
+    assert "本をスマホで読む" in pick.inner_text()
+    pick.get_by_role("button", name="言い換えに追加 / Add as phrasing").click()
+    page.locator("#picks tbody tr").first.get_by_text("追加済み / Added").wait_for()
+
+    page.locator("#report tbody tr").first.wait_for()
+    report = page.locator("#report").inner_text()
+    assert "質問数 / Questions" in report and "未回答 / Unanswered: 火星の天気" in report
+    assert page.locator("#report-csv").get_attribute("href").startswith("/api/v1/faq/report.csv?month=")
+    assert not [p for p in problems if "Content Security Policy" in p or "Error" in p], problems
