@@ -14,13 +14,12 @@ import argparse
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from faq.corpus import parse_file
+from faq.decision_quality import localgov_half
+from faq.retrieval_metrics import read_qrels, read_queries
+from faq.service import FaqIndexService
 
-from faq.corpus import parse_file  # noqa: E402
-from faq.decision_quality import localgov_half  # noqa: E402
-from faq.retrieval_metrics import read_qrels, read_queries  # noqa: E402
-from faq.service import FaqIndexService  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 DATA = ROOT.parent / "shared" / "bench" / "localgovfaq"
 

@@ -16,13 +16,9 @@ import platform
 import random
 import re
 import statistics
-import sys
 import time
 import unicodedata
 from collections.abc import Callable
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app.privacy import mask_pii
 

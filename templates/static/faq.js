@@ -85,6 +85,7 @@
   function fillTable(id, rows) {
     const body = document.querySelector(`#${id} tbody`);
     body.replaceChildren(...rows);
+    labelCells($(id));
     const empty = $(`${id}-empty`);
     if (empty) empty.hidden = rows.length > 0;
   }

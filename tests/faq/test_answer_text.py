@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from app.web import render_text
 
+from app.templating import render_text
 from faq.answer_text import fit_answer, is_yes_no, small_talk, source_line
 from faq.corpus import Entry
 from faq.service import FaqIndexService
