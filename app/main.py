@@ -2,7 +2,8 @@
 
 Areas plug in through `AREAS`: each entry is a module with a `router` and, optionally, an async
 context manager `lifespan(app)` that starts and stops what the area needs (SDK clients, workers),
-`SESSIONLESS_PATHS` (routes that never use the staff session: the session middleware skips them),
+`SESSIONLESS_PATHS` (machine routes that never use the staff session and are authenticated otherwise,
+such as LINE's webhook with its signature: the CSRF check skips them),
 `FAST_ROUTES` (`{(method, path): app.plain_routes.FastRoute}`: served before the middleware stack) and
 `features(settings) -> {name: configured}` (listed by `/readyz`, `check` and the home page).
 """
@@ -27,16 +28,21 @@ from fastapi.staticfiles import StaticFiles
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
+from app.auth import OptionalStaffDep
+from app.client_address import TrustedProxies
+from app.client_limiter import ClientLimiter
+from app.csrf import CsrfGuard
 from app.logs import RequestIdMiddleware, configure_logging
 from app.plain_routes import FastRoute
+from app.request_limits import BodyLimit, database_error_handlers
 from app.security_headers import SecurityHeaders
-from app.session_cookie import SessionsExcept
 from app.settings import ROOT, ConfigError, Settings, get_settings, require_database
 from app.templating import render
 from storage.aio import AsyncDb
-from storage.db import make_engine, make_sessionmaker
+from storage.db import make_engine, make_sessionmaker, private_dir
 
 log = logging.getLogger(__name__)
+INTAKE_POOL = 2  # connections (and threads) reserved for the webhook's inserts
 
 # Modules with `router` (and optionally `lifespan`), in the order their lifespans start and their routes
 # are matched.
@@ -103,7 +109,7 @@ class ServiceApp(FastAPI):
 
 
 def session_secret(settings: Settings) -> str:
-    """SECRET_KEY, or in development a random key kept in ./var so sessions survive restarts."""
+    """SECRET_KEY, or in development a random key kept in ./var so tokens survive restarts."""
     if settings.secret_key is not None:
         return settings.secret_key.get_secret_value()
     if settings.app_env == "production":
@@ -111,7 +117,7 @@ def session_secret(settings: Settings) -> str:
     if settings.app_env == "test":
         return "test-secret-key"
     path = ROOT / "var" / "secret_key"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     if not path.exists():
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
@@ -123,10 +129,18 @@ def session_secret(settings: Settings) -> str:
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     require_database(settings.database_url)
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, pool_timeout=settings.db_pool_timeout)
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.db = AsyncDb(app.state.sessionmaker)  # every area's database work from async code
+    # LINE's webhook stores residents' events through connections of its own: however busy the main
+    # pool is (staff pages, the simulator, the worker), the webhook is not queued behind it
+    intake_engine = make_engine(
+        settings.database_url, pool_size=INTAKE_POOL, pool_timeout=settings.db_pool_timeout
+    )
+    app.state.intake_db = AsyncDb(
+        make_sessionmaker(intake_engine), threads=INTAKE_POOL, shares_lock_with=app.state.db
+    )
     for name, configured in app.state.features.items():
         if not configured:
             log.info("feature %s: not configured", name, extra={"feature": name, "configured": False})
@@ -141,7 +155,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
         if freeze:
             gc.unfreeze()
+    await app.state.intake_db.close()
     await app.state.db.close()  # the last grouped writes land before the engine goes
+    intake_engine.dispose()
     engine.dispose()
 
 
@@ -171,21 +187,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.feature_notes = {}
     areas = _areas()
     app.fast_routes = {key: fn for area in areas for key, fn in getattr(area, "FAST_ROUTES", {}).items()}
-    session_options = {
-        "secret_key": session_secret(settings),
-        "session_cookie": "suita_session",
-        "max_age": 8 * 3600,
-        "same_site": "lax",
-        "https_only": settings.app_env == "production",
+    app.state.secret = session_secret(settings).encode("utf-8")
+    app.state.trusted_proxies = TrustedProxies(settings.trusted_proxies)
+    app.state.limits = {
+        "search": ClientLimiter(settings.search_rate_per_minute),
+        "simulator": ClientLimiter(settings.simulator_rate_per_minute),
     }
     app.add_middleware(
-        SessionsExcept,
-        options=session_options,
-        paths=[path for area in areas for path in getattr(area, "SESSIONLESS_PATHS", ())],
-        prefixes=["/static/"],
+        CsrfGuard,
+        secret=app.state.secret,
+        public_origin=settings.public_base_url,
+        exempt=[path for area in areas for path in getattr(area, "SESSIONLESS_PATHS", ())],
+        always=["/login"],
     )
+    app.add_middleware(BodyLimit)
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(SecurityHeaders, production=settings.app_env == "production")
+    for exc_type, handler in database_error_handlers.items():
+        app.add_exception_handler(exc_type, handler)
     for area in areas:
         add_routes(app, area.router)
     static = ROOT / "templates" / "static"
@@ -193,7 +212,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.mount("/static", StaticFiles(directory=static), name="static")
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def index(request: Request) -> Response:
+    def index(request: Request, _staff: OptionalStaffDep) -> Response:
         return render(request, "pages/index.html.j2", {})
 
     @app.get("/favicon.ico", include_in_schema=False)

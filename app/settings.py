@@ -6,18 +6,20 @@ Secrets are `SecretStr` and never appear in logs or `repr`.
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from app.topics import DEFAULT_TOPICS, Topic
 
 ROOT = Path(__file__).resolve().parent.parent
+MIN_SECRET_KEY_BYTES = 32
 SUPPORTED_DRIVERS = ("sqlite", "sqlite+pysqlite", "postgresql", "postgresql+psycopg")
 
 
@@ -41,6 +43,21 @@ class Settings(BaseSettings):
     topics: list[Topic] = Field(default_factory=lambda: list(DEFAULT_TOPICS), min_length=1)
     # /docs, /redoc and /openapi.json; None: on except when APP_ENV=production (resolved below)
     docs_enabled: bool | None = None
+    # addresses (or networks) of reverse proxies whose X-Forwarded-For is believed
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # seconds a request waits for a pooled database connection before it answers 503
+    db_pool_timeout: float = Field(default=3.0, gt=0, le=60.0)
+
+    # --- staff sign-in ---
+    session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    session_lifetime_hours: float = Field(default=8.0, gt=0, le=24 * 30)
+    login_failure_limit: int = Field(default=5, ge=1, le=1000)
+    login_client_failure_limit: int = Field(default=20, ge=1, le=100_000)
+    login_lockout_minutes: float = Field(default=15.0, gt=0, le=24 * 60)
+
+    # --- public endpoints (per client address, per process) ---
+    search_rate_per_minute: int = Field(default=60, ge=1, le=100_000)
+    simulator_rate_per_minute: int = Field(default=30, ge=1, le=100_000)
 
     # --- FAQ ---
     faq_refresh_seconds: float = Field(default=2.0, ge=0, le=3600)
@@ -103,11 +120,44 @@ class Settings(BaseSettings):
             raise ValueError("TOPICS: topic ids must be unique")
         return value
 
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _check_proxies(cls, value: object) -> list[str]:
+        """A comma-separated list (environment) or a list of addresses or networks."""
+        if isinstance(value, str):
+            value = [item for item in value.split(",") if item.strip()]
+        if not isinstance(value, list):
+            raise ValueError("TRUSTED_PROXIES: a comma-separated list of addresses")
+        for item in value:
+            try:
+                ipaddress.ip_network(str(item).strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"TRUSTED_PROXIES: {item!r} is not an IP address or network") from None
+        return [str(item).strip() for item in value]
+
     @model_validator(mode="after")
     def _resolve_docs_enabled(self) -> Settings:
         if self.docs_enabled is None:
             self.docs_enabled = self.app_env != "production"
         return self
+
+    @model_validator(mode="after")
+    def _production_secret_key(self) -> Settings:
+        if self.app_env == "production":
+            key = self.secret_key.get_secret_value() if self.secret_key is not None else ""
+            if len(key.encode("utf-8")) < MIN_SECRET_KEY_BYTES:
+                raise ValueError(
+                    f"SECRET_KEY must be at least {MIN_SECRET_KEY_BYTES} bytes when APP_ENV=production "
+                    '(generate one: python -c "import secrets; print(secrets.token_urlsafe(48))")'
+                )
+        return self
+
+    def __repr_args__(self) -> Any:
+        """`repr` without the database password (SecretStr fields hide themselves)."""
+        from storage.db import describe
+
+        for name, value in super().__repr_args__():
+            yield name, describe(value) if name == "database_url" else value
 
     def topic(self, topic_id: str) -> Topic | None:
         return next((t for t in self.topics if t.id == topic_id), None)
@@ -121,8 +171,10 @@ def check_database_url(value: str) -> None:
     """Raise `ConfigError` naming DATABASE_URL when the URL cannot be used."""
     try:
         url = make_url(value)
-    except ArgumentError as exc:
-        raise ConfigError(f"DATABASE_URL is not a valid database URL: {exc}") from None
+    except ArgumentError:  # its message quotes the URL, password included
+        raise ConfigError(
+            "DATABASE_URL is not a valid database URL (sqlite:///path or postgresql+psycopg://user:pass@host/db)"
+        ) from None
     if url.drivername not in SUPPORTED_DRIVERS:
         raise ConfigError(
             f"DATABASE_URL uses unsupported driver {url.drivername!r}; "

@@ -10,6 +10,9 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from app.csrf import csrf_token
+from app.staff_sessions import COOKIE
+
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
@@ -32,15 +35,18 @@ def render_text(name: str, **context: Any) -> str:
 
 
 def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
-    """Render an HTML page; every page gets `request`, `staff` (or None) and `features`."""
-    staff_id = request.session.get("staff_id") if "session" in request.scope else None
+    """Render an HTML page; every page gets `request`, `signed_in` (the route resolved a signed-in
+    staff member: `app.auth.current_staff`), `features` and `csrf_token` (for the page's scripts and
+    forms: `app.csrf`; empty for a browser without a session cookie)."""
+    cookie = request.cookies.get(COOKIE)
     html = (
         jinja_env()
         .get_template(name)
         .render(
             request=request,
-            signed_in=staff_id is not None,
+            signed_in=getattr(request.state, "staff", None) is not None,
             features=request.app.state.features,
+            csrf_token=csrf_token(request.app.state.secret, cookie) if cookie else "",
             **context,
         )
     )

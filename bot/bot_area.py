@@ -27,6 +27,8 @@ from storage.aio import AsyncDb
 # LINE's webhook, the app's busiest route, is answered in front of the whole stack (its FastAPI route
 # stays for the OpenAPI document)
 FAST_ROUTES = {("POST", webhook.PATH): webhook.fast_webhook}
+# authenticated by its signature, not a staff session: no CSRF check (see `app.csrf`)
+SESSIONLESS_PATHS = (webhook.PATH,)
 # the routes themselves, not included routers (see `app.main.add_routes`)
 router = APIRouter(routes=[*webhook.router.routes, *simulator_page.router.routes])
 
@@ -73,6 +75,7 @@ class BotRuntime:
         self.simulator = SimulatorBackend(settings, self.tuning.line_retry)
         self.line_api: LineApi | None = None
         self.db: AsyncDb = app.state.db
+        self.intake_db: AsyncDb = app.state.intake_db  # the webhook's inserts (a pool of their own)
         self.preparer = Preparer(self.db, settings.topics, lambda: getattr(app.state, "faq", None))
         self.worker = InboxWorker(self.db, self.preparer, self.api_for, self.tuning)
 

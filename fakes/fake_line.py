@@ -10,7 +10,9 @@ missing or wrong bearer token is 401. Optional per-endpoint rate limits answer 4
 
 Whoever plays the LINE platform (tests, the simulator) issues reply tokens with
 `issue_reply_token(user_id)`; other processes use `POST /__fake__/line/reply-tokens`. What was
-delivered is in `deliveries()`, `messages_for(user_id)`, `broadcasts()` and `dump()`.
+delivered is in `deliveries()`, `messages_for(user_id)`, `messages_since(user_id, after)`,
+`broadcasts()` and `dump()`. With `max_deliveries` (the simulator's fake, which anyone may drive) the fake
+keeps at most that many deliveries, reply tokens and friends, the oldest forgotten first.
 
     python -m fakes line --port 9001
 """
@@ -86,8 +88,10 @@ class FakeLine(LineAccount, FakePlatform):
         reply_token_ttl: float = 60.0,
         rate_limits: Mapping[str, tuple[int, float]] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        max_deliveries: int | None = None,
     ) -> None:
         super().__init__()
+        self.max_deliveries = max_deliveries
         self.access_token = access_token
         self.reply_token_ttl = reply_token_ttl
         self.rate_limits: dict[str, tuple[int, float]] = dict(rate_limits or {})
@@ -100,7 +104,8 @@ class FakeLine(LineAccount, FakePlatform):
         with self._lock:
             self._tokens: dict[str, _ReplyToken] = {}
             self._accepted: dict[str, _Accepted] = {}
-            self._deliveries: list[Delivery] = []
+            self._deliveries: deque[Delivery] = deque(maxlen=self.max_deliveries)
+            self._received: dict[str, int] = {}  # messages ever delivered to each user (kept for the newest)
             self._hits: dict[str, deque[float]] = {}
             self._narrowcasts: dict[str, dict[str, Any]] = {}
             self._message_seq = 0
@@ -114,7 +119,18 @@ class FakeLine(LineAccount, FakePlatform):
         token = uuid.uuid4().hex
         with self._lock:
             self._tokens[token] = _ReplyToken(user_id, self.clock())
+            _forget_oldest(self._tokens, self.max_deliveries)
         return token
+
+    def add_follower(
+        self, user_id: str, display_name: str = "LINEユーザー", language: str | None = "ja"
+    ) -> None:
+        super().add_follower(user_id, display_name, language)
+        if self.max_deliveries is not None:
+            with self._lock:
+                for gone in self.followers[: -self.max_deliveries]:
+                    self.profiles.pop(gone, None)
+                del self.followers[: -self.max_deliveries]
 
     def set_narrowcast_progress(self, request_id: str, **fields: Any) -> None:
         with self._lock:
@@ -125,8 +141,17 @@ class FakeLine(LineAccount, FakePlatform):
             return [d for d in self._deliveries if kind is None or d.kind == kind]
 
     def messages_for(self, user_id: str) -> list[dict[str, Any]]:
-        """Messages sent to this user by reply, push or multicast, in order."""
+        """Messages sent to this user by reply, push or multicast, in order (those still kept)."""
         return [m for d in self.deliveries() if user_id in d.to for m in d.messages]
+
+    def messages_since(self, user_id: str, after: int) -> tuple[list[dict[str, Any]], int]:
+        """The user's messages from the `after`-th on (counting every message ever delivered to them,
+        also those no longer kept), and how many they received in all."""
+        with self._lock:
+            total = self._received.get(user_id, 0)
+        kept = self.messages_for(user_id)
+        first = total - len(kept)
+        return kept[max(0, after - first) :], total
 
     def broadcasts(self) -> list[Delivery]:
         return self.deliveries("broadcast")
@@ -227,6 +252,9 @@ class FakeLine(LineAccount, FakePlatform):
         self._deliveries.append(
             Delivery(kind, to, messages, ctx.request_id, ctx.retry_key, time.time(), extra)
         )
+        for user_id in dict.fromkeys(to):
+            self._received[user_id] = self._received.pop(user_id, 0) + len(messages)
+        _forget_oldest(self._received, self.max_deliveries)
         sent = []
         for _ in messages:
             self._message_seq += 1
@@ -308,6 +336,12 @@ class FakeLine(LineAccount, FakePlatform):
     async def _control_token(self, request: Request) -> Response:
         body = await request.json()
         return answer({"replyToken": self.issue_reply_token(str(body["userId"]))})
+
+
+def _forget_oldest(items: dict[str, Any], keep: int | None) -> None:
+    """Drop the oldest entries of an insertion-ordered dict beyond `keep` (None: keep all)."""
+    while keep is not None and len(items) > keep:
+        del items[next(iter(items))]
 
 
 def _progress(target: int) -> dict[str, Any]:

@@ -16,12 +16,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.auth import EditorDep, OptionalStaffDep, StaffDep
+from app.client_limiter import enforce
 from app.deps import SessionDep
 from app.settings import Settings
 from faq import entry_store, semantic
 from faq.answer_types import Decision, FaqService
 from faq.corpus import CorpusError, Entry, parse_bytes, parse_file, parse_objects
-from faq.normalize import has_words
+from faq.normalize import has_words, truncate
 from faq.service import SEED_CORPUS, FaqIndexService, RerankerFactory, Source
 from faq.unanswered_log import Retention, log_unanswered, recent_unanswered
 from storage.db import session_scope
@@ -86,12 +87,20 @@ def _service(request: Request) -> FaqIndexService:
     return service
 
 
-@router.get("/search")
+@router.get(
+    "/search",
+    responses={
+        422: {"description": "A parameter is invalid (a NUL character in `q`, ...)"},
+        429: {"description": "Too many searches from this client (anonymous callers)"},
+    },
+)
 def search(
     request: Request,
     session: SessionDep,
     staff: OptionalStaffDep,
-    q: Annotated[str, Query(max_length=MAX_QUERY_CHARS, description="the resident's question")],
+    q: Annotated[
+        str, Query(max_length=MAX_QUERY_CHARS, description="the resident's question (cut to 400 characters)")
+    ],
     k: Annotated[int, Query(ge=1, le=10, description="suggestions offered when unsure")] = 5,
     lang: Annotated[str, Query(pattern="^(ja|en)$")] = "ja",
     log: Annotated[
@@ -100,14 +109,20 @@ def search(
     ] = True,
 ) -> JSONResponse:
     """The `python -m faq ask --json` shape; `X-FAQ-Truncated: true` when the question was cut.
-    A fallback is logged as unanswered unless signed-in staff ask with `log=false`."""
-    decision: Decision = _service(request).ask(q, lang=lang, k=k)
-    if (log or staff is None) and decision.decision == "fallback" and has_words(q):
+    A fallback is logged as unanswered unless signed-in staff ask with `log=false`. Anonymous callers
+    are rate limited per client (`SEARCH_RATE_PER_MINUTE`: 429 with `Retry-After`)."""
+    if staff is None:
+        enforce(request, "search")
+    question, cut = truncate(q)  # before anything else: bounded work for any input
+    if "\x00" in question:
+        raise HTTPException(422, "質問に使えない文字(NUL)が含まれています / q contains a NUL character")
+    decision: Decision = _service(request).ask(question, lang=lang, k=k)
+    if (log or staff is None) and decision.decision == "fallback" and has_words(question):
         log_unanswered(
-            session, q, lang=lang, channel="api", score=decision.score, retention=retention(request)
+            session, question, lang=lang, channel="api", score=decision.score, retention=retention(request)
         )
         session.commit()
-    headers = {"X-FAQ-Truncated": "true"} if decision.truncated else {}
+    headers = {"X-FAQ-Truncated": "true"} if cut or decision.truncated else {}
     return JSONResponse(decision.to_json(), headers=headers)
 
 

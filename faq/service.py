@@ -112,9 +112,11 @@ class FaqIndexService:
         return self._snapshot
 
     def ask(self, question: str, *, lang: str = "ja", k: int = SUGGESTIONS) -> Decision:
-        """Answer, suggest or fall back; never raises for any text."""
+        """Answer, suggest or fall back; never raises for any text. The question is cut to
+        `MAX_QUESTION_CHARS` before anything else is done with it (bounded work for any input)."""
         snap = self._current()
-        text, truncated = truncate(clean(question))
+        cut, truncated = truncate(question)
+        text = clean(cut)
         if not has_words(text):
             return Decision("fallback", None, None, 0.0, [], truncated)
         chat = small_talk(text)
@@ -142,7 +144,7 @@ class FaqIndexService:
         matcher = self._current().matchers.get(lang)
         if matcher is None:
             return []
-        ranking = matcher.rank(truncate(clean(question))[0], k)
+        ranking = matcher.rank(clean(truncate(question)[0]), k)
         return [(matcher.entries[c.index], c.score) for c in ranking.candidates]
 
     def term_weight(self, lang: str) -> Callable[[str], float]:

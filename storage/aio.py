@@ -60,9 +60,12 @@ class AsyncDb:
     """`await db.read(fn, ...)`, `await db.run(fn, ...)` and `await db.write(fn, ...)` run
     `fn(session, ...)` in a worker thread and return its result.
 
-    `threads` caps the threads (and so the connections) this object uses at once: few, since they share
-    one GIL and must stay within the engine's pool. `patience` is how long `run` retries a transaction
-    while the database is briefly away (a restart); 0 means no retry."""
+    `threads` caps the threads (and so the connections) this object uses at once for `read` and `run`:
+    few, since they share one GIL and must stay within the engine's pool; grouped writes have one thread
+    of their own, so they never wait behind reads or the app's other threads. `patience` is how long
+    `run` retries a transaction while the database is briefly away (a restart); 0 means no retry.
+    `shares_lock_with`: another `AsyncDb` on the same SQLite file whose writers this one's wait for
+    (one in-process writer at a time, however many bridges)."""
 
     def __init__(
         self,
@@ -71,14 +74,17 @@ class AsyncDb:
         threads: int = 4,
         patience: float = 0.0,
         max_batch: int = 200,
+        shares_lock_with: AsyncDb | None = None,
     ) -> None:
         self.sessions = sessions
         self.max_batch = max_batch
         self.patience = patience
         self._threads = anyio.CapacityLimiter(threads)
+        self._flush_thread = anyio.CapacityLimiter(1)
         bind = sessions.kw.get("bind")
         self.sqlite = bind is not None and bind.dialect.name == "sqlite"
-        self._lock: threading.Lock | None = threading.Lock() if self.sqlite else None
+        shared = shares_lock_with._lock if shares_lock_with is not None else None
+        self._lock: threading.Lock | None = (shared or threading.Lock()) if self.sqlite else None
         self._waiting: list[Op] = []
         self._flusher: asyncio.Task[None] | None = None
 
@@ -134,7 +140,9 @@ class AsyncDb:
         try:
             while self._waiting:
                 batch, self._waiting = self._waiting[: self.max_batch], self._waiting[self.max_batch :]
-                results = await anyio.to_thread.run_sync(self._commit_group, batch)
+                results = await anyio.to_thread.run_sync(
+                    self._commit_group, batch, limiter=self._flush_thread
+                )
                 for (_, _, future), (ok, value) in zip(batch, results, strict=True):
                     if future.done():
                         continue

@@ -7,6 +7,7 @@ share one file. Contention points (claims, de-duplication) use single atomic sta
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,23 +15,28 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
 
-def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
-    """Create an engine; for SQLite also create the file's folder and set the pragmas."""
+def make_engine(url: str, *, pool_size: int = 10, echo: bool = False, pool_timeout: float = 30.0) -> Engine:
+    """Create an engine; for SQLite also create the file (0600) and its folder (0700) and set the
+    pragmas. `pool_timeout`: seconds to wait for a pooled connection before `sqlalchemy.exc.TimeoutError`
+    (the app answers 503 then: a short wait fails fast when every connection is busy)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        in_memory = parsed.database in (None, "", ":memory:")
+        if not in_memory and parsed.database:
+            private_file(Path(parsed.database))
         engine = create_engine(
             parsed,
             echo=echo,
             connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
-            poolclass=NullPool if parsed.database in (None, "", ":memory:") else None,
+            poolclass=NullPool if in_memory else None,
+            **({} if in_memory else {"pool_timeout": pool_timeout}),
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -39,10 +45,35 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
         echo=echo,
         pool_size=pool_size,
         max_overflow=pool_size,
+        pool_timeout=pool_timeout,
         pool_pre_ping=True,
         pool_recycle=1800,
         connect_args={"connect_timeout": 5},
     )
+
+
+def private_dir(path: Path) -> None:
+    """Create `path` (and missing parents) readable by the service's user only (0700); an existing
+    folder is left as it is (it may be shared, such as /tmp)."""
+    if path.is_dir():
+        return
+    private_dir(path.parent)
+    try:
+        path.mkdir(mode=0o700)
+    except FileExistsError:
+        return
+    os.chmod(path, 0o700)  # mkdir's mode is reduced by the umask
+
+
+def private_file(path: Path) -> None:
+    """Create an empty `path` readable by the service's user only (0600) unless it exists, in a private
+    folder. SQLite gives its -wal and -shm files the permissions of the database file."""
+    private_dir(path.parent)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        return
+    os.chmod(path, 0o600)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -84,5 +115,8 @@ def ping(engine: Engine) -> None:
 
 
 def describe(url: str) -> str:
-    """The URL without its password, for logs and messages."""
-    return make_url(url).render_as_string(hide_password=True)
+    """The URL without its password, for logs and messages (a placeholder when it cannot be parsed)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparsable database URL>"

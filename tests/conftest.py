@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import shutil
 import subprocess
 import uuid
@@ -150,14 +151,35 @@ def staff_user(sessions: sessionmaker[Session]) -> str:
     return "kouhou"
 
 
+def login_form_token(client: TestClient) -> str:
+    """Open the sign-in page as a browser does (it sets the token cookie) and return its form's token."""
+    page = client.get("/login")
+    assert page.status_code == 200
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert match, "the sign-in form has no CSRF token"
+    return match.group(1)
+
+
+def post_login(client: TestClient, username: str, password: str = STAFF_PASSWORD) -> Any:
+    """Post the sign-in form as a browser does (with the form's token); the response, not followed."""
+    token = login_form_token(client)
+    form = {"username": username, "password": password, "csrf_token": token}
+    return client.post("/login", data=form, follow_redirects=False)
+
+
+def sign_in(client: TestClient, username: str, password: str = STAFF_PASSWORD) -> TestClient:
+    """Sign `client` in; from then on it sends the session's CSRF token with every request, as the
+    pages' scripts do."""
+    r = post_login(client, username, password)
+    assert r.status_code == 303, r.text
+    client.headers["X-CSRF-Token"] = client.get("/api/v1/session").json()["csrf_token"]
+    return client
+
+
 @pytest.fixture
 def staff_client(client: TestClient, staff_user: str) -> TestClient:
     """A client signed in as an editor."""
-    r = client.post(
-        "/login", data={"username": staff_user, "password": STAFF_PASSWORD}, follow_redirects=False
-    )
-    assert r.status_code == 303
-    return client
+    return sign_in(client, staff_user)
 
 
 def sign_in_as(client: TestClient, sessions: sessionmaker[Session], role: str) -> str:
@@ -167,8 +189,7 @@ def sign_in_as(client: TestClient, sessions: sessionmaker[Session], role: str) -
     username = f"u-{role}"
     with session_scope(sessions) as s:
         create_staff_user(s, username=username, password=STAFF_PASSWORD, role=role)
-    r = client.post("/login", data={"username": username, "password": STAFF_PASSWORD}, follow_redirects=False)
-    assert r.status_code == 303
+    sign_in(client, username)
     return username
 
 

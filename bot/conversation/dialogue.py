@@ -36,6 +36,7 @@ from bot.conversation.dialogue_types import (
 )
 from bot.conversation.line_messages import label, postback_item, say, text_message
 from faq.answer_types import Decision
+from faq.normalize import MAX_QUESTION_CHARS
 
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z]")
@@ -84,7 +85,7 @@ def handle(incoming: Incoming, state: UserState, ctx: Context) -> Turn:
         if button is None:
             return Turn([menus.notice("stale_button", lang)])
         return on_button(button, state, ctx, lang)
-    text = incoming.data
+    text = incoming.data[: MAX_QUESTION_CHARS + 1]  # cut first (one more: the FAQ still says it cut)
     if state.language is None:
         lang = text_language(text, lang)
     command = keyword(text)

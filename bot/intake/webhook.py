@@ -133,7 +133,7 @@ async def _receive(runtime: BotRuntime, scope: Scope, receive: Receive) -> Answe
         return _error(400, "the body is not valid JSON")
     try:
         if parsed.items or parsed.dead:
-            await runtime.db.write(inbox_store.STORE_BODIES, parsed)
+            await runtime.intake_db.write(inbox_store.STORE_BODIES, parsed)
     except SQLAlchemyError as exc:
         log.error("webhook: events not stored (%s); LINE may redeliver", type(exc).__name__)
         return _error(503, "storage unavailable")

@@ -13,6 +13,7 @@ from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING
 
 import anyio
+from fastapi import FastAPI
 from pydantic import SecretStr
 
 from app.settings import Settings
@@ -21,6 +22,10 @@ from platforms.line_api import LineApi, RetryPolicy
 if TYPE_CHECKING:
     from fakes.fake_line import FakeLine
     from fakes.fake_server import ThreadedServer
+
+
+MAX_DELIVERIES = 2_000  # the fake keeps the newest deliveries only: anyone may drive a public simulator
+SENDS_AT_ONCE = 8  # simulator events in flight to the webhook per process; more wait their turn
 
 
 class SimulatorBackend:
@@ -35,6 +40,7 @@ class SimulatorBackend:
         self.server: ThreadedServer | None = None
         self._api: LineApi | None = None
         self._lock = asyncio.Lock()
+        self._sending: anyio.CapacityLimiter | None = None
         self._stack = AsyncExitStack()
 
     @property
@@ -43,7 +49,7 @@ class SimulatorBackend:
         if self._fake is None:
             from fakes.fake_line import FakeLine
 
-            self._fake = FakeLine(access_token=self.access_token)
+            self._fake = FakeLine(access_token=self.access_token, max_deliveries=MAX_DELIVERIES)
         return self._fake
 
     @property
@@ -70,6 +76,19 @@ class SimulatorBackend:
                     LineApi.open(fake_settings, retry=self.retry)
                 )
             return self._api
+
+    async def post_webhook(self, app: FastAPI, body: bytes, headers: dict[str, str]) -> int:
+        """Post a signed body to the app's own `POST /line/webhook` in process; its status. At most
+        `SENDS_AT_ONCE` at a time, so the simulator cannot crowd out LINE's own webhooks."""
+        import httpx  # only the simulator needs it: a live bot does not load it
+
+        if self._sending is None:
+            self._sending = anyio.CapacityLimiter(SENDS_AT_ONCE)
+        async with self._sending:
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://simulator.internal") as client:
+                answer = await client.post("/line/webhook", content=body, headers=headers)
+        return answer.status_code
 
     async def close(self) -> None:
         await self._stack.aclose()

@@ -1,11 +1,18 @@
 """`/simulator`: a chat page where a person plays a LINE user. What they type becomes a webhook event
 that the server signs with the channel secret (which never reaches the browser) and sends through the
 real `POST /line/webhook` of this app; the bot's replies arrive at the simulator's fake LINE server,
-and the page polls for them. Without LINE credentials anyone may use it; with them, staff only.
+and the page polls for them. Without LINE credentials anyone may use it (rate limited per client:
+`SIMULATOR_RATE_PER_MINUTE`); with them, staff only.
+
+The simulated LINE user comes from a cookie of its own (`suita_sim`, a random token; the user ID is an
+HMAC of it), so "start over" gives a new user without touching a staff session. A send holds no
+database connection while the webhook it posts to stores the event (which needs one).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -13,8 +20,8 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from app.auth import current_staff
-from app.staff_tables import StaffUser
+from app.auth import OptionalStaffDep
+from app.client_limiter import enforce
 from app.templating import render
 from bot.intake.webhook_events import SIMULATOR_DESTINATION
 from fakes import fake_line_events as ev
@@ -23,8 +30,8 @@ if TYPE_CHECKING:
     from bot.bot_area import BotRuntime
 
 router = APIRouter(prefix="/simulator", tags=["simulator"])
-SESSION_KEY = "simulator_user"
-MAX_TEXT = 5000
+COOKIE = "suita_sim"
+MAX_TEXT = 5000  # what LINE lets a user send; the bot cuts questions to 400 characters before matching
 
 
 class SendRequest(BaseModel):
@@ -41,7 +48,7 @@ def _runtime(request: Request) -> BotRuntime:
     return runtime
 
 
-def allowed(request: Request, staff: Annotated[StaffUser | None, Depends(current_staff)]) -> bool:
+async def allowed(request: Request, staff: OptionalStaffDep) -> bool:
     """Anyone in simulator mode (no LINE credentials); signed-in staff when the bot is live."""
     return staff is not None or not _runtime(request).live
 
@@ -49,50 +56,60 @@ def allowed(request: Request, staff: Annotated[StaffUser | None, Depends(current
 AllowedDep = Annotated[bool, Depends(allowed)]
 
 
+async def allowed_and_limited(request: Request, staff: OptionalStaffDep) -> None:
+    """For the simulator's actions: 401 when not allowed; 429 when an anonymous client sent too much."""
+    if staff is None and _runtime(request).live:
+        raise HTTPException(401, "staff sign-in required / 職員のログインが必要です")
+    if staff is None:
+        enforce(request, "simulator")
+
+
 def _require(ok: bool) -> None:
     if not ok:
         raise HTTPException(401, "staff sign-in required / 職員のログインが必要です")
 
 
-def _user(request: Request, *, new: bool = False) -> str:
-    user = request.session.get(SESSION_KEY)
-    if new or not isinstance(user, str):
-        user = "U" + secrets.token_hex(16)
-        request.session[SESSION_KEY] = user
-    return user
+def _user(request: Request, response: Response, *, new: bool = False) -> str:
+    """The simulated LINE user of this browser (a new one when `new` or without the cookie)."""
+    token = request.cookies.get(COOKIE)
+    if new or token is None or not 16 <= len(token) <= 64:
+        token = secrets.token_urlsafe(24)
+        secure = request.app.state.settings.app_env == "production"
+        response.set_cookie(COOKIE, token, path="/simulator", secure=secure, httponly=True, samesite="lax")
+    digest = hmac.new(request.app.state.secret, b"simulator-user:" + token.encode(), hashlib.sha256)
+    return "U" + digest.hexdigest()[:32]
 
 
 @router.get("", response_class=HTMLResponse, include_in_schema=False)
 def page(request: Request, ok: AllowedDep) -> Response:
     if not ok:
         return RedirectResponse("/login?next=/simulator", status_code=303)
-    return render(request, "pages/simulator.html.j2", {"live": _runtime(request).live})
+    response = render(request, "pages/simulator.html.j2", {"live": _runtime(request).live})
+    _user(request, response)
+    return response
 
 
-@router.post("/api/send")
-async def send(body: SendRequest, request: Request, ok: AllowedDep) -> dict[str, Any]:
+@router.post(
+    "/api/send",
+    dependencies=[Depends(allowed_and_limited)],
+    responses={401: {"description": "Staff only (live bot)"}, 429: {"description": "Too many requests"}},
+)
+async def send(body: SendRequest, request: Request, response: Response) -> dict[str, Any]:
     """Play one event as the simulated user through the signed webhook."""
-    _require(ok)
     if body.kind == "text" and not body.text.strip():
         raise HTTPException(422, "text is empty / メッセージが空です")
     if body.kind == "postback" and not body.data:
         raise HTTPException(422, "postback data is empty")
     runtime = _runtime(request)
-    user = _user(request)
+    user = _user(request, response)
     fake = runtime.simulator.fake
     await runtime.simulator.api()  # start the fake LINE server before the bot needs it
     if body.kind == "follow":
         fake.add_follower(user, "シミュレーター", body.language)
     token = fake.issue_reply_token(user)
     raw = ev.body([_event(body, user, token)], destination=SIMULATOR_DESTINATION)
-    import httpx  # only the simulator needs it: a live bot does not load it
-
-    transport = httpx.ASGITransport(app=request.app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://simulator.internal") as client:
-        answer = await client.post(
-            "/line/webhook", content=raw, headers=ev.signed(raw, runtime.channel_secret)
-        )
-    return {"webhook_status": answer.status_code}
+    status = await runtime.simulator.post_webhook(request.app, raw, ev.signed(raw, runtime.channel_secret))
+    return {"webhook_status": status}
 
 
 def _event(body: SendRequest, user: str, token: str) -> ev.Event:
@@ -109,11 +126,13 @@ def _event(body: SendRequest, user: str, token: str) -> ev.Event:
 
 
 @router.get("/api/messages")
-def messages(request: Request, ok: AllowedDep, after: Annotated[int, Query(ge=0)] = 0) -> dict[str, Any]:
+def messages(
+    request: Request, response: Response, ok: AllowedDep, after: Annotated[int, Query(ge=0)] = 0
+) -> dict[str, Any]:
     """The bot's messages to the simulated user from index `after` on."""
     _require(ok)
-    delivered = _runtime(request).simulator.fake.messages_for(_user(request))
-    return {"messages": [_view(m) for m in delivered[after:]], "next": len(delivered)}
+    delivered, total = _runtime(request).simulator.fake.messages_since(_user(request, response), after)
+    return {"messages": [_view(m) for m in delivered], "next": total}
 
 
 def _view(message: dict[str, Any]) -> dict[str, Any]:
@@ -130,9 +149,8 @@ def _view(message: dict[str, Any]) -> dict[str, Any]:
     return {"type": message.get("type"), "text": message.get("text", ""), "quick_replies": buttons}
 
 
-@router.post("/api/reset")
-def reset(request: Request, ok: AllowedDep) -> dict[str, str]:
+@router.post("/api/reset", dependencies=[Depends(allowed_and_limited)])
+def reset(request: Request, response: Response) -> dict[str, str]:
     """Start over as a new simulated user."""
-    _require(ok)
-    _user(request, new=True)
+    _user(request, response, new=True)
     return {"status": "ok"}

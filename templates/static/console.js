@@ -20,10 +20,17 @@ window.Console = (() => {
     return iso ? iso.slice(0, 16).replace("T", " ") : "—";
   }
 
+  // The page's CSRF token (app.csrf): every request that changes something carries it.
+  function csrfToken() {
+    const meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.content : "";
+  }
+
   // fetch() the JSON API: {ok, status, data} or {ok: false, status, detail}. `body` is sent as JSON,
   // or as is when it is FormData.
   async function api(method, path, body) {
     const options = { method, headers: { Accept: "application/json" }, credentials: "same-origin" };
+    if (method !== "GET" && method !== "HEAD") options.headers["X-CSRF-Token"] = csrfToken();
     if (body instanceof FormData) {
       options.body = body;
     } else if (body !== undefined) {
@@ -63,5 +70,5 @@ window.Console = (() => {
 
   const LANGUAGE_NAMES = { ja: "日本語 / Japanese", en: "英語 / English" };
 
-  return { el, shown, api, labelCells, LANGUAGE_NAMES };
+  return { el, shown, api, csrfToken, labelCells, LANGUAGE_NAMES };
 })();

@@ -10,6 +10,8 @@
   const status = document.getElementById("sim-status");
   const lang = document.getElementById("sim-lang");
   let next = 0;
+  const meta = document.querySelector('meta[name="csrf-token"]');
+  const csrf = meta ? { "X-CSRF-Token": meta.content } : {}; // app.csrf: changes carry the page's token
 
   function add(kind, text) {
     const li = document.createElement("li");
@@ -44,7 +46,7 @@
     try {
       const r = await fetch("/simulator/api/send", {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: Object.assign({ "content-type": "application/json" }, csrf),
         body: JSON.stringify(payload),
       });
       const body = await r.json();
@@ -88,7 +90,7 @@
     });
   }
   document.getElementById("sim-reset").addEventListener("click", async function () {
-    await fetch("/simulator/api/reset", { method: "POST" });
+    await fetch("/simulator/api/reset", { method: "POST", headers: csrf });
     messages.replaceChildren();
     quick.replaceChildren();
     next = 0;

@@ -15,7 +15,7 @@ from fakes.fake_line import FakeLine
 from faq.faq_tables import UnansweredQuestion
 from tests.bot.conftest import make_bot_app, use_faq
 from tests.bot.helpers import CHANNEL_SECRET, wait_for
-from tests.conftest import STAFF_PASSWORD
+from tests.conftest import sign_in
 
 
 def chat(client: TestClient, payload: dict[str, Any], after: int) -> list[dict[str, Any]]:
@@ -108,10 +108,7 @@ def test_with_credentials_the_simulator_is_for_staff_only(live_client: TestClien
 def test_staff_use_it_without_the_secret_and_replies_stay_in_the_simulator(
     live_client: TestClient, fake_line: FakeLine, staff_user: str
 ) -> None:
-    signed_in = live_client.post(
-        "/login", data={"username": staff_user, "password": STAFF_PASSWORD}, follow_redirects=False
-    )
-    assert signed_in.status_code == 303
+    sign_in(live_client, staff_user)
     page = live_client.get("/simulator")
     assert page.status_code == 200 and "本番の LINE チャネルが設定されています" in page.text
     messages = chat(live_client, {"kind": "text", "text": "メニュー"}, 0)

@@ -12,7 +12,7 @@ from app.main import create_app
 from faq import entry_store
 from faq.service import SEED_CORPUS
 from faq.unanswered_log import recent_unanswered
-from tests.conftest import make_settings
+from tests.conftest import make_settings, sign_in
 
 NEW = {
     "id": "sodai-gomi",
@@ -132,7 +132,7 @@ def test_viewer_cannot_edit(client: TestClient, sessions: sessionmaker[Session])
 
     with session_scope(sessions) as s:
         create_staff_user(s, username="viewer", password=STAFF_PASSWORD, role="viewer")
-    client.post("/login", data={"username": "viewer", "password": STAFF_PASSWORD})
+    sign_in(client, "viewer")
     assert client.get("/api/v1/faq/entries").status_code == 200
     assert client.post("/api/v1/faq/entries", json=NEW).status_code == 403
 

@@ -16,7 +16,7 @@ from app.settings import Settings
 from notifier.ledger_tables import Delivery
 from storage.base import utcnow
 from storage.db import session_scope
-from tests.conftest import STAFF_PASSWORD
+from tests.conftest import STAFF_PASSWORD, sign_in
 from tests.notifier.conftest import post_data
 
 
@@ -41,7 +41,7 @@ def test_sign_in_and_role_required(client: TestClient, sessions: sessionmaker[Se
     assert client.post("/api/v1/posts", json=post_data()).status_code == 401
     with session_scope(sessions) as s:
         create_staff_user(s, username="viewer", password=STAFF_PASSWORD, role="viewer")
-    client.post("/login", data={"username": "viewer", "password": STAFF_PASSWORD})
+    sign_in(client, "viewer")
     assert client.get("/api/v1/posts").status_code == 200
     assert client.post("/api/v1/posts", json=post_data()).status_code == 403
 

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.main import create_app
-from tests.conftest import STAFF_PASSWORD, make_settings, sign_in_as
+from tests.conftest import STAFF_PASSWORD, make_settings, sign_in, sign_in_as
 
 
 def console_data(html: str) -> dict[str, object]:
@@ -58,7 +58,7 @@ def test_the_page_data_is_escaped_for_a_script_element(
     """Topic labels come from settings; `tojson` must keep them from closing the script element."""
     evil = {"id": "evil", "ja": "</script><b>x", "en": "<img src=x onerror=alert(1)>"}
     with TestClient(create_app(make_settings(db_url, topics=[evil]))) as client:
-        client.post("/login", data={"username": staff_user, "password": STAFF_PASSWORD})
+        sign_in(client, staff_user)
         html = client.get("/posts").text
     block = re.search(r'id="console-data">(.*?)</script>', html, re.S)
     assert block is not None and "<" not in block.group(1)

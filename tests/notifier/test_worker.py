@@ -21,7 +21,7 @@ from notifier.delivery.reconcile import reconcile_once
 from notifier.ledger_tables import Delivery, JobRun, NotifierWorker
 from storage.base import utcnow
 from storage.db import session_scope
-from tests.conftest import STAFF_PASSWORD
+from tests.conftest import STAFF_PASSWORD, sign_in
 from tests.notifier.conftest import Fakes, post_data, run_async, run_worker, schedule, shown
 
 
@@ -95,7 +95,7 @@ def test_worker_inside_the_app_delivers(
         create_staff_user(s, username="kouhou", password=STAFF_PASSWORD)
     settings = sns_settings.model_copy(update={"run_worker_in_app": True})
     with TestClient(create_app(settings)) as client:
-        client.post("/login", data={"username": "kouhou", "password": STAFF_PASSWORD})
+        sign_in(client, "kouhou")
         post = client.post("/api/v1/posts", json=post_data()).json()
         view: dict[str, Any] = {}
         for _ in range(200):
@@ -119,7 +119,7 @@ def test_the_api_wakes_the_in_app_worker_instead_of_waiting_for_its_poll(
         create_staff_user(s, username="kouhou", password=STAFF_PASSWORD)
     settings = sns_settings.model_copy(update={"run_worker_in_app": True, "notifier_poll_seconds": 60.0})
     with TestClient(create_app(settings)) as client:
-        client.post("/login", data={"username": "kouhou", "password": STAFF_PASSWORD})
+        sign_in(client, "kouhou")
         time.sleep(0.3)  # the worker has looked once, found nothing and is waiting for its 60 s poll
         post = client.post("/api/v1/posts", json=post_data()).json()
         deadline = time.monotonic() + 20  # far less than the poll

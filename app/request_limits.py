@@ -1,0 +1,110 @@
+"""Bounded requests: `BodyLimit` refuses request bodies over a size before any route reads them (413),
+and `database_error_handlers` turn what the database refuses or cannot do now into clear answers, never
+a 500: every connection busy (the pool's short timeout) or the database away → 503 with `Retry-After`;
+a value it cannot store (a NUL character on PostgreSQL, a number out of range) → 422."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DataError, OperationalError, StatementError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger(__name__)
+MAX_BODY_BYTES = 3 * 1024 * 1024  # the 2 MB imports and their multipart framing
+BUSY = "混雑しています。しばらくしてから再度お試しください / The service is busy: try again shortly"
+UNSTORABLE = (
+    "保存できない値が含まれています(NUL 文字、範囲外の数値など) / "
+    "The request contains a value that cannot be stored (a NUL character, a number out of range, ...)"
+)
+
+
+class BodyTooLarge(Exception):
+    """Raised by `BodyLimit`'s `receive` when a body streams past the limit."""
+
+
+class BodyLimit:
+    """413 for a body larger than `limit` bytes: by `Content-Length` before anything is read, or while
+    it streams in (chunked uploads)."""
+
+    def __init__(self, app: ASGIApp, *, limit: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope["headers"]:
+            if name == b"content-length" and (not value.isdigit() or int(value) > self.limit):
+                await _too_large(send)
+                return
+        size = 0
+        started = False
+
+        async def counted() -> Message:
+            nonlocal size
+            message = await receive()
+            size += len(message.get("body", b""))
+            if size > self.limit:
+                raise BodyTooLarge()
+            return message
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, watched)
+        except BodyTooLarge:
+            if not started:
+                await _too_large(send)
+
+
+async def _too_large(send: Send) -> None:
+    body = json.dumps(
+        {"detail": "リクエストが大きすぎます / Request body too large"}, ensure_ascii=False
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def _busy(request: Request, exc: Exception) -> Response:
+    log.warning("database busy or away: %s", type(exc).__name__, extra={"path": request.url.path})
+    return JSONResponse({"detail": BUSY}, status_code=503, headers={"Retry-After": "2"})
+
+
+def _unstorable(request: Request, exc: Exception) -> Response:
+    log.warning("database refused a value: %s", type(exc).__name__, extra={"path": request.url.path})
+    return JSONResponse({"detail": UNSTORABLE}, status_code=422)
+
+
+def _statement(request: Request, exc: Exception) -> Response:
+    """A statement that failed before reaching the database: a value the driver cannot send (a string
+    with a lone surrogate, an integer too large for SQLite)."""
+    orig = getattr(exc, "orig", None)
+    if isinstance(orig, UnicodeError | OverflowError | ValueError):
+        return _unstorable(request, exc)
+    raise exc
+
+
+Handler = Callable[[Request, Exception], Response | Coroutine[Any, Any, Response]]
+database_error_handlers: dict[type[Exception], Handler] = {
+    PoolTimeout: _busy,
+    OperationalError: _busy,
+    DataError: _unstorable,
+    StatementError: _statement,
+}
