@@ -1,6 +1,6 @@
 """The one command line, `suita` (also `python -m app`), with a group of sub-commands per area:
 
-    suita serve | migrate | check | create-staff | mask
+    suita serve | migrate | check | create-staff | set-password | mask
     suita faq ask | rank | bench | build | import | export
     suita bot richmenu json | image | deploy
     suita notifier post create | show | list | cancel | resolve, worker, status
@@ -159,7 +159,8 @@ def check() -> None:
 )
 @config_errors_exit
 def create_staff(username: str, role: str, password: str) -> None:
-    """Create a staff account for the console, the simulator and the API."""
+    """Create a staff account for the console, the simulator and the API (password: at least 12
+    characters, hard to guess, without the username; usernames are unique whatever their case)."""
     from app.auth import UserError, create_staff_user
 
     with open_database(pool_size=1) as (_settings, sessions), session_scope(sessions) as session:
@@ -169,6 +170,29 @@ def create_staff(username: str, role: str, password: str) -> None:
             click.echo(f"error: {exc}", err=True)
             sys.exit(2)
     click.echo(f"created {role} {username}")
+
+
+@cli.command("set-password")
+@click.argument("username")
+@click.password_option(
+    envvar="STAFF_PASSWORD", help="New password (prompted when absent; or env STAFF_PASSWORD)."
+)
+@config_errors_exit
+def set_password_command(username: str, password: str) -> None:
+    """Set a staff account's password; every session of the account ends (sign in again)."""
+    from app.auth import UserError, find_user, set_password
+
+    with open_database(pool_size=1) as (_settings, sessions), session_scope(sessions) as session:
+        user = find_user(session, username)
+        if user is None:
+            click.echo(f"error: ユーザー {username!r} がいません / no user {username!r}", err=True)
+            sys.exit(2)
+        try:
+            ended = set_password(session, user, password)
+        except UserError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+    click.echo(f"password of {user.username} changed; {ended} session(s) ended")
 
 
 @cli.command()
@@ -189,6 +213,8 @@ def serve(host: str, port: int, workers: int) -> None:
         port=port,
         workers=workers,
         proxy_headers=True,
+        # X-Forwarded-Proto/-For only from TRUSTED_PROXIES (uvicorn's own default trusts 127.0.0.1)
+        forwarded_allow_ips=",".join(settings.trusted_proxies),
         log_config=None,
     )
 

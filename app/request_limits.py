@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from fastapi import Request
+from fastapi import HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError, OperationalError, StatementError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -25,8 +25,15 @@ UNSTORABLE = (
 )
 
 
-class BodyTooLarge(Exception):
-    """Raised by `BodyLimit`'s `receive` when a body streams past the limit."""
+TOO_LARGE = "リクエストが大きすぎます / Request body too large"
+
+
+class BodyTooLarge(HTTPException):
+    """Raised by `BodyLimit`'s `receive` when a body streams past the limit: an `HTTPException`, so a
+    route reading its body answers 413 (FastAPI turns other errors while parsing into 400)."""
+
+    def __init__(self) -> None:
+        super().__init__(413, TOO_LARGE)
 
 
 class BodyLimit:
@@ -69,9 +76,7 @@ class BodyLimit:
 
 
 async def _too_large(send: Send) -> None:
-    body = json.dumps(
-        {"detail": "リクエストが大きすぎます / Request body too large"}, ensure_ascii=False
-    ).encode()
+    body = json.dumps({"detail": TOO_LARGE}, ensure_ascii=False).encode()
     await send(
         {
             "type": "http.response.start",

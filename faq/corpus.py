@@ -19,6 +19,7 @@ from typing import Any
 from app.topics import LANGUAGES
 from faq.labels import LABEL_MAX, derive_label
 from faq.normalize import clean
+from storage.db import storable_text
 
 REQUIRED = ("id", "question", "answer")
 OPTIONAL = ("label", "alternatives", "category", "department", "source", "lang", "url", "updated_at")
@@ -118,6 +119,9 @@ def _jsonl_rows(text: str, name: str, errors: list[RowError]) -> Iterator[_Row]:
         except json.JSONDecodeError as exc:
             errors.append(RowError(name, number, exc.colno, f"invalid JSON: {exc.msg}"))
             continue
+        except (ValueError, RecursionError):  # a number of thousands of digits, arrays nested too deeply
+            errors.append(RowError(name, number, 1, "invalid JSON: nested too deeply or a number too long"))
+            continue
         if not isinstance(obj, dict):
             errors.append(RowError(name, number, 1, "each line must be a JSON object"))
             continue
@@ -127,6 +131,14 @@ def _jsonl_rows(text: str, name: str, errors: list[RowError]) -> Iterator[_Row]:
 
 def _csv_rows(text: str, name: str, errors: list[RowError]) -> Iterator[_Row]:
     reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        yield from _csv_records(reader, name, errors)
+    except csv.Error as exc:  # a field over the csv module's limit (128 KiB), ...
+        errors.append(RowError(name, reader.line_num, 1, f"unreadable CSV: {exc}"))
+
+
+def _csv_records(reader: Any, name: str, errors: list[RowError]) -> Iterator[_Row]:
+    """The rows of a CSV reader after its header (problems go to `errors`)."""
     header = [h.strip().lower() for h in next(reader, [])]
     missing = [c for c in REQUIRED if c not in header]
     for column in missing:
@@ -159,6 +171,11 @@ def _text(row: _Row, key: str, name: str, errors: list[RowError], *, required: b
     if not isinstance(value, str):
         errors.append(RowError(name, row.line, row.column(key), f"{key}: must be a string"))
         return ""
+    if not storable_text(value):
+        errors.append(
+            RowError(name, row.line, row.column(key), f"{key}: contains a NUL character or invalid text")
+        )
+        return ""
     value = clean(value) if key != "answer" else value.strip()
     if required and not value:
         errors.append(RowError(name, row.line, row.column(key), f"{key}: must not be empty"))
@@ -175,7 +192,7 @@ def _alternatives(row: _Row, name: str, errors: list[RowError]) -> tuple[str, ..
         return ()
     if isinstance(value, str):
         value = value.split("|")
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+    if not isinstance(value, list) or not all(isinstance(v, str) and storable_text(v) for v in value):
         errors.append(
             RowError(name, row.line, row.column("alternatives"), "alternatives: must be a list of strings")
         )

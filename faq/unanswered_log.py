@@ -79,8 +79,11 @@ def log_unanswered(
     retention: Retention | None = None,
 ) -> None:
     """Count a masked copy of an unanswered question (the caller commits)."""
-    # cut before masking (bounded work), with a margin so a phone number across the cut is masked whole
-    masked = mask_pii(text[: MAX_STORED_CHARS + _MASK_MARGIN])[:MAX_STORED_CHARS]
+    # cut before masking (bounded work), with a margin so a phone number across the cut is masked whole;
+    # without what no database column can hold (NUL, lone surrogates)
+    cut = text[: MAX_STORED_CHARS + _MASK_MARGIN].replace("\x00", "")
+    cut = cut.encode("utf-8", "replace").decode("utf-8")
+    masked = mask_pii(cut)[:MAX_STORED_CHARS]
     now = utcnow()
     stmt = insert_for(session, UnansweredQuestion).values(
         text=masked,

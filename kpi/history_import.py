@@ -19,6 +19,7 @@ import io
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,6 +27,7 @@ from sqlalchemy.orm import Session
 from kpi.jst_dates import parse_date
 from kpi.kpi_tables import CHANNELS, FollowerSnapshot
 from kpi.snapshot_store import SnapshotValues, existing_snapshots, upsert_snapshots
+from storage.db import storable_text
 
 HEADERS = {
     "date": "date", "日付": "date", "年月日": "date",
@@ -35,6 +37,8 @@ HEADERS = {
 }  # fmt: skip
 ALIASES = {"twitter": "x", "fb": "facebook", "ライン": "line"}
 MAX_REPORTED = 50
+MAX_FOLLOWERS = 1_000_000_000  # more than any account has; the column holds 32-bit integers
+MAX_ACCOUNT = 128  # the snapshot's account column
 
 
 class CsvImportError(ValueError):
@@ -90,11 +94,15 @@ def _row(
         raise ValueError(f"date {date} is in the future")
     channel = ALIASES.get(cell("channel").lower(), cell("channel").lower())
     if channel not in CHANNELS:
-        raise ValueError(f"unknown channel {cell('channel')!r} (use one of {', '.join(CHANNELS)})")
+        raise ValueError(f"unknown channel {cell('channel')[:40]!r} (use one of {', '.join(CHANNELS)})")
     text = cell("followers").replace(",", "").replace("_", "")
     if not text.isdigit():
-        raise ValueError(f"followers must be a whole number of zero or more, got {cell('followers')!r}")
+        raise ValueError(f"followers must be a whole number of zero or more, got {cell('followers')[:40]!r}")
+    if len(text) > len(str(MAX_FOLLOWERS)) or int(text) > MAX_FOLLOWERS:
+        raise ValueError(f"followers must be at most {MAX_FOLLOWERS:,}, got {text[:40]}")
     account = cell("account") or accounts.get(channel, "")
+    if len(account) > MAX_ACCOUNT or not storable_text(account):
+        raise ValueError(f"account must be at most {MAX_ACCOUNT} characters of text")
     return SnapshotValues(channel, account, date, int(text), source="import")
 
 
@@ -103,6 +111,15 @@ def parse_csv(
 ) -> tuple[list[tuple[int, SnapshotValues]], list[str]]:
     """(line number, row) pairs and errors ("line N: ..."); pure, nothing stored."""
     reader = csv.reader(io.StringIO(text.removeprefix("\ufeff")))
+    try:
+        return _parse_rows(reader, today, accounts)
+    except csv.Error as exc:  # a field over the csv module's limit (128 KiB), ...
+        return [], [f"line {reader.line_num or 1}: unreadable CSV ({exc})"]
+
+
+def _parse_rows(
+    reader: Any, today: dt.date, accounts: Mapping[str, str] | None
+) -> tuple[list[tuple[int, SnapshotValues]], list[str]]:
     header = next(reader, None)
     if header is None:
         return [], ["line 1: the file is empty (header: date,channel,followers[,account])"]

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from app.settings import Settings
 from app.topics import LANGUAGES
 from notifier.channels.channel_registry import CHANNELS, missing_credentials
 from notifier.render import Content, Draft, render_channel
+from storage.db import storable_text
 
 EXAMPLE: dict[str, Any] = {
     "title": "防災訓練のお知らせ",
@@ -30,12 +31,21 @@ EXAMPLE: dict[str, Any] = {
 }
 
 
+def _storable(value: str | None) -> str | None:
+    """A text field's value, refused when no database could store it (a NUL character, ...)."""
+    if value is not None and not storable_text(value):
+        raise ValueError("使えない文字(NUL など)が含まれています / contains a NUL character or invalid text")
+    return value
+
+
 class VariantIn(BaseModel):
     """The post in another language."""
 
     model_config = ConfigDict(extra="forbid")
     title: str = Field(min_length=1, max_length=200)
     body: str = Field(min_length=1, max_length=10_000)
+
+    _texts = field_validator("title", "body")(_storable)
 
 
 class PostIn(BaseModel):
@@ -50,6 +60,8 @@ class PostIn(BaseModel):
     channels: list[str] = Field(min_length=1, description="line, x, facebook, mastodon, bluesky")
     scheduled_at: AwareDatetime | None = Field(default=None, description="ISO 8601 with offset; null = now")
     variants: dict[str, VariantIn] = Field(default_factory=dict, description='e.g. {"en": {...}}')
+
+    _texts = field_validator("title", "body", "link", "topic")(_storable)
 
 
 @dataclass(frozen=True)

@@ -114,6 +114,18 @@ def ping(engine: Engine) -> None:
         conn.execute(text("SELECT 1"))
 
 
+def storable_text(text: str) -> bool:
+    """Whether every database can store `text`: no NUL character (PostgreSQL refuses it) and no unpaired
+    surrogate (from a JSON escape such as `\\ud800`; not UTF-8)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def describe(url: str) -> str:
     """The URL without its password, for logs and messages (a placeholder when it cannot be parsed)."""
     try:

@@ -14,14 +14,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.intake.webhook_events import InboxItem, ParsedBody, parse_body
+from bot.intake.webhook_events import MAX_ID, MAX_TIMESTAMP, MAX_TOKEN, InboxItem, ParsedBody, parse_body
 
 DEFERRED = "event"  # `InboxItem.kind` of an event stored before the SDK parsed it
 DEFERRABLE_TYPES = frozenset({"message", "postback", "follow", "unfollow"})
 CHAT_KEYS = {"user": "userId", "group": "groupId", "room": "roomId"}
-MAX_ID = 64  # the inbox's ID columns
-MAX_TOKEN = 255
-MAX_TIMESTAMP = 2**63 - 1  # a BIGINT column
 
 
 def split_body(body: bytes) -> ParsedBody:

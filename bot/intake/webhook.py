@@ -31,7 +31,7 @@ from app.logs import log_access, request_id, request_id_var
 from app.plain_routes import PlainRoute
 from bot.inbox import inbox_store
 from bot.intake.deferred_events import split_body
-from bot.intake.webhook_events import MalformedBody, ParsedBody, masked, signature_ok
+from bot.intake.webhook_events import MalformedBody, ParsedBody, masked_body, signature_ok
 
 if TYPE_CHECKING:
     from bot.bot_area import BotRuntime
@@ -174,4 +174,4 @@ def _parse(body: bytes) -> ParsedBody:
     except Exception as exc:
         log.exception("webhook: unexpected error while parsing")
         reason = f"internal error while parsing: {type(exc).__name__}"
-        return ParsedBody(dead=[(reason, masked(body.decode("utf-8", "replace")))])
+        return ParsedBody(dead=[(reason, masked_body(body))])

@@ -13,6 +13,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,8 +22,30 @@ from linebot.v3 import webhooks as wh
 from pydantic.v1 import ValidationError
 
 from app.privacy import mask_ids_in, mask_pii
+from storage.db import storable_text
 
 MAX_DEAD_LETTER_CHARS = 20_000
+MAX_DEPTH = 32  # a dead letter keeps nesting this deep; deeper values become "[nested]"
+# what a dead letter keeps of an event's strings: its structure, never what a resident wrote
+KEPT_KEYS = frozenset(
+    {
+        "type",
+        "mode",
+        "webhookEventId",
+        "destination",
+        "userId",
+        "groupId",
+        "roomId",
+        "id",
+        "stickerResourceType",
+    }
+)
+MAX_ID = 64  # the inbox's ID columns
+MAX_TOKEN = 255
+MAX_TIMESTAMP = 2**63 - 1  # a BIGINT column
+# a JSON escape of a UTF-16 surrogate: the only way a body that is valid UTF-8 can hold text that
+# cannot be stored as UTF-8 (a lone surrogate)
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 SIMULATOR_DESTINATION = "Usimulator"  # `destination` of bodies signed by the simulator page
 MEDIA_TYPES = {
     wh.StickerMessageContent: "sticker",
@@ -91,9 +114,19 @@ def signature_ok(body: bytes, signature: str | None, secret: str) -> bool:
 
 def masked(value: Any) -> str:
     """JSON of a value without message texts, with user IDs and personal details masked, cut to a
-    bounded size (what a dead letter keeps)."""
-    text = json.dumps(_redact(value), ensure_ascii=False)
-    return mask_pii(mask_ids_in(text))[:MAX_DEAD_LETTER_CHARS]
+    bounded size (what a dead letter keeps; always storable as UTF-8)."""
+    text = json.dumps(_redact(value), ensure_ascii=False)[: MAX_DEAD_LETTER_CHARS * 2]
+    storable = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return mask_pii(mask_ids_in(storable))[:MAX_DEAD_LETTER_CHARS]
+
+
+def masked_body(body: bytes) -> str:
+    """What a dead letter keeps of a whole body: its JSON without message texts (as `masked`), or only
+    its size when it cannot be read as JSON."""
+    try:
+        return masked(json.loads(body))
+    except (ValueError, RecursionError):
+        return f"[body of {len(body)} bytes, not kept]"
 
 
 def load_events(body: bytes) -> tuple[list[Any] | DeadLetter, str]:
@@ -104,6 +137,8 @@ def load_events(body: bytes) -> tuple[list[Any] | DeadLetter, str]:
         doc = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise MalformedBody("the body is not valid JSON") from None
+    except RecursionError:
+        return ("the body is nested too deeply", f"[body of {len(body)} bytes, not kept]"), "line"
     events = doc.get("events") if isinstance(doc, dict) else None
     if not isinstance(events, list):
         return ("the body has no `events` list", masked(doc)), "line"
@@ -119,10 +154,36 @@ def parse_body(body: bytes, early: Callable[[Any, str], InboxItem | None] | None
     if not isinstance(events, list):
         parsed.dead.append(events)
         return parsed
+    texts_to_check = _SURROGATE_ESCAPE.search(body) is not None
     for raw in events:
         item = early(raw, channel) if early is not None else None
-        parsed.add(item if item is not None else parse_event(raw, channel))
+        outcome = item if item is not None else parse_event(raw, channel)
+        if isinstance(outcome, InboxItem):
+            problem = out_of_range(outcome, texts=texts_to_check)
+            if problem is not None:
+                outcome = (problem, masked(raw))
+        parsed.add(outcome)
     return parsed
+
+
+def out_of_range(item: InboxItem, *, texts: bool = False) -> str | None:
+    """Why the inbox cannot store an item (a field beyond its column, a NUL character, text that is not
+    valid UTF-8; with `texts`, its text and raw event too), or None. Such an event is a dead letter: a
+    redelivery would fail the same way, and the rest of its body is still stored."""
+    if not 0 <= item.timestamp <= MAX_TIMESTAMP:
+        return "timestamp out of range"
+    fields = (
+        ("webhookEventId", item.event_id, MAX_ID),
+        ("source ID", item.chat_id, MAX_ID),
+        ("userId", item.user_id, MAX_ID),
+        ("replyToken", item.reply_token, MAX_TOKEN),
+    )
+    for name, value, limit in fields:
+        if value is not None and not (0 < len(value) <= limit and storable_text(value)):
+            return f"{name} out of range (1–{limit} characters, valid UTF-8, no NUL)"
+    if texts and not storable_text(json.dumps([item.data, item.raw], ensure_ascii=False)):
+        return "the event's text is not valid UTF-8"
+    return None
 
 
 def parse_event(raw: Any, channel: str = "line") -> InboxItem | DeadLetter | None:
@@ -134,6 +195,11 @@ def parse_event(raw: Any, channel: str = "line") -> InboxItem | DeadLetter | Non
         return to_item(wh.Event.from_dict(raw), channel)
     except ValueError as exc:  # pydantic.v1.ValidationError is a ValueError too
         return (_reason(raw, exc), masked(raw))
+    except (TypeError, KeyError, AttributeError, RecursionError) as exc:  # shapes the SDK trips over
+        return (
+            f"line-bot-sdk failed on event type {raw.get('type')!r} ({type(exc).__name__})"[:500],
+            masked(raw),
+        )
 
 
 def _reason(raw: Any, exc: ValueError) -> str:
@@ -145,15 +211,18 @@ def _reason(raw: Any, exc: ValueError) -> str:
     return f"event type {kind!r} is unknown to line-bot-sdk"[:500]
 
 
-def _redact(value: Any) -> Any:
-    """A copy without message texts (only their length is kept)."""
+def _redact(value: Any, depth: int = 0, key: str = "") -> Any:
+    """A copy without texts: a string is kept only under a key that names the event's structure
+    (`KEPT_KEYS`; the IDs among them are masked later), any other only as its length; nested at most
+    `MAX_DEPTH` deep."""
+    if isinstance(value, dict | list) and depth >= MAX_DEPTH:
+        return "[nested]"
     if isinstance(value, dict):
-        return {
-            k: f"[text: {len(v)} chars]" if k == "text" and isinstance(v, str) else _redact(v)
-            for k, v in value.items()
-        }
+        return {k: _redact(v, depth + 1, str(k)) for k, v in value.items()}
     if isinstance(value, list):
-        return [_redact(v) for v in value]
+        return [_redact(v, depth + 1, key) for v in value]
+    if isinstance(value, str) and key not in KEPT_KEYS:
+        return f"[text: {len(value)} chars]"
     return value
 
 

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.main import create_app
-from tests.conftest import STAFF_PASSWORD, make_settings, sign_in, sign_in_as
+from tests.conftest import make_settings, sign_in, sign_in_as
 
 
 def console_data(html: str) -> dict[str, object]:
