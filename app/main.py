@@ -28,6 +28,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
+from app.api_docs import describe_422
 from app.auth import OptionalStaffDep
 from app.client_address import TrustedProxies
 from app.client_limiter import ClientLimiter
@@ -98,6 +99,12 @@ class ServiceApp(FastAPI):
     """The FastAPI app, with `fast_routes` answered before its middleware stack and router."""
 
     fast_routes: dict[tuple[str, str], FastRoute]
+
+    def openapi(self) -> dict[str, Any]:
+        """FastAPI's document (built once), with the 422 answers described as they are sent."""
+        if self.openapi_schema is None:
+            self.openapi_schema = describe_422(super().openapi())
+        return self.openapi_schema
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":

@@ -32,9 +32,12 @@ def month_range(month: str) -> tuple[datetime, datetime]:
     if m is None:
         raise ValueError(f"month must be YYYY-MM, not {month!r}")
     year, mon = int(m.group(1)), int(m.group(2))
-    start = datetime(year, mon, 1, tzinfo=JST)
-    end = datetime(year + (mon == 12), mon % 12 + 1, 1, tzinfo=JST)
-    return start.astimezone(UTC), end.astimezone(UTC)
+    try:
+        start = datetime(year, mon, 1, tzinfo=JST)
+        end = datetime(year + (mon == 12), mon % 12 + 1, 1, tzinfo=JST)
+        return start.astimezone(UTC), end.astimezone(UTC)
+    except (OverflowError, ValueError):  # 0001-01 in UTC is before year 1; 9999-12 ends after 9999
+        raise ValueError(f"month {month!r} is out of range") from None
 
 
 def previous_month(month: str) -> str:

@@ -77,6 +77,12 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture
 def db_url(template_db: str, tmp_path: Path) -> Iterator[str]:
     """URL of a fresh, migrated, empty database for this test only."""
+    yield from fresh_database(template_db, tmp_path)
+
+
+def fresh_database(template_db: str, tmp_path: Path) -> Iterator[str]:
+    """A copy of the migrated template database (a file in `tmp_path` on SQLite), dropped afterwards:
+    `yield from` it in a fixture of any scope."""
     if ON_POSTGRES:
         name = f"t_{os.getpid()}_{next(_counter)}"
         # no pooled connections here: teardowns must still work after restart_postgres()

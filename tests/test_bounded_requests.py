@@ -116,6 +116,8 @@ def test_an_exhausted_pool_answers_503_at_once(busy_client: TestClient) -> None:
         ("POST", "/api/v1/posts", {"title": "避難\u0000情報", "body": "本文", "channels": ["line"]}),
         ("POST", "/api/v1/posts/preview", {"title": "t", "body": "本文\u0000", "channels": ["line"]}),
         ("GET", "/api/v1/posts?state=%00", None),
+        ("GET", "/api/v1/faq/report?month=0001-01", None),  # before year 1 in UTC (found by the fuzzer)
+        ("GET", "/api/v1/faq/report.csv?month=9999-12", None),
     ],
 )
 def test_values_a_database_refuses_are_a_4xx_never_a_500(

@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.csrf import csrf_token, origin_of
-from tests.conftest import post_login
 from fakes import fake_line_events as ev
+from tests.conftest import post_login
 
 ENTRY = {"id": "csrf-test", "question": "CSRF のテスト", "answer": "答え", "lang": "ja"}
 JSONL = json.dumps(

@@ -63,6 +63,7 @@ def test_docs_enabled_follows_app_env_unless_set(
     monkeypatch: pytest.MonkeyPatch, app_env: str, value: str | None, enabled: bool
 ) -> None:
     monkeypatch.setenv("APP_ENV", app_env)
+    monkeypatch.setenv("SECRET_KEY", "k" * 48)  # production needs one
     if value is not None:
         monkeypatch.setenv("DOCS_ENABLED", value)
     assert Settings(_env_file=None).docs_enabled is enabled  # type: ignore[call-arg]

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
@@ -32,7 +33,7 @@ def test_models_match_migrations(engine: Engine) -> None:
 def test_utc_datetime_roundtrip(session: Session) -> None:
     jst = timezone(timedelta(hours=9))
     at = datetime(2026, 4, 1, 9, 0, tzinfo=jst)
-    session.add(StaffUser(username="t", password_hash="x", created_at=at))
+    session.add(StaffUser(username="t", username_key="t", password_hash="x", created_at=at))
     session.commit()
     session.expire_all()
     got = session.scalar(select(StaffUser.created_at))
@@ -40,6 +41,41 @@ def test_utc_datetime_roundtrip(session: Session) -> None:
 
 
 def test_naive_datetime_is_refused(session: Session) -> None:
-    session.add(StaffUser(username="t", password_hash="x", created_at=datetime(2026, 1, 1)))
+    session.add(StaffUser(username="t", username_key="t", password_hash="x", created_at=datetime(2026, 1, 1)))
     with pytest.raises(Exception, match="naive datetime"):
         session.commit()
+
+
+def test_core_0002_keeps_the_oldest_of_names_differing_only_in_case(tmp_path: Path) -> None:
+    """Accounts `Editor1` and `editor1` could coexist before: the older keeps its name, the other is
+    renamed `<name>-<id>` (password and role unchanged)."""
+    import sqlalchemy as sa
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    migrate.upgrade(url, "0001")
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        for name in ("Editor1", "editor1", "ＥＤＩＴＯＲ１", "editor1-2", "kouhou"):
+            conn.execute(
+                sa.text(
+                    "INSERT INTO staff_users (username, password_hash, role, created_at)"
+                    " VALUES (:n, 'h-' || :n, 'editor', '2026-01-01')"
+                ),
+                {"n": name},
+            )
+    migrate.upgrade(url, "heads")
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text("SELECT id, username, username_key, password_hash FROM staff_users")
+        ).all()
+    engine.dispose()
+    assert [(r.id, r.username, r.username_key) for r in sorted(rows)] == [
+        (1, "Editor1", "editor1"),
+        (2, "editor1-2-2", "editor1-2-2"),  # "editor1-2" is taken by account 4
+        (3, "ＥＤＩＴＯＲ１-3", "editor1-3"),
+        (4, "editor1-2", "editor1-2"),
+        (5, "kouhou", "kouhou"),
+    ]
+    assert {r.password_hash for r in rows} == {
+        f"h-{n}" for n in ("Editor1", "editor1", "ＥＤＩＴＯＲ１", "editor1-2", "kouhou")
+    }
