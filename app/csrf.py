@@ -25,8 +25,10 @@ from collections.abc import Iterable
 from http.cookies import SimpleCookie
 from urllib.parse import parse_qs, urlsplit
 
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.request_limits import read_limited
 from app.staff_sessions import COOKIE
 
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -110,7 +112,10 @@ class CsrfGuard:
             return
         given = headers.get(HEADER, b"").decode("latin-1") or None
         if given is None and form:
-            body = await _read(receive, MAX_FORM_BYTES)
+            try:
+                body = await read_limited(receive, MAX_FORM_BYTES)
+            except ClientDisconnect:
+                return
             if body is None:
                 await _refuse(send, form, status=413)
                 return
@@ -134,22 +139,6 @@ class CsrfGuard:
         host = headers.get(b"host", b"").decode("latin-1")
         own = origin_of(f"{scope.get('scheme', 'http')}://{host}") if host else ""
         return bool(claimed) and claimed in (own, self.public_origin)
-
-
-async def _read(receive: Receive, limit: int) -> bytes | None:
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return b"".join(chunks)
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
 
 
 def _replay(body: bytes, then: Receive) -> Receive:

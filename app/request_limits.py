@@ -1,5 +1,6 @@
 """Bounded requests: `BodyLimit` refuses request bodies over a size before any route reads them (413),
-and `database_error_handlers` turn what the database refuses or cannot do now into clear answers, never
+`read_limited` reads a body up to a limit (LINE's webhook, the CSRF check of forms), and
+`database_error_handlers` turn what the database refuses or cannot do now into clear answers, never
 a 500: every connection busy (the pool's short timeout) or the database away → 503 with `Retry-After`;
 a value it cannot store (a NUL character on PostgreSQL, a number out of range) → 422."""
 
@@ -14,6 +15,7 @@ from fastapi import HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError, OperationalError, StatementError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger(__name__)
@@ -73,6 +75,25 @@ class BodyLimit:
         except BodyTooLarge:
             if not started:
                 await _too_large(send)
+
+
+async def read_limited(receive: Receive, limit: int) -> bytes | None:
+    """The body, or None as soon as it exceeds `limit` bytes (the rest is not read into memory).
+
+    Raises `ClientDisconnect` when the client goes away first."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
 
 
 async def _too_large(send: Send) -> None:

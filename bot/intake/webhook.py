@@ -28,6 +28,7 @@ from starlette.requests import ClientDisconnect
 from starlette.types import Receive, Scope, Send
 
 from app.logs import log_access, request_id, request_id_var
+from app.request_limits import read_limited
 from app.plain_routes import PlainRoute
 from bot.inbox import inbox_store
 from bot.intake.deferred_events import split_body
@@ -49,25 +50,6 @@ router = APIRouter(tags=["line"], route_class=PlainRoute)  # the endpoint takes 
 
 def _error(status: int, detail: str) -> Answer:
     return status, json.dumps({"detail": detail}, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-async def read_limited(receive: Receive, limit: int) -> bytes | None:
-    """The body, or None as soon as it exceeds `limit` bytes (the rest is not read into memory).
-
-    Raises `ClientDisconnect` when the client goes away first."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise ClientDisconnect()
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
 
 
 @router.post(
