@@ -57,6 +57,15 @@ def ms(values: list[float]) -> str:
     return f"median {statistics.median(ordered):7.1f} ms, p95 {p95:7.1f} ms (n={len(ordered)})"
 
 
+def poll_health(url: str, stop: threading.Event, polling: threading.Event, times: list[float]) -> None:
+    """Poll `/healthz` until `stop`, adding each latency to `times`; `polling` is set once connected."""
+    with httpx.Client(base_url=url, timeout=60) as poller:
+        poller.get("/healthz")  # connected: the polls below all overlap the search
+        polling.set()
+        while not stop.is_set():
+            times.append(timed(lambda: poller.get("/healthz").status_code)[1])
+
+
 def search_under_attack(url: str, rounds: int) -> None:
     client = httpx.Client(base_url=url, timeout=60)
     idle = [timed(lambda: client.get("/healthz").status_code)[1] for _ in range(50)]
@@ -64,18 +73,11 @@ def search_under_attack(url: str, rounds: int) -> None:
         timed(lambda: client.get("/api/v1/faq/search", params={"q": "住民票"}).status_code)[1]
         for _ in range(rounds)
     ]
-    big, during = [], []
+    big: list[float] = []
+    during: list[float] = []
     for _ in range(rounds):
         stop, polling = threading.Event(), threading.Event()
-
-        def poll() -> None:
-            with httpx.Client(base_url=url, timeout=60) as poller:
-                poller.get("/healthz")  # connected: the polls below all overlap the search
-                polling.set()
-                while not stop.is_set():
-                    during.append(timed(lambda: poller.get("/healthz").status_code)[1])
-
-        poller = threading.Thread(target=poll)
+        poller = threading.Thread(target=poll_health, args=(url, stop, polling, during))
         poller.start()
         polling.wait()
         status, took = timed(lambda: client.get("/api/v1/faq/search", params={"q": BIG}).status_code)
@@ -124,16 +126,13 @@ def simulator_flood(url: str, rounds: int, line: FakeLine) -> None:
             readies += [f.result() for f in [pool.submit(timed, ready) for _ in range(2)]]
             sends += [f.result()[0] for f in flood]
     print(f"webhook, nothing else running      {ms(quiet_hook)}")
-    print(
-        f"webhook during 24 parallel sends   {ms([t for _, t in hooks])}, statuses {sorted({s for s, _ in hooks})}"
-    )
+    hook_statuses = sorted({s for s, _ in hooks})
+    print(f"webhook during 24 parallel sends   {ms([t for _, t in hooks])}, statuses {hook_statuses}")
     print(f"/readyz, nothing else running      {ms(quiet_ready)}")
-    print(
-        f"/readyz during 24 parallel sends   {ms([t for _, t in readies])}, statuses {sorted({s for s, _ in readies})}"
-    )
-    print(
-        f"simulator sends                    statuses {sorted(set(sends))} (n={len(sends)}; 0: no answer in {TIMEOUT:.0f} s)"
-    )
+    ready_statuses = sorted({s for s, _ in readies})
+    print(f"/readyz during 24 parallel sends   {ms([t for _, t in readies])}, statuses {ready_statuses}")
+    late = f"0: no answer in {TIMEOUT:.0f} s"
+    print(f"simulator sends                    statuses {sorted(set(sends))} (n={len(sends)}; {late})")
 
 
 def main() -> None:

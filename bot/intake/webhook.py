@@ -28,8 +28,8 @@ from starlette.requests import ClientDisconnect
 from starlette.types import Receive, Scope, Send
 
 from app.logs import log_access, request_id, request_id_var
-from app.request_limits import read_limited
 from app.plain_routes import PlainRoute
+from app.request_limits import read_limited
 from bot.inbox import inbox_store
 from bot.intake.deferred_events import split_body
 from bot.intake.webhook_events import MalformedBody, ParsedBody, masked_body, signature_ok
