@@ -48,7 +48,7 @@ MONTHLY_LIMIT = "You have reached your monthly limit."
 
 
 @dataclass(frozen=True)
-class Delivery:
+class ReceivedMessages:
     """Messages the fake accepted: `to` is empty for broadcast and narrowcast."""
 
     kind: DeliveryKind
@@ -100,7 +100,7 @@ class FakeLine(LineAccount, FakePlatform):
         with self._lock:
             self._tokens: dict[str, _ReplyToken] = {}
             self._accepted: dict[str, _Accepted] = {}
-            self._deliveries: list[Delivery] = []
+            self._deliveries: list[ReceivedMessages] = []
             self._hits: dict[str, deque[float]] = {}
             self._narrowcasts: dict[str, dict[str, Any]] = {}
             self._message_seq = 0
@@ -120,7 +120,7 @@ class FakeLine(LineAccount, FakePlatform):
         with self._lock:
             self._narrowcasts[request_id].update(fields)
 
-    def deliveries(self, kind: DeliveryKind | None = None) -> list[Delivery]:
+    def deliveries(self, kind: DeliveryKind | None = None) -> list[ReceivedMessages]:
         with self._lock:
             return [d for d in self._deliveries if kind is None or d.kind == kind]
 
@@ -128,7 +128,7 @@ class FakeLine(LineAccount, FakePlatform):
         """Messages sent to this user by reply, push or multicast, in order."""
         return [m for d in self.deliveries() if user_id in d.to for m in d.messages]
 
-    def broadcasts(self) -> list[Delivery]:
+    def broadcasts(self) -> list[ReceivedMessages]:
         return self.deliveries("broadcast")
 
     def dump(self) -> dict[str, Any]:
@@ -225,7 +225,7 @@ class FakeLine(LineAccount, FakePlatform):
         """Record a delivery (caller holds the lock); returns `sentMessages`."""
         messages = ctx.json["messages"]
         self._deliveries.append(
-            Delivery(kind, to, messages, ctx.request_id, ctx.retry_key, time.time(), extra)
+            ReceivedMessages(kind, to, messages, ctx.request_id, ctx.retry_key, time.time(), extra)
         )
         sent = []
         for _ in messages:
