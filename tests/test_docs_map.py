@@ -1,6 +1,6 @@
 """Docs as tests: the module map of docs/architecture.md lists every package and module of the service
 (and nothing that is gone), the README stays short and links every docs page, links between the docs
-resolve, and every HTTP path and CLI command is documented somewhere in README.md or docs/."""
+resolve, and every HTTP path, CLI command and setting is documented somewhere in README.md or docs/."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from starlette.routing import Mount
 
 from app.cli import cli
 from app.main import AREAS, create_app
-from app.settings import ROOT
+from app.settings import ROOT, Settings
 from tests.conftest import make_settings
 
 PACKAGES = ("app", "storage", "platforms", "fakes", "faq", "bot", "notifier", "kpi")
@@ -198,3 +198,9 @@ def test_every_cli_command_is_documented() -> None:
     text = documentation()
     missing = [command for command in cli_commands(cli, "suita") if command not in text]
     assert not missing, f"commands named nowhere in README.md or docs/ (add them to the area page): {missing}"
+
+
+def test_every_setting_is_documented() -> None:
+    text = documentation()
+    missing = [name.upper() for name in Settings.model_fields if name.upper() not in text]
+    assert not missing, f"settings named nowhere in README.md or docs/ (add them to the area page): {missing}"
