@@ -181,17 +181,17 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 @dataclass(frozen=True)
-class Candidate:
+class SignInCandidate:
     """What sign-in learnt before checking the password."""
 
     user: StaffUser | None
     wait: int  # seconds until the attempt may be made (0: now)
 
 
-def _candidate(session: Session, attempt: Attempt, policy: ThrottlePolicy) -> Candidate:
+def _candidate(session: Session, attempt: Attempt, policy: ThrottlePolicy) -> SignInCandidate:
     user = session.scalar(select(StaffUser).where(StaffUser.username_key == attempt.username_key))
     since = user.last_login_at if user is not None else None
-    return Candidate(user, login_throttle.retry_after(session, attempt, policy, utcnow(), since))
+    return SignInCandidate(user, login_throttle.retry_after(session, attempt, policy, utcnow(), since))
 
 
 def _failed(session: Session, attempt: Attempt, reason: str) -> None:
@@ -223,7 +223,7 @@ async def check_password(request: Request, username: str, password: str) -> Staf
         client=masked_address(address),
         client_key=login_throttle.client_key(request.app.state.secret, address),
     )
-    candidate: Candidate = await request.app.state.db.run(
+    candidate: SignInCandidate = await request.app.state.db.run(
         _candidate, attempt, ThrottlePolicy.from_settings(settings)
     )
     if candidate.wait:

@@ -50,7 +50,7 @@ MONTHLY_LIMIT = "You have reached your monthly limit."
 
 
 @dataclass(frozen=True)
-class Delivery:
+class ReceivedMessages:
     """Messages the fake accepted: `to` is empty for broadcast and narrowcast."""
 
     kind: DeliveryKind
@@ -104,7 +104,7 @@ class FakeLine(LineAccount, FakePlatform):
         with self._lock:
             self._tokens: dict[str, _ReplyToken] = {}
             self._accepted: dict[str, _Accepted] = {}
-            self._deliveries: deque[Delivery] = deque(maxlen=self.max_deliveries)
+            self._deliveries: deque[ReceivedMessages] = deque(maxlen=self.max_deliveries)
             self._received: dict[str, int] = {}  # messages ever delivered to each user (kept for the newest)
             self._hits: dict[str, deque[float]] = {}
             self._narrowcasts: dict[str, dict[str, Any]] = {}
@@ -136,7 +136,7 @@ class FakeLine(LineAccount, FakePlatform):
         with self._lock:
             self._narrowcasts[request_id].update(fields)
 
-    def deliveries(self, kind: DeliveryKind | None = None) -> list[Delivery]:
+    def deliveries(self, kind: DeliveryKind | None = None) -> list[ReceivedMessages]:
         with self._lock:
             return [d for d in self._deliveries if kind is None or d.kind == kind]
 
@@ -153,7 +153,7 @@ class FakeLine(LineAccount, FakePlatform):
         first = total - len(kept)
         return kept[max(0, after - first) :], total
 
-    def broadcasts(self) -> list[Delivery]:
+    def broadcasts(self) -> list[ReceivedMessages]:
         return self.deliveries("broadcast")
 
     def dump(self) -> dict[str, Any]:
@@ -250,7 +250,7 @@ class FakeLine(LineAccount, FakePlatform):
         """Record a delivery (caller holds the lock); returns `sentMessages`."""
         messages = ctx.json["messages"]
         self._deliveries.append(
-            Delivery(kind, to, messages, ctx.request_id, ctx.retry_key, time.time(), extra)
+            ReceivedMessages(kind, to, messages, ctx.request_id, ctx.retry_key, time.time(), extra)
         )
         for user_id in dict.fromkeys(to):
             self._received[user_id] = self._received.pop(user_id, 0) + len(messages)

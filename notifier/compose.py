@@ -82,7 +82,7 @@ class ComposeError(ValueError):
 
 
 @dataclass(frozen=True)
-class Prepared:
+class PreparedPost:
     """A checked post: UTC time and the rendered messages per channel and language."""
 
     post: PostIn
@@ -180,7 +180,7 @@ def length_problems(post: PostIn, texts: dict[str, dict[str, list[str]]]) -> lis
     return problems
 
 
-def prepare(data: Any, settings: Settings, now: dt.datetime) -> Prepared:
+def prepare(data: Any, settings: Settings, now: dt.datetime) -> PreparedPost:
     """Everything the ledger needs to schedule the post; raises `ComposeError` listing every problem."""
     post = data if isinstance(data, PostIn) else parse(data)
     problems = check_fields(post, settings, now, credentials=True)
@@ -188,7 +188,7 @@ def prepare(data: Any, settings: Settings, now: dt.datetime) -> Prepared:
     problems += length_problems(post, texts)
     if problems:
         raise ComposeError(problems)
-    return Prepared(
+    return PreparedPost(
         post=post,
         scheduled_at=(post.scheduled_at or now).astimezone(dt.UTC),
         texts=texts,

@@ -1,5 +1,5 @@
 """Staff JSON API for posts: `/api/v1/posts…` (create, preview, schedule, edit, cancel, list) and the
-delivery delivery_health. Reads need a staff session; changes need the editor role. Times are returned in
+delivery status. Reads need a staff session; changes need the editor role. Times are returned in
 Asia/Tokyo; input times must carry an offset."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from storage.base import utcnow
 class ProblemRoute(APIRoute):
     """Errors in one place: invalid request bodies and refused posts (`ComposeError`) answer 422 with
     `detail: [{"field", "message"}]` (FastAPI's `loc`/`msg`/`type` kept alongside for the former);
-    `LedgerError` answers its delivery_health. Nothing is committed then: the request's session rolls back."""
+    `LedgerError` answers its status. Nothing is committed then: the request's session rolls back."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()

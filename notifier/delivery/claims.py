@@ -44,10 +44,18 @@ class ClaimedDelivery:
     last_outcome: str | None
 
 
-def claim(session: Session, *, worker: str, now: dt.datetime, lease: float, limit: int) -> list[int]:
-    """Lease up to `limit` due deliveries to `worker`, emergencies first."""
+def claim(
+    session: Session,
+    *,
+    worker: str,
+    now: dt.datetime,
+    lease: float,
+    limit: int,
+    due_by: dt.datetime | None = None,
+) -> list[int]:
+    """Lease up to `limit` deliveries due by `due_by` (default: now) to `worker`, emergencies first."""
     due = or_(
-        and_(Delivery.state == "pending", Delivery.run_at <= now),
+        and_(Delivery.state == "pending", Delivery.run_at <= (due_by or now)),
         and_(Delivery.state == "sending", DELIVERY_LEASE.free(now)),
     )
     ids = (
