@@ -35,7 +35,7 @@ from app.client_limiter import ClientLimiter
 from app.csrf import CsrfGuard
 from app.logs import RequestIdMiddleware, configure_logging
 from app.plain_routes import FastRoute
-from app.request_limits import BodyLimit, database_error_handlers
+from app.request_limits import BodyLimit, error_handlers
 from app.security_headers import SecurityHeaders
 from app.settings import ROOT, ConfigError, Settings, get_settings, require_database
 from app.templating import render
@@ -210,7 +210,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit)
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(SecurityHeaders, production=settings.app_env == "production")
-    for exc_type, handler in database_error_handlers.items():
+    for exc_type, handler in error_handlers.items():
         app.add_exception_handler(exc_type, handler)
     for area in areas:
         add_routes(app, area.router)

@@ -1,8 +1,10 @@
 """Bounded requests: `BodyLimit` refuses request bodies over a size before any route reads them (413),
 `read_limited` reads a body up to a limit (LINE's webhook, the CSRF check of forms), and
-`database_error_handlers` turn what the database refuses or cannot do now into clear answers, never
-a 500: every connection busy (the pool's short timeout) or the database away → 503 with `Retry-After`;
-a value it cannot store (a NUL character on PostgreSQL, a number out of range) → 422."""
+`error_handlers` turn what the database refuses or cannot do now into clear answers, never a 500:
+every connection busy (the pool's short timeout) or the database away → 503 with `Retry-After`; a value
+it cannot store (a NUL character on PostgreSQL, a number out of range) → 422. Invalid requests answer
+FastAPI's 422 even when the value they echo cannot be written as UTF-8 (a lone surrogate from a JSON
+escape), which FastAPI's own handler fails on."""
 
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import HTTPException, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError, OperationalError, StatementError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -127,8 +131,24 @@ def _statement(request: Request, exc: Exception) -> Response:
     raise exc
 
 
+class SafeJSONResponse(JSONResponse):
+    """JSON as UTF-8, or with `\\u` escapes when a string cannot be UTF-8 (a lone surrogate)."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return super().render(content)
+        except UnicodeEncodeError:
+            return json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode()
+
+
+def _invalid(request: Request, exc: Exception) -> Response:
+    errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+    return SafeJSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
+
+
 Handler = Callable[[Request, Exception], Response | Coroutine[Any, Any, Response]]
-database_error_handlers: dict[type[Exception], Handler] = {
+error_handlers: dict[type[Exception], Handler] = {
+    RequestValidationError: _invalid,
     PoolTimeout: _busy,
     OperationalError: _busy,
     DataError: _unstorable,

@@ -18,13 +18,14 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from app.auth import OptionalStaffDep
 from app.client_limiter import enforce
 from app.templating import render
 from bot.intake.webhook_events import SIMULATOR_DESTINATION
 from fakes import fake_line_events as ev
+from storage.db import storable_text
 
 if TYPE_CHECKING:
     from bot.bot_area import BotRuntime
@@ -41,6 +42,15 @@ class SendRequest(BaseModel):
     text: str = Field(default="", max_length=MAX_TEXT)
     data: str = Field(default="", max_length=300)
     language: Literal["ja", "en"] = "ja"
+
+    @field_validator("text", "data")
+    @classmethod
+    def _storable(cls, value: str) -> str:
+        if not storable_text(value):
+            raise ValueError(
+                "使えない文字(NUL など)が含まれています / contains a NUL character or invalid text"
+            )
+        return value
 
 
 def _runtime(request: Request) -> BotRuntime:

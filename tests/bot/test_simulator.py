@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -82,10 +83,14 @@ def test_reset_starts_a_new_user(sim_client: TestClient) -> None:
         {"kind": "postback", "data": "x" * 301},
         {"kind": "dance"},
         {"kind": "follow", "language": "fr"},
+        {"kind": "text", "text": "住民\u0000票"},
+        {"kind": "text", "text": "住民\ud800票"},
+        {"kind": "postback", "data": "a=menu\ud800"},
     ],
 )
 def test_bad_simulator_input_is_a_clear_422(sim_client: TestClient, payload: dict[str, Any]) -> None:
-    r = sim_client.post("/simulator/api/send", json=payload)
+    content = json.dumps(payload)  # ASCII: NUL and the lone surrogate travel as \u escapes
+    r = sim_client.post("/simulator/api/send", content=content, headers={"content-type": "application/json"})
     assert r.status_code == 422 and r.json()["detail"]
 
 
