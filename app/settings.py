@@ -43,8 +43,9 @@ class Settings(BaseSettings):
     topics: list[Topic] = Field(default_factory=lambda: list(DEFAULT_TOPICS), min_length=1)
     # /docs, /redoc and /openapi.json; None: on except when APP_ENV=production (resolved below)
     docs_enabled: bool | None = None
-    # addresses (or networks) of reverse proxies whose X-Forwarded-For is believed
-    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # addresses (or networks) of reverse proxies whose X-Forwarded-For is believed; by default a proxy on
+    # the same machine (what uvicorn itself trusts by default)
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["127.0.0.1", "::1"])
     # seconds a request waits for a pooled database connection before it answers 503
     db_pool_timeout: float = Field(default=3.0, gt=0, le=60.0)
 

@@ -173,3 +173,12 @@ def test_without_the_limit_identical_fallbacks_still_make_one_row(
     with sessions() as s:
         (row,) = s.scalars(select(UnansweredQuestion)).all()
     assert row.count == 200
+
+
+def test_by_default_only_a_proxy_on_this_machine_is_trusted(db_url: str) -> None:
+    settings = make_settings(db_url)
+    assert settings.trusted_proxies == ["127.0.0.1", "::1"]
+    proxies = TrustedProxies(settings.trusted_proxies)
+    forwarded = [(b"x-forwarded-for", b"198.51.100.1")]
+    assert proxies.client({"client": ("127.0.0.1", 1), "headers": forwarded}) == "198.51.100.1"
+    assert proxies.client({"client": ("203.0.113.5", 1), "headers": forwarded}) == "203.0.113.5"
