@@ -66,17 +66,16 @@ async def allowed(request: Request, staff: OptionalStaffDep) -> bool:
 AllowedDep = Annotated[bool, Depends(allowed)]
 
 
-async def allowed_and_limited(request: Request, staff: OptionalStaffDep) -> None:
-    """For the simulator's actions: 401 when not allowed; 429 when an anonymous client sent too much."""
-    if staff is None and _runtime(request).live:
-        raise HTTPException(401, "staff sign-in required / 職員のログインが必要です")
-    if staff is None:
-        enforce(request, "simulator")
-
-
 def _require(ok: bool) -> None:
     if not ok:
         raise HTTPException(401, "staff sign-in required / 職員のログインが必要です")
+
+
+async def allowed_and_limited(request: Request, ok: AllowedDep, staff: OptionalStaffDep) -> None:
+    """For the simulator's actions: 401 when not allowed; 429 when an anonymous client sent too much."""
+    _require(ok)
+    if staff is None:
+        enforce(request, "simulator")
 
 
 def _user(request: Request, response: Response, *, new: bool = False) -> str:
