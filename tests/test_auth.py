@@ -21,6 +21,7 @@ from app.cli import cli
 from app.csrf import csrf_token
 from app.login_throttle import locked_until
 from app.password_policy import password_problems
+from app.settings import Settings
 from app.staff_sessions import COOKIE
 from app.staff_tables import LoginFailure, StaffSession, StaffUser
 from storage.base import utcnow
@@ -154,29 +155,34 @@ def test_the_cookie_holds_only_a_random_token_and_rotates_at_sign_in(
     assert client.cookies[COOKIE] != after
 
 
-def _replay(app: FastAPI, cookie: str) -> int:
-    """The status of `/api/v1/session` for another browser holding a copied cookie."""
-    with TestClient(app) as other:
+def _replay(settings: Settings, cookie: str) -> int:
+    """The status of `/api/v1/session` for another browser holding a copied cookie (through another app
+    process on the same database)."""
+    from app.main import create_app
+
+    with TestClient(create_app(settings)) as other:
         other.cookies.set(COOKIE, cookie)
         return other.get("/api/v1/session").status_code
 
 
 def test_logout_revokes_the_session_on_the_server(
-    client: TestClient, staff_user: str, sessions: sessionmaker[Session]
+    client: TestClient, settings: Settings, staff_user: str, sessions: sessionmaker[Session]
 ) -> None:
     sign_in(client, staff_user)
     stolen = client.cookies[COOKIE]
-    assert _replay(client.app, stolen) == 200  # type: ignore[arg-type]
+    assert _replay(settings, stolen) == 200
     client.post("/logout", follow_redirects=False)  # the client sends its X-CSRF-Token header
-    assert _replay(client.app, stolen) == 401  # type: ignore[arg-type]
+    assert _replay(settings, stolen) == 401
     (row,) = _rows(sessions)
     assert row.revoked_reason == "logout"
 
 
 def test_a_password_change_ends_every_session_of_the_account(
-    app: FastAPI, staff_user: str, sessions: sessionmaker[Session]
+    app: FastAPI, settings: Settings, staff_user: str, sessions: sessionmaker[Session]
 ) -> None:
-    with TestClient(app) as laptop, TestClient(app) as phone:
+    from app.main import create_app
+
+    with TestClient(app) as laptop, TestClient(create_app(settings)) as phone:
         sign_in(laptop, staff_user)
         sign_in(phone, staff_user)
         phone_cookie = phone.cookies[COOKIE]
@@ -194,7 +200,7 @@ def test_a_password_change_ends_every_session_of_the_account(
         )
         assert changed.status_code == 200 and changed.json()["user"] == staff_user
         assert phone.get("/api/v1/session").status_code == 401  # the other browser is signed out
-        assert _replay(app, phone_cookie) == 401
+        assert _replay(settings, phone_cookie) == 401
         laptop.headers["X-CSRF-Token"] = changed.json()["csrf_token"]
         assert laptop.get("/api/v1/session").status_code == 200  # this browser got a new session
         assert post_login(phone, staff_user, OTHER_PASSWORD).status_code == 303
@@ -302,10 +308,10 @@ def test_unknown_usernames_are_throttled_and_recorded_alike(
 def test_one_address_trying_many_usernames_is_throttled(db_url: str, staff_user: str) -> None:
     from app.main import create_app
 
-    app = create_app(make_settings(db_url, login_client_failure_limit=3))
-    with (
-        TestClient(app, client=("203.0.113.9", 1)) as attacker,
-        TestClient(app, client=("203.0.113.10", 1)) as other,
+    settings = make_settings(db_url, login_client_failure_limit=3)
+    with (  # two app processes on one database, each browser at its own address
+        TestClient(create_app(settings), client=("203.0.113.9", 1)) as attacker,
+        TestClient(create_app(settings), client=("203.0.113.10", 1)) as other,
     ):
         for name in ("a1", "a2", "a3"):
             assert post_login(attacker, name, "guess guess guess").status_code == 401
