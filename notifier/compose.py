@@ -17,7 +17,7 @@ from app.settings import Settings
 from app.topics import LANGUAGES
 from notifier.channels.channel_registry import CHANNELS, missing_credentials
 from notifier.render import Content, Draft, render_channel
-from storage.db import storable_text
+from storage.db import storable
 
 EXAMPLE: dict[str, Any] = {
     "title": "防災訓練のお知らせ",
@@ -31,13 +31,6 @@ EXAMPLE: dict[str, Any] = {
 }
 
 
-def _storable(value: str | None) -> str | None:
-    """A text field's value, refused when no database could store it (a NUL character, ...)."""
-    if value is not None and not storable_text(value):
-        raise ValueError("使えない文字(NUL など)が含まれています / contains a NUL character or invalid text")
-    return value
-
-
 class VariantIn(BaseModel):
     """The post in another language."""
 
@@ -45,7 +38,7 @@ class VariantIn(BaseModel):
     title: str = Field(min_length=1, max_length=200)
     body: str = Field(min_length=1, max_length=10_000)
 
-    _texts = field_validator("title", "body")(_storable)
+    _texts = field_validator("title", "body")(storable)
 
 
 class PostIn(BaseModel):
@@ -61,7 +54,7 @@ class PostIn(BaseModel):
     scheduled_at: AwareDatetime | None = Field(default=None, description="ISO 8601 with offset; null = now")
     variants: dict[str, VariantIn] = Field(default_factory=dict, description='e.g. {"en": {...}}')
 
-    _texts = field_validator("title", "body", "link", "topic")(_storable)
+    _texts = field_validator("title", "body", "link", "topic")(storable)
 
 
 @dataclass(frozen=True)

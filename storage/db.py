@@ -126,6 +126,13 @@ def storable_text(text: str) -> bool:
     return True
 
 
+def storable(value: str | None) -> str | None:
+    """`value` itself, for a pydantic `field_validator`: a `ValueError` when `storable_text` says no."""
+    if value is not None and not storable_text(value):
+        raise ValueError("使えない文字(NUL など)が含まれています / contains a NUL character or invalid text")
+    return value
+
+
 def describe(url: str) -> str:
     """The URL without its password, for logs and messages (a placeholder when it cannot be parsed)."""
     try:

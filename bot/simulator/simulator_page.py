@@ -25,7 +25,7 @@ from app.client_limiter import enforce
 from app.templating import render
 from bot.intake.webhook_events import SIMULATOR_DESTINATION
 from fakes import fake_line_events as ev
-from storage.db import storable_text
+from storage.db import storable
 
 if TYPE_CHECKING:
     from bot.bot_area import BotRuntime
@@ -43,14 +43,7 @@ class SendRequest(BaseModel):
     data: str = Field(default="", max_length=300)
     language: Literal["ja", "en"] = "ja"
 
-    @field_validator("text", "data")
-    @classmethod
-    def _storable(cls, value: str) -> str:
-        if not storable_text(value):
-            raise ValueError(
-                "使えない文字(NUL など)が含まれています / contains a NUL character or invalid text"
-            )
-        return value
+    _texts = field_validator("text", "data")(storable)
 
 
 def _runtime(request: Request) -> BotRuntime:
