@@ -322,3 +322,23 @@ def test_control_api_for_other_processes(fake_line: FakeLine, line_server: FakeS
 
 def test_registered_for_the_command_line() -> None:
     assert isinstance(load_platform("line"), FakeLine)
+
+
+def test_a_bounded_fake_keeps_only_the_newest_deliveries_tokens_and_friends() -> None:
+    """The simulator's fake (anyone may drive a public simulator) keeps a bounded amount; a user's
+    message count goes on, so the simulator page's `after` index stays right."""
+    fake = FakeLine(LINE_TOKEN, max_deliveries=3)
+    with FakeServer(fake) as server:
+        for n in range(5):
+            assert post(server, PUSH, {"to": U1, "messages": [text(f"m{n}")]}).status_code == 200
+            fake.issue_reply_token(U2)
+            fake.add_follower(user_id(100 + n))
+        assert post(server, PUSH, {"to": U2, "messages": [text("other")]}).status_code == 200
+    assert len(fake.deliveries()) == 3 and len(fake._tokens) == 3
+    assert fake.followers == [user_id(102), user_id(103), user_id(104)]
+    assert set(fake.profiles) == set(fake.followers)
+    kept, total = fake.messages_since(U1, 0)
+    assert [m["text"] for m in kept] == ["m3", "m4"] and total == 5
+    assert fake.messages_since(U1, 4) == ([text("m4")], 5)
+    assert fake.messages_since(U1, 5) == ([], 5)
+    assert fake.messages_since(U2, 0) == ([text("other")], 1)
