@@ -15,7 +15,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 
 from app.settings import Settings
 from app.topics import LANGUAGES
-from notifier.channels.channel_registry import CHANNELS, missing_credentials
+from notifier.channels.channel_registry import CHANNELS, configured, missing_credentials
 from notifier.render import Content, Draft, render_channel
 
 EXAMPLE: dict[str, Any] = {
@@ -145,18 +145,27 @@ def render_all(post: PostIn, settings: Settings) -> dict[str, dict[str, list[str
     }
 
 
-def length_problems(post: PostIn, texts: dict[str, dict[str, list[str]]]) -> list[Problem]:
-    """Over-limit texts and too many messages per call, naming channel, count and limit."""
+def prime_limits(settings: Settings) -> None:
+    """Resolve the text limits of every configured channel now (a channel reads its account's limits
+    from the platform once and caches them): the staff API calls this before it touches the database,
+    so composing never waits for a platform while holding a database connection."""
+    for name in configured(settings):
+        CHANNELS[name].limits(settings)
+
+
+def length_problems(
+    post: PostIn, texts: dict[str, dict[str, list[str]]], settings: Settings
+) -> list[Problem]:
+    """Over-limit texts (by the configured account's `TextLimits`) and too many messages per call,
+    naming channel, count and limit."""
     problems = []
     for name, by_lang in texts.items():
         cls = CHANNELS[name]
+        limits = cls.limits(settings)
         for lang, messages in by_lang.items():
             field = "body" if lang == "ja" else f"variants.{lang}.body"
             for message in messages:
-                if (n := cls.count(message)) > cls.limit:
-                    problems.append(
-                        Problem(field, f"too long for {cls.label}: {n} {cls.unit}, the limit is {cls.limit}")
-                    )
+                problems += [Problem(field, text) for text in limits.problems(message, cls.label)]
         for group in cls.message_groups(by_lang, post.topic):
             if len(group) > cls.max_messages:
                 problems.append(
@@ -173,7 +182,7 @@ def prepare(data: Any, settings: Settings, now: dt.datetime) -> PreparedPost:
     post = data if isinstance(data, PostIn) else parse(data)
     problems = check_fields(post, settings, now, credentials=True)
     texts = render_all(post, settings)
-    problems += length_problems(post, texts)
+    problems += length_problems(post, texts, settings)
     if problems:
         raise ComposeError(problems)
     return PreparedPost(
