@@ -91,7 +91,7 @@ def test_the_staff_api_reads_the_limits_before_using_the_database(
         for r in [*posts_api.router.routes, *posts_page.router.routes]
         if isinstance(r, APIRoute) and any(d.call is limits_first for d in r.dependant.dependencies)
     ]
-    assert {(r.path, *r.methods) for r in composing} == {
+    assert {(r.path, *sorted(r.methods or ())) for r in composing} == {
         ("/api/v1/posts", "POST"),
         ("/api/v1/posts/preview", "POST"),
         ("/api/v1/posts/{post_id}/preview", "GET"),

@@ -8,6 +8,8 @@ import time
 from typing import Any
 
 import httpx
+import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,6 +22,11 @@ from tests.conftest import make_settings
 from tests.notifier.conftest import FAST, Fakes, run_worker, schedule, shown, states
 
 X_KEY = "x:1500000000000000001:tweets"
+
+
+@pytest.fixture
+def settings(db_url: str, fakes: Fakes) -> Settings:
+    return x_settings(db_url, fakes)
 
 
 def x_settings(db_url: str, fakes: Fakes) -> Settings:
@@ -68,6 +75,31 @@ def test_a_spent_daily_cap_waits_for_its_reset_without_attempts(
     assert health["ok"] is False and [p["channel"] for p in health["paused"]] == ["x"]
     assert any(
         p.startswith("X: 投稿上限に達したため") and "sending waits until" in p for p in health["problems"]
+    )
+
+
+def test_the_status_api_shows_the_pause(
+    staff_client: TestClient, settings: Settings, sessions: sessionmaker[Session], fakes: Fakes
+) -> None:
+    """What the /posts page shows among the workers' warnings (GET /api/v1/notifier/status)."""
+    x: Any = fakes.x.platform
+    x.daily.set(1, 86_400)
+    x.daily.hit()
+    schedule(settings, sessions, channels=["x"])
+    run_worker(settings)
+    status = staff_client.get("/api/v1/notifier/status").json()
+    (paused,) = status["paused"]
+    assert (paused["channel"], paused["account"], paused["endpoint"]) == (
+        "x",
+        "1500000000000000001",
+        "tweets",
+    )
+    until = dt.datetime.fromisoformat(paused["until"])
+    assert until.utcoffset() == dt.timedelta(hours=9) and abs(until.timestamp() - daily_reset(fakes)) < 2
+    (problem,) = [p for p in status["problems"] if p.startswith("X:")]
+    assert (
+        f"{until:%m月%d日 %H:%M} まで送信を待っています" in problem
+        and until.strftime("%Y-%m-%d %H:%M") in problem
     )
 
 
