@@ -125,7 +125,7 @@ class FakeMastodon(FakePlatform):
             "configuration": {"urls": {}, "accounts": {"max_featured_tags": 10}, "statuses": statuses},
             "registrations": {"enabled": False, "approval_required": False, "message": None},
         }
-        return self._answer(body)
+        return JSONResponse(body)  # public: not counted against the account's rate limit
 
     async def verify(self, request: Request) -> Response:
         if not self._authorized(request):

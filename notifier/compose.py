@@ -15,7 +15,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 
 from app.settings import Settings
 from app.topics import LANGUAGES
-from notifier.channels.channel_registry import CHANNELS, configured, missing_credentials
+from notifier.channels.channel_registry import CHANNELS, missing_credentials
 from notifier.render import Content, Draft, render_channel
 
 EXAMPLE: dict[str, Any] = {
@@ -146,11 +146,12 @@ def render_all(post: PostIn, settings: Settings) -> dict[str, dict[str, list[str
 
 
 def prime_limits(settings: Settings) -> None:
-    """Resolve the text limits of every configured channel now (a channel reads its account's limits
-    from the platform once and caches them): the staff API calls this before it touches the database,
-    so composing never waits for a platform while holding a database connection."""
-    for name in configured(settings):
-        CHANNELS[name].limits(settings)
+    """Resolve the text limits of every channel now (a channel reads its account's limits from the
+    platform once and caches them; an unconfigured one is still checked when chosen): the staff API
+    calls this before it touches the database, so composing never waits for a platform while holding
+    a database connection."""
+    for cls in CHANNELS.values():
+        cls.limits(settings)
 
 
 def length_problems(

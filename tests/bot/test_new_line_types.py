@@ -14,13 +14,10 @@ from bot.bot_tables import DeadLetter, InboxEvent
 from fakes import fake_line_events as ev
 from fakes.fake_line import FakeLine
 from tests.bot.helpers import post, wait_for
+from tests.bot.test_flow import idle
 from tests.line_fixtures import user_id
 
 U = user_id(417)
-
-
-def idle(client: TestClient) -> None:
-    assert client.portal.call(client.app.state.bot.worker.idle)  # type: ignore[attr-defined]
 
 
 def test_a_message_of_a_new_type_gets_the_usual_hint(bot_client: TestClient, fake_line: FakeLine) -> None:
