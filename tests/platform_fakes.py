@@ -19,6 +19,7 @@ from fakes.fake_line import FakeLine
 from fakes.fake_mastodon import FakeMastodon
 from fakes.fake_server import FakeServer
 from fakes.fake_x import FakeX
+from notifier.channels.mastodon_channel import forget_instance_limits
 
 SNS = ("x", "facebook", "mastodon", "bluesky")
 T = TypeVar("T")
@@ -92,7 +93,8 @@ def fake_servers() -> Iterator[Fakes]:
 
 @pytest.fixture
 def fakes(fake_servers: Fakes) -> Fakes:
-    """The fakes, emptied of posts, calls and faults."""
+    """The fakes, emptied of posts, calls and faults (and the instance limits read from them forgotten)."""
+    forget_instance_limits()
     for name in CHANNEL_NAMES:
         server = fake_servers[name]
         server.state.reset()

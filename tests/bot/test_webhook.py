@@ -100,7 +100,11 @@ def test_bad_input_is_refused_or_dead_lettered(
 @pytest.mark.parametrize(
     ("event", "reason", "after"),
     [
-        ({**ev.text_event(U1, "x"), "type": "brandNewEvent"}, "'brandNewEvent' is unknown", False),
+        (
+            {**ev.text_event(U1, "x"), "source": {"type": "space"}},
+            "a Source of a type it does not know",
+            False,
+        ),
         ({**ev.text_event(U1, "x"), "mode": "dormant"}, "mode", False),
         (
             {k: v for k, v in ev.text_event(U1, "x").items() if k != "deliveryContext"},
@@ -108,9 +112,9 @@ def test_bad_input_is_refused_or_dead_lettered(
             True,
         ),
         (_without_quote_token(ev.text_event(U1, "x")), "quoteToken", True),
-        ({**ev.text_event(U1, "x"), "message": {"id": "1", "type": "hologram"}}, "message", True),
+        ({**ev.text_event(U1, "x"), "message": {"id": "1", "type": "image"}}, "(message type 'image')", True),
     ],
-    ids=["unknown type", "unknown mode", "missing field", "missing nested field", "unknown message type"],
+    ids=["unknown source", "unknown mode", "missing field", "missing nested field", "bad image message"],
 )
 def test_signed_events_the_sdk_cannot_parse_are_kept_with_the_reason(
     bot_client: TestClient,

@@ -265,6 +265,8 @@ async def test_multicast_narrowcast_and_progress(line_api: LineApi, fake_line: F
     await line_api.multicast([U1, U2], [hello("防災")], key())
     sent = await line_api.narrowcast([hello("全員")], key())
     assert [m["text"] for m in fake_line.messages_for(U1)] == ["防災"] and fake_line.messages_for(U3) == []
+    waiting = await line_api.narrowcast_progress(str(sent.request_id))  # LINE prepares it first
+    assert (waiting.phase, waiting.success_count, waiting.target_count) == ("waiting", None, None)
     progress = await line_api.narrowcast_progress(str(sent.request_id))
     assert (progress.phase, progress.success_count, progress.target_count) == ("succeeded", 3, 3)
     fake_line.set_narrowcast_progress(
