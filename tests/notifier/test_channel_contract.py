@@ -14,7 +14,7 @@ from app.settings import Settings
 from notifier.channels.channel_base import Channel, Outgoing
 from notifier.channels.channel_registry import CHANNELS, build
 from notifier.channels.line_channel import LineChannel
-from platforms.call_errors import Ambiguous, RateLimited, Rejected, Retryable, ServerError
+from platforms.call_errors import Ambiguous, ChannelError, RateLimited, Rejected, Retryable, ServerError
 from platforms.line_api import RetryPolicy
 from tests.conftest import make_settings
 from tests.notifier.conftest import CHANNEL_NAMES, Fakes, run_async
@@ -45,7 +45,7 @@ def reset_in(seconds: int) -> int:
 def rate_limit_fault(name: str) -> dict[str, Any]:
     """A 429 as each platform sends it, resetting in about 120 seconds."""
     reset = reset_in(120)
-    return {
+    faults: dict[str, dict[str, Any]] = {
         "line": {"body": {"message": "The API rate limit has been exceeded. Try again later."},
                  "headers": {"Retry-After": "120"}},
         "x": {"body": {"title": "Too Many Requests", "status": 429},
@@ -57,7 +57,8 @@ def rate_limit_fault(name: str) -> dict[str, Any]:
                                  "X-RateLimit-Reset": dt.datetime.fromtimestamp(reset, dt.UTC).isoformat()}},
         "bluesky": {"body": {"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"},
                     "headers": {"ratelimit-remaining": "0", "ratelimit-reset": str(reset)}},
-    }[name]  # fmt: skip
+    }  # fmt: skip
+    return faults[name]
 
 
 def make_channel(name: str, settings: Settings) -> Channel:
@@ -136,7 +137,7 @@ def test_success_publishes_once(name: str, channel: Channel, fakes: Fakes) -> No
 
 @pytest.mark.parametrize(("status", "error"), [(400, Rejected), (401, Rejected), (503, ServerError)])
 def test_error_statuses(
-    name: str, channel: Channel, fakes: Fakes, status: int, error: type[Exception]
+    name: str, channel: Channel, fakes: Fakes, status: int, error: type[ChannelError]
 ) -> None:
     fakes[name].platform.fail("status", status=status, path=PATHS[name], times=-1)
     outcome = send_outcome(channel, outgoing(channel))
