@@ -131,6 +131,7 @@ def test_a_bug_in_the_conversation_fails_that_event_only(
     monkeypatch.setattr(cv, "handle", flaky)
     post(bot_client, [ev.text_event(U, "爆発", fake_line.issue_reply_token(U))])
     assert say(bot_client, fake_line, "メニュー")["text"].startswith("吹田市公式LINEでは")
+    idle(bot_client)  # the reply reaches LINE before the worker records the event as done
     statuses = [(r.status, r.error) for r in inbox_rows(sessions)]
     assert statuses == [("failed", "internal error: ZeroDivisionError"), ("done", None)]
 
