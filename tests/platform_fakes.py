@@ -6,7 +6,7 @@ fixtures; helpers are imported from here."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Iterator
+from collections.abc import Awaitable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -104,8 +104,12 @@ def fakes(fake_servers: Fakes) -> Fakes:
     return fake_servers
 
 
-def run_async(coro: Coroutine[Any, Any, T]) -> T:
+def run_async(awaitable: Awaitable[T]) -> T:
     """`asyncio.run` in a thread of its own: the main thread may already run Playwright's event loop
     (the session-scoped browser of the page tests)."""
+
+    async def main() -> T:  # periodic jobs are typed as returning any awaitable
+        return await awaitable
+
     with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coro).result()
+        return pool.submit(asyncio.run, main()).result()

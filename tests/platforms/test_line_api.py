@@ -27,6 +27,7 @@ from fakes.fake_line import FakeLine
 from fakes.fake_server import FakeServer
 from platforms.line_api import (
     LineApi,
+    LineApiError,
     LineAuthError,
     LineClientError,
     LineNotFound,
@@ -151,7 +152,7 @@ async def test_repeated_retry_key_is_success_without_duplicate(
     [(400, LineClientError), (401, LineAuthError), (403, LineClientError), (404, LineNotFound)],
 )
 async def test_4xx_is_not_retried(
-    line_api: LineApi, fake_line: FakeLine, line_server: FakeServer, status: int, error: type[Exception]
+    line_api: LineApi, fake_line: FakeLine, line_server: FakeServer, status: int, error: type[LineApiError]
 ) -> None:
     body = {"message": f"refused for {U1}", "details": [{"message": "bad", "property": "to"}]}
     fake_line.fail(
