@@ -1,12 +1,14 @@
 """A fake LINE Messaging API server for tests, demos and benchmarks.
 
 Official paths, headers and JSON shapes: reply (single-use reply tokens that expire), push,
-multicast, broadcast, narrowcast and its progress (with `X-Line-Retry-Key`: a UUID; a repeat of an
-accepted key within 24 h answers 409 with `x-line-accepted-request-id` and is not delivered again),
+multicast, broadcast and narrowcast (with `X-Line-Retry-Key`: a UUID; a repeat of an accepted key
+within 24 h answers 409 with `x-line-accepted-request-id` and is not delivered again), narrowcast
+progress (`waiting` at the first look, then `succeeded`),
 profiles, insight follower counts, follower IDs, quota, loading animation, validate endpoints and
 rich menus (`fakes.fake_line_rich_menus`). Every answer of the fake itself carries `x-line-request-id`.
 Requests are checked as LINE checks them (`fakes.fake_line_rules`); with an expected `access_token`, a
-missing or wrong bearer token is 401. Optional per-endpoint rate limits answer 429 like LINE.
+missing or wrong bearer token is 401. Optional per-endpoint rate limits answer 429 like LINE: without
+`Retry-After`, which LINE does not document.
 
 Whoever plays the LINE platform (tests, the simulator) issues reply tokens with
 `issue_reply_token(user_id)`; other processes use `POST /__fake__/line/reply-tokens`. What was
@@ -114,11 +116,12 @@ class FakeLine(LineAccount, FakePlatform):
 
     # ---- test and simulator API ----
 
-    def issue_reply_token(self, user_id: str) -> str:
-        """A fresh reply token for an event of `user_id` (what LINE puts in a webhook event)."""
+    def issue_reply_token(self, user_id: str, age: float = 0.0) -> str:
+        """A reply token for an event of `user_id` (what LINE puts in a webhook event), issued `age`
+        seconds ago (a redelivered event carries the token LINE issued when it first sent it)."""
         token = uuid.uuid4().hex
         with self._lock:
-            self._tokens[token] = _ReplyToken(user_id, self.clock())
+            self._tokens[token] = _ReplyToken(user_id, self.clock() - age)
             _forget_oldest(self._tokens, self.max_deliveries)
         return token
 
@@ -133,8 +136,9 @@ class FakeLine(LineAccount, FakePlatform):
                 del self.followers[: -self.max_deliveries]
 
     def set_narrowcast_progress(self, request_id: str, **fields: Any) -> None:
+        """Set what the progress answers from now on (e.g. `phase="failed"`)."""
         with self._lock:
-            self._narrowcasts[request_id].update(fields)
+            self._narrowcasts[request_id].update(fields, _set=True)
 
     def deliveries(self, kind: DeliveryKind | None = None) -> list[ReceivedMessages]:
         with self._lock:
@@ -323,9 +327,17 @@ class FakeLine(LineAccount, FakePlatform):
         return answer(body, 409, {"x-line-accepted-request-id": accepted.request_id})
 
     def _narrowcast_progress(self, ctx: Ctx) -> Response:
+        """`waiting` (only `phase` and `acceptedTime`) at the first look, then the final state."""
         with self._lock:
             progress = self._narrowcasts.get(ctx.request.query_params.get("requestId", ""))
-        return answer(progress) if progress else not_found("Not found")
+            if progress is None:
+                return not_found("Not found")
+            looks = progress.get("_looks", 0)
+            progress["_looks"] = looks + 1
+            shown = {k: v for k, v in progress.items() if not k.startswith("_")}
+        if looks == 0 and not progress.get("_set"):
+            return answer({"phase": "waiting", "acceptedTime": shown["acceptedTime"]})
+        return answer(shown)
 
     def _validate(self, ctx: Ctx) -> Response:
         errors = rules.message_errors(ctx.json.get("messages"))

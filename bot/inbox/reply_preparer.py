@@ -62,7 +62,7 @@ class Preparer:
             log.exception("bot inbox: unexpected error while parsing")
             outcome = (f"internal error while parsing: {type(exc).__name__}", masked(work.raw))
         if isinstance(outcome, InboxItem):
-            parts = ("kind", "data", "user_id", "reply_token")
+            parts = ("kind", "data", "user_id", "reply_token", "redelivered")
             return replace(work, raw=None, **{k: getattr(outcome, k) for k in parts})
         if outcome is None:
             await self.db.write(inbox_store.finish, work.id)
@@ -85,7 +85,7 @@ class Preparer:
 
     def store(self, session: Session, work: Work, prepared: PreparedReply) -> bool:
         """Mark the event prepared (or done, with nothing to send) and apply the effects, once."""
-        values: dict[str, Any] = {"payload": None, "kind": work.kind}
+        values: dict[str, Any] = {"payload": inbox_store.kept_payload(work), "kind": work.kind}
         if prepared.messages:
             values |= {"status": "prepared", "outbox": json.dumps(prepared.messages, ensure_ascii=False)}
         else:

@@ -202,6 +202,9 @@ def finish(
         values.update(error=decision.error)
         if decision.run_at is not None:
             values["run_at"] = decision.run_at
+        if decision.outcome == "rate_limited" and attempt_id is not None:
+            # the platform refused before doing anything: waiting for its reset costs no attempt
+            values["attempts"] = Delivery.attempts - 1
         where = and_(DELIVERY_LEASE.held_by(worker), Delivery.state == "sending")
     session.execute(update(Delivery).where(Delivery.id == job.id, where).values(**values))
     if rate_key is not None:
