@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.main import create_app
+from app.main import ServiceApp, create_app
 
 
 def create() -> Any:
     app = create_app()
+    assert isinstance(app, ServiceApp)
     app.fast_routes.clear()
     return app

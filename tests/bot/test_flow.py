@@ -19,14 +19,14 @@ from fakes import fake_line_events as ev
 from fakes.fake_line import FakeLine
 from faq.faq_tables import UnansweredQuestion
 from tests.bot.conftest import make_bot_app, use_faq
-from tests.bot.helpers import post, quick_data, wait_for
+from tests.bot.helpers import post, quick_data, wait_for, worker_idle
 from tests.line_fixtures import user_id
 
 U = user_id(301)
 
 
 def idle(client: TestClient) -> None:
-    assert client.portal.call(client.app.state.bot.worker.idle)  # type: ignore[attr-defined]
+    assert worker_idle(client)
 
 
 def inbox_rows(sessions: sessionmaker[Session]) -> list[InboxEvent]:

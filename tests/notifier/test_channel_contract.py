@@ -15,7 +15,7 @@ from app.settings import Settings
 from notifier.channels.channel_base import Channel, Outgoing
 from notifier.channels.channel_registry import CHANNELS, build
 from notifier.channels.line_channel import LineChannel
-from platforms.call_errors import Ambiguous, RateLimited, Rejected, Retryable, ServerError
+from platforms.call_errors import Ambiguous, ChannelError, RateLimited, Rejected, Retryable, ServerError
 from platforms.line_api import RetryPolicy
 from tests.conftest import make_settings
 from tests.notifier.conftest import CHANNEL_NAMES, Fakes, run_async
@@ -166,7 +166,7 @@ def test_success_publishes_once(name: str, channel: Channel, fakes: Fakes) -> No
 
 @pytest.mark.parametrize(("status", "error"), [(400, Rejected), (401, Rejected), (503, ServerError)])
 def test_error_statuses(
-    name: str, channel: Channel, fakes: Fakes, status: int, error: type[Exception]
+    name: str, channel: Channel, fakes: Fakes, status: int, error: type[ChannelError]
 ) -> None:
     fakes[name].platform.fail("status", status=status, path=PATHS[name], times=-1)
     outcome = send_outcome(channel, outgoing(channel))
