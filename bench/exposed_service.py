@@ -149,7 +149,7 @@ def main() -> None:
             create_staff_user(s, username="viewer1", password=PASSWORD, role="viewer")
         engine.dispose()
         settings = Settings(
-            _env_file=None,  # type: ignore[call-arg]
+            _env_file=None,
             app_env="test",
             database_url=url,
             run_worker_in_app=False,

@@ -45,17 +45,17 @@ def test_a_long_line_message_is_cut_before_the_faq_sees_it() -> None:
     from bot.conversation import dialogue as cv
     from bot.conversation.dialogue_types import UserState
     from bot.conversation.line_messages import say
+    from faq.answer_types import Decision
 
     asked: list[int] = []
 
     class Faq:
-        def ask(self, question: str, *, lang: str = "ja", k: int = 3) -> Any:
-            from faq.answer_types import Decision
+        def ask(self, question: str, *, lang: str = "ja") -> Decision:
 
             asked.append(len(question))
             return Decision("fallback", None, None, 0.0, [], truncated=len(question) > MAX_QUESTION_CHARS)
 
-        def entry(self, entry_id: str, lang: str) -> None:
+        def entry(self, entry_id: str, *, lang: str = "ja") -> None:
             return None
 
     ctx = cv.Context((), Faq(), "n", None)

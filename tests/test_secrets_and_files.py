@@ -22,7 +22,7 @@ def _mode(path: Path) -> int:
 
 
 def test_the_database_password_is_not_in_repr_or_str() -> None:
-    settings = Settings(_env_file=None, database_url=PG_URL)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, database_url=PG_URL)
     assert PASSWORD not in repr(settings) and PASSWORD not in str(settings)
     assert "postgresql+psycopg://suita:***@127.0.0.1:1/suita" in repr(settings)
     assert settings.database_url == PG_URL  # the value itself is intact
