@@ -121,6 +121,14 @@ def on_button(button: pb.Postback, state: UserState, ctx: Context, lang: str) ->
     return BUTTONS[button.action](button, state, ctx, lang)
 
 
+def show_topics(button: pb.Postback, state: UserState, ctx: Context, lang: str) -> Turn:
+    return Turn([menus.topic_chooser(ctx.topics, state.topics, lang)])
+
+
+def show_settings(button: pb.Postback, state: UserState, ctx: Context, lang: str) -> Turn:
+    return Turn([menus.settings(ctx.topics, state.topics, lang, state.language)])
+
+
 def choose_language(button: pb.Postback, state: UserState, ctx: Context, lang: str) -> Turn:
     choice = button.get("l")
     if choice not in LANGUAGES:
@@ -170,11 +178,12 @@ def _with_notes(notes: Sequence[str], text: str) -> str:
     return "\n\n".join([*notes, text])
 
 
-def _untranslated(entries: Sequence[FaqEntryView | None], lang: str, **kind: bool) -> list[str]:
-    """A line in the resident's language when some of `entries` are shown in another one (an imported
-    FAQ may have no translation: the entry then comes in Japanese)."""
+def _untranslated(entries: Sequence[FaqEntryView | None], lang: str, *, answer: bool) -> list[str]:
+    """A line in the resident's language when some of `entries` (an answer's or the suggestions') are
+    shown in another one: an imported FAQ may have no translation, and the entry then comes in
+    Japanese."""
     if any(e is not None and e.lang != lang for e in entries):
-        return [say("untranslated", lang, **kind)]
+        return [say("untranslated", lang, answer=answer)]
     return []
 
 
@@ -246,10 +255,8 @@ def _reply(make: Callable[[str], Message]) -> Button:
 BUTTONS: dict[str, Button] = {
     "menu": _reply(menus.menu),
     "help": _reply(menus.menu),
-    "topics": lambda button, state, ctx, lang: Turn([menus.topic_chooser(ctx.topics, state.topics, lang)]),
-    "settings": lambda button, state, ctx, lang: Turn(
-        [menus.settings(ctx.topics, state.topics, lang, state.language)]
-    ),
+    "topics": show_topics,
+    "settings": show_settings,
     "contact": _reply(menus.contact),
     "none": _reply(menus.contact),
     "lang": choose_language,
