@@ -42,11 +42,10 @@ def pending(engine: Engine) -> set[str]:
     A head that a revision of another branch `depends_on` (bot_0003 on faq_0003) is no longer stored
     as a head once that revision is applied, so the heads are compared with everything below the
     database's heads, dependencies included."""
-    heads = script_heads()
+    scripts = ScriptDirectory.from_config(alembic_config("sqlite://"))
     current = db_heads(engine)
-    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
     try:
-        reached = {r.revision for r in script.iterate_revisions(tuple(current), "base") if r is not None}
+        reached = {r.revision for r in scripts.iterate_revisions(tuple(current), "base") if r is not None}
     except RevisionError:  # a revision these scripts do not know (a newer release's database)
         reached = current
-    return heads - reached
+    return set(scripts.get_heads()) - reached
