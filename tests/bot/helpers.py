@@ -105,7 +105,7 @@ class TinyFaq:
         Entry(
             "conv",
             "住民票をコンビニで取れますか？",
-            "はい、マイナンバーカードで取れます。",
+            "マイナンバーカードがあれば取れます。",
             "コンビニで住民票",
             department="市民課",
             url="https://example.jp/c",

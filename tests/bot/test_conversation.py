@@ -60,7 +60,7 @@ def test_answer_names_its_source_and_offers_votes_and_the_city() -> None:
     outcome = run("text", "住民票をコンビニで取りたい")
     (message,) = outcome.messages
     assert message["text"].startswith(
-        "はい、マイナンバーカードで取れます。\n\n出典: 第4期情報化推進計画 第2章"
+        "マイナンバーカードがあれば取れます。\n\n出典: 第4期情報化推進計画 第2章"
     )
     assert "担当: 市民課\n詳しくは: https://example.jp/c" in message["text"]
     assert message["text"].endswith("「問い合わせ先」を押してください。")
