@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.ticker import FuncFormatter
 
-from kpi.kpi_tables import CHANNEL_LABELS
+from kpi.kpi_channels import CHANNEL_LABELS
 from kpi.report import Report
 from kpi.series import Point
 

@@ -24,7 +24,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kpi.jst_dates import parse_date
-from kpi.kpi_tables import CHANNELS, FollowerSnapshot
+from kpi.kpi_channels import CHANNELS
+from kpi.kpi_tables import FollowerSnapshot
 from kpi.snapshot_store import SnapshotValues, existing_snapshots, upsert_snapshots
 
 HEADERS = {

@@ -22,7 +22,7 @@ from app.settings import Settings
 from app.templating import render
 from kpi.fetch_log import recent_problems
 from kpi.jst_dates import jst_date
-from kpi.kpi_tables import CHANNEL_LABELS
+from kpi.kpi_channels import CHANNEL_LABELS
 from kpi.report import Report
 from kpi.report_export import report_csv, report_json
 from kpi.report_loader import Options, RangeError, latest_snapshots, load_report

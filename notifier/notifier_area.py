@@ -1,6 +1,7 @@
 """The notifier's place in the app (`app.main.AREAS`): the staff API and console page routes, and a
 lifespan that runs one delivery worker inside the app when RUN_WORKER_IN_APP is true and keeps the
-`/readyz` note current."""
+`/readyz` notes current: `notifier` (workers, overdue deliveries, paused channels) and one per
+configured channel that has something to say (`Channel.readiness`, e.g. Facebook's API version)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from app.settings import Settings
 from notifier import delivery_health, posts_api, posts_page
 from notifier.channels.channel_registry import CHANNELS
 from notifier.delivery.delivery_worker import DeliveryWorker
+from notifier.post_ledger import JST
 from storage.base import utcnow
 
 log = logging.getLogger(__name__)
@@ -37,6 +39,7 @@ def features(settings: Settings) -> dict[str, bool]:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
+    app.state.feature_notes.update(channel_notes(settings))
     worker = DeliveryWorker(settings, mode="in-app") if settings.run_worker_in_app else None
     stop = asyncio.Event()
     tasks: list[asyncio.Task[Any]] = [asyncio.create_task(_keep_note(app, stop), name="notifier-note")]
@@ -61,8 +64,19 @@ async def _keep_note(app: FastAPI, stop: asyncio.Event) -> None:
         except SQLAlchemyError as exc:
             note = {"ok": False, "problems": [f"status unavailable: {type(exc).__name__}"]}
         app.state.feature_notes["notifier"] = note
+        app.state.feature_notes.update(channel_notes(app.state.settings))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), NOTE_REFRESH_SECONDS)
+
+
+def channel_notes(settings: Settings) -> dict[str, dict[str, Any]]:
+    """The `/readyz` note of each configured channel that has one, for today in Japan."""
+    today = utcnow().astimezone(JST).date()
+    notes = {}
+    for name, cls in CHANNELS.items():
+        if not cls.missing_settings(settings) and (note := cls.readiness(settings, today)) is not None:
+            notes[name] = note
+    return notes
 
 
 def _note(session: Session, app: FastAPI) -> dict[str, object]:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.settings import Settings
 from notifier.channels.channel_registry import CHANNELS
-from notifier.compose import PostIn, Prepared, VariantIn, prepare
+from notifier.compose import PostIn, PreparedPost, VariantIn, prepare
 from notifier.ledger_tables import FINAL_STATES, Delivery, Post, PostVariant
 
 JST = dt.timezone(dt.timedelta(hours=9), "JST")
@@ -42,7 +42,7 @@ def to_jst(value: dt.datetime | None) -> str | None:
     return value.astimezone(JST).isoformat() if value else None
 
 
-def create_post(session: Session, prepared: Prepared, *, author: str, draft: bool = False) -> Post:
+def create_post(session: Session, prepared: PreparedPost, *, author: str, draft: bool = False) -> Post:
     """Store a prepared post; unless `draft`, also its deliveries (the caller commits)."""
     post = Post(author=author, state="draft")
     _apply(post, prepared)
@@ -53,14 +53,14 @@ def create_post(session: Session, prepared: Prepared, *, author: str, draft: boo
     return post
 
 
-def _apply(post: Post, prepared: Prepared) -> None:
+def _apply(post: Post, prepared: PreparedPost) -> None:
     data = prepared.post
     post.title, post.body, post.link, post.topic = data.title, data.body, data.link, data.topic
     post.urgency, post.channels, post.scheduled_at = data.urgency, list(data.channels), prepared.scheduled_at
     post.variants = [PostVariant(language=k, title=v.title, body=v.body) for k, v in data.variants.items()]
 
 
-def _schedule(post: Post, prepared: Prepared) -> None:
+def _schedule(post: Post, prepared: PreparedPost) -> None:
     post.state = "scheduled"
     priority = 1 if post.urgency == "emergency" else 0
     post.deliveries = [

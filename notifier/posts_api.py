@@ -1,5 +1,5 @@
 """Staff JSON API for posts: `/api/v1/posts…` (create, preview, schedule, edit, cancel, list) and the
-delivery delivery_health. Reads need a staff session; changes need the editor role. Times are returned in
+delivery status. Reads need a staff session; changes need the editor role. Times are returned in
 Asia/Tokyo; input times must carry an offset."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from app.auth import EditorDep, StaffDep
 from app.deps import SessionDep, SettingsDep
 from notifier import delivery_health, post_ledger
-from notifier.compose import EXAMPLE, ComposeError, PostIn, field_name, prepare
+from notifier.compose import EXAMPLE, ComposeError, PostIn, field_name, prepare, prime_limits
 from notifier.ledger_tables import POST_STATES
 from notifier.post_views import post_view
 from notifier.preview import preview
@@ -26,7 +26,7 @@ from storage.base import utcnow
 class ProblemRoute(APIRoute):
     """Errors in one place: invalid request bodies and refused posts (`ComposeError`) answer 422 with
     `detail: [{"field", "message"}]` (FastAPI's `loc`/`msg`/`type` kept alongside for the former);
-    `LedgerError` answers its delivery_health. Nothing is committed then: the request's session rolls back."""
+    `LedgerError` answers its status. Nothing is committed then: the request's session rolls back."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -66,6 +66,16 @@ def wake_worker(request: Request) -> Iterator[None]:
 
 WAKES = [Depends(wake_worker)]
 
+
+def limits_first(settings: SettingsDep) -> None:
+    """Before a route that composes: read the channels' text limits (a platform call the first time),
+    so that composing later never waits for a platform while the request holds a database connection
+    (route dependencies run before the session is first used)."""
+    prime_limits(settings)
+
+
+COMPOSES = [Depends(limits_first)]
+
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "Not signed in"},
     403: {"description": "Editor role required"},
@@ -98,7 +108,11 @@ class ResolveIn(BaseModel):
 
 
 @router.post(
-    "/posts", status_code=201, responses=ERRORS, summary="Create (and schedule) a post", dependencies=WAKES
+    "/posts",
+    status_code=201,
+    responses=ERRORS,
+    summary="Create (and schedule) a post",
+    dependencies=COMPOSES + WAKES,
 )
 def create_post(body: PostCreate, staff: EditorDep, session: SessionDep, settings: SettingsDep) -> Any:
     author = staff.username
@@ -110,7 +124,12 @@ def create_post(body: PostCreate, staff: EditorDep, session: SessionDep, setting
     return post_view(post_ledger.load(session, post.id), utcnow())
 
 
-@router.post("/posts/preview", responses=ERRORS, summary="Preview a post on every chosen channel")
+@router.post(
+    "/posts/preview",
+    responses=ERRORS,
+    summary="Preview a post on every chosen channel",
+    dependencies=COMPOSES,
+)
 def preview_new(body: PostIn, staff: StaffDep, settings: SettingsDep) -> dict[str, Any]:
     return preview(body, settings, utcnow())
 
@@ -133,14 +152,19 @@ def get_post(post_id: int, staff: StaffDep, session: SessionDep) -> dict[str, An
     return post_view(post_ledger.load(session, post_id), utcnow())
 
 
-@router.get("/posts/{post_id}/preview", responses=ERRORS, summary="Preview a stored post")
+@router.get(
+    "/posts/{post_id}/preview", responses=ERRORS, summary="Preview a stored post", dependencies=COMPOSES
+)
 def preview_post(post_id: int, staff: StaffDep, session: SessionDep, settings: SettingsDep) -> dict[str, Any]:
     post = post_ledger.load(session, post_id)
     return preview(post_ledger.as_input(post, scheduled_at=None), settings, utcnow())
 
 
 @router.put(
-    "/posts/{post_id}", responses=ERRORS, summary="Edit a post until a delivery starts", dependencies=WAKES
+    "/posts/{post_id}",
+    responses=ERRORS,
+    summary="Edit a post until a delivery starts",
+    dependencies=COMPOSES + WAKES,
 )
 def edit_post(
     post_id: int, body: PostIn, staff: EditorDep, session: SessionDep, settings: SettingsDep
@@ -150,7 +174,9 @@ def edit_post(
     return post_view(post_ledger.load(session, post.id), utcnow())
 
 
-@router.post("/posts/{post_id}/schedule", responses=ERRORS, summary="Schedule a draft", dependencies=WAKES)
+@router.post(
+    "/posts/{post_id}/schedule", responses=ERRORS, summary="Schedule a draft", dependencies=COMPOSES + WAKES
+)
 def schedule_post(
     post_id: int,
     staff: EditorDep,

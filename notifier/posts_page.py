@@ -14,11 +14,12 @@ from app.deps import SettingsDep
 from app.templating import render
 from app.topics import LANGUAGES
 from notifier.channels.channel_registry import CHANNELS, missing_credentials
+from notifier.posts_api import COMPOSES
 
 router = APIRouter(include_in_schema=False)
 
 
-@router.get("/posts", response_class=HTMLResponse)
+@router.get("/posts", response_class=HTMLResponse, dependencies=COMPOSES)
 def posts_page(request: Request, settings: SettingsDep, staff: OptionalStaffDep) -> Response:
     if staff is None:
         return sign_in_redirect(request)
@@ -26,8 +27,8 @@ def posts_page(request: Request, settings: SettingsDep, staff: OptionalStaffDep)
         {
             "name": name,
             "label": cls.label,
-            "limit": cls.limit,
-            "unit": cls.unit,
+            "limit": (limits := cls.limits(settings)).limit,
+            "unit": limits.unit,
             "missing": missing_credentials(name, settings),
         }
         for name, cls in CHANNELS.items()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import httpx
+import httpx2
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from bot.inbox.worker_pacing import Tuning
@@ -31,13 +33,15 @@ T = TypeVar("T")
 
 def post(
     client: TestClient | httpx.Client, events: list[ev.Event], secret: str = CHANNEL_SECRET
-) -> httpx.Response:
+) -> httpx.Response | httpx2.Response:  # the test client is an httpx2 client
     """POST a signed webhook body with these events."""
     raw = ev.body(events)
     return client.post("/line/webhook", content=raw, headers=ev.signed(raw, secret))
 
 
-def wait_for(check: Callable[[], T], timeout: float = 10.0, what: str = "condition") -> T:
+def wait_for(
+    check: Callable[[], T | Literal[False] | None], timeout: float = 10.0, what: str = "condition"
+) -> T:
     """Poll `check` until it returns something truthy."""
     deadline = time.monotonic() + timeout
     while True:
@@ -49,9 +53,18 @@ def wait_for(check: Callable[[], T], timeout: float = 10.0, what: str = "conditi
         time.sleep(0.02)
 
 
+def worker_idle(client: TestClient) -> bool:
+    """Wait, in the started client's event loop, until the app's bot worker handles no chat; False on
+    timeout."""
+    assert client.portal is not None, "start the client first (`with TestClient(app) as client`)"
+    assert isinstance(client.app, FastAPI)
+    idle: Callable[[], Awaitable[bool]] = client.app.state.bot.worker.idle
+    return client.portal.call(idle)
+
+
 def idle(client: TestClient) -> None:
     """Wait until the bot's worker has handled every stored event."""
-    assert client.portal.call(client.app.state.bot.worker.idle)  # type: ignore[attr-defined]
+    assert worker_idle(client)
 
 
 def say(client: TestClient, fake: FakeLine, text: str, user: str = RESIDENT) -> dict[str, Any]:

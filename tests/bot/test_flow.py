@@ -113,6 +113,7 @@ def test_a_bug_in_the_conversation_fails_that_event_only(
     monkeypatch.setattr(cv, "handle", flaky)
     post(bot_client, [ev.text_event(U, "爆発", fake_line.issue_reply_token(U))])
     assert say(bot_client, fake_line, "メニュー")["text"].startswith("吹田市公式LINEでは")
+    idle(bot_client)  # the reply is out; its event is marked done right after
     statuses = [(r.status, r.error) for r in inbox_rows(sessions)]
     assert statuses == [("failed", "internal error: ZeroDivisionError"), ("done", None)]
 

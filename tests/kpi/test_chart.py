@@ -8,12 +8,13 @@ import datetime as dt
 import pytest
 
 from kpi import chart
-from kpi.report import build_report
+from kpi.report import Report, build_report
 from kpi.series import Reading, build_series
 from kpi.targets import PLAN_TARGETS
+from tests.conftest import system_part_missing
 
 
-def sample(days: int = 400, step: int = 1) -> chart.Report:
+def sample(days: int = 400, step: int = 1) -> Report:
     start = dt.date(2022, 1, 1)
     readings = [
         Reading(ch, "a", start + dt.timedelta(days=i), base + 15 * i)
@@ -32,7 +33,7 @@ def test_chart_renders_without_warnings(
     if font == "none":
         monkeypatch.setattr(chart, "cjk_font", lambda: None)
     elif chart.cjk_font() is None:
-        pytest.skip("no CJK font installed (apt install fonts-noto-cjk)")
+        system_part_missing("no CJK font installed (apt install fonts-noto-cjk)")
     data = chart.render_chart(sample(), fmt)
     assert data.startswith(b"\x89PNG" if fmt == "png" else b"<?xml")
     if fmt == "svg":
