@@ -21,6 +21,7 @@ from bot.inbox.worker_pacing import Tuning
 from bot.intake import webhook
 from bot.simulator import simulator_page
 from bot.simulator.simulator_backend import SimulatorBackend
+from faq.unanswered_log import Retention
 from platforms.line_api import LineApi
 from storage.aio import AsyncDb
 
@@ -76,7 +77,9 @@ class BotRuntime:
         self.line_api: LineApi | None = None
         self.db: AsyncDb = app.state.db
         self.intake_db: AsyncDb = app.state.intake_db  # the webhook's inserts (a pool of their own)
-        self.preparer = Preparer(self.db, settings.topics, lambda: getattr(app.state, "faq", None))
+        self.preparer = Preparer(
+            self.db, settings.topics, lambda: getattr(app.state, "faq", None), Retention.of(settings)
+        )
         self.worker = InboxWorker(self.db, self.preparer, self.api_for, self.tuning)
 
     async def api_for(self, channel: str) -> LineApi:

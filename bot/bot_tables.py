@@ -1,7 +1,8 @@
 """Bot tables. Residents and their topics: only what the bot needs is kept (the LINE user ID, the chosen
 language, the profile language and the topics); unfollow deletes the row (and, by cascade, its
 subscriptions). The webhook inbox holds events between the 200 and the reply, the dead letters keep
-what could not be parsed, and the feedback and follow counters are anonymous."""
+what could not be parsed, and the follow counters are anonymous. (What residents asked, picked and
+voted is the FAQ's: `faq.answer_log`.)"""
 
 from __future__ import annotations
 
@@ -82,19 +83,6 @@ class DeadLetter(Base):
     reason: Mapped[str] = mapped_column(String(500))
     body: Mapped[str] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-
-
-class AnswerFeedback(Base):
-    """👍/👎 on one shown answer. `nonce` identifies the answer (not the resident): a second tap on the
-    same answer replaces the first."""
-
-    __tablename__ = "bot_answer_feedback"
-
-    nonce: Mapped[str] = mapped_column(String(32), primary_key=True)
-    entry_id: Mapped[str] = mapped_column(String(64), index=True)
-    lang: Mapped[str] = mapped_column(String(8))
-    helpful: Mapped[bool] = mapped_column()
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class FollowStat(Base):

@@ -1,7 +1,8 @@
 """What the bot stores about residents: read their state for the conversation, apply its effects.
 
 A row in `line_users` exists only for residents who followed (or changed a setting): a question alone
-stores nothing about the resident. Unfollow deletes the row, the subscriptions (cascade) and every
+stores nothing about the resident (what the FAQ decided, the picks and the votes go to `faq.answer_log`
+under the reply's nonce, without a user ID). Unfollow deletes the row, the subscriptions (cascade) and every
 trace of the resident in the inbox, and counts the unfollow anonymously.
 """
 
@@ -13,9 +14,10 @@ from collections.abc import Sequence
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from bot.bot_tables import EVENTS, AnswerFeedback, FollowStat, LineUser, TopicSubscription
+from bot.bot_tables import EVENTS, FollowStat, LineUser, TopicSubscription
 from bot.conversation import dialogue as cv
-from faq.unanswered_log import log_unanswered
+from faq import answer_log
+from faq.unanswered_log import Retention
 from storage.upsert import insert_for
 
 JST = dt.timezone(dt.timedelta(hours=9))
@@ -44,13 +46,30 @@ def apply_effects(
     *,
     channel: str,
     event_ts: int,
+    retention: Retention | None = None,
 ) -> None:
-    """Store what the conversation decided (the caller commits)."""
+    """Store what the conversation decided (the caller commits); `retention` bounds the FAQ's logs."""
     for effect in effects:
-        if isinstance(effect, cv.LogUnanswered):
-            log_unanswered(session, effect.text, lang=effect.lang, channel=channel, score=effect.score)
-        elif isinstance(effect, cv.Feedback):
-            record_feedback(session, effect)
+        if isinstance(effect, cv.RecordQuestion):
+            answer_log.record_question(
+                session,
+                nonce=effect.nonce,
+                question=effect.question,
+                decision=effect.decision,
+                lang=effect.lang,
+                channel=channel,
+                retention=retention,
+            )
+        elif isinstance(effect, cv.RecordPick):
+            answer_log.record_pick(session, nonce=effect.nonce, entry_id=effect.entry_id, lang=effect.lang)
+        elif isinstance(effect, cv.RecordVote):
+            answer_log.record_vote(
+                session,
+                nonce=effect.nonce,
+                entry_id=effect.entry_id,
+                helpful=effect.helpful,
+                lang=effect.lang,
+            )
         elif user_id is None:
             continue  # a group or room without a user: nothing personal to store
         elif isinstance(effect, cv.Forget):
@@ -113,11 +132,3 @@ def count_follow(session: Session, *, follows: int = 0, unfollows: int = 0) -> N
         },
     )
     session.execute(stmt)
-
-
-def record_feedback(session: Session, effect: cv.Feedback) -> None:
-    """One vote per shown answer (`nonce`): a second tap replaces the first."""
-    stmt = insert_for(session, AnswerFeedback).values(
-        nonce=effect.nonce[:32], entry_id=effect.entry_id[:64], lang=effect.lang, helpful=effect.helpful
-    )
-    session.execute(stmt.on_conflict_do_update(index_elements=["nonce"], set_={"helpful": effect.helpful}))

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import case, delete, func, select
+from sqlalchemy import Table, case, delete, func, select
 from sqlalchemy.orm import Session
 
 from app.privacy import mask_pii
@@ -29,6 +30,9 @@ from storage.base import utcnow
 from storage.upsert import insert_for
 
 KEPT_TEXT = ("answer", "suggest")  # decisions whose question text is kept (for 👎 and picks)
+# Core statements for the writes: the bot runs one for every message, and Core skips the ORM's
+# per-statement bookkeeping.
+ANSWERS = cast(Table, ShownAnswer.__table__)
 
 
 def _masked(text: str) -> str:
@@ -47,7 +51,7 @@ def record_question(
 ) -> None:
     """Store what the FAQ decided for one message (the caller commits); a redelivery changes nothing."""
     entry_id = decision.entry_id if decision.decision == "answer" else None
-    stmt = insert_for(session, ShownAnswer).values(
+    stmt = insert_for(session, ANSWERS).values(
         nonce=nonce[:32],
         question=_masked(question) if decision.decision in KEPT_TEXT else None,
         lang=lang,
@@ -58,7 +62,7 @@ def record_question(
         score=round(float(decision.score), 4),
         created_at=utcnow(),
     )
-    inserted = session.execute(stmt.on_conflict_do_nothing().returning(ShownAnswer.nonce)).first()
+    inserted = session.execute(stmt.on_conflict_do_nothing().returning(ANSWERS.c.nonce)).first()
     if inserted is not None and decision.decision == "fallback" and has_words(question):
         log_unanswered(
             session, question, lang=lang, channel=channel, score=decision.score, retention=retention
@@ -69,7 +73,7 @@ def record_question(
 
 def record_pick(session: Session, *, nonce: str, entry_id: str, lang: str) -> None:
     """The resident tapped the suggestion `entry_id` offered in reply `nonce`."""
-    stmt = insert_for(session, ShownAnswer).values(
+    stmt = insert_for(session, ANSWERS).values(
         nonce=nonce[:32], lang=lang, decision="suggest", entry_id=entry_id[:64], picked=entry_id[:64]
     )
     session.execute(
@@ -81,13 +85,13 @@ def record_pick(session: Session, *, nonce: str, entry_id: str, lang: str) -> No
 
 def record_vote(session: Session, *, nonce: str, entry_id: str, helpful: bool, lang: str) -> None:
     """👍 (`helpful`) or 👎 on the answer shown in reply `nonce`; a second tap replaces the first."""
-    stmt = insert_for(session, ShownAnswer).values(
+    stmt = insert_for(session, ANSWERS).values(
         nonce=nonce[:32], lang=lang, decision="answer", entry_id=entry_id[:64], helpful=helpful
     )
     session.execute(
         stmt.on_conflict_do_update(
             index_elements=["nonce"],
-            set_={"helpful": helpful, "entry_id": func.coalesce(ShownAnswer.entry_id, entry_id[:64])},
+            set_={"helpful": helpful, "entry_id": func.coalesce(ANSWERS.c.entry_id, entry_id[:64])},
         )
     )
 

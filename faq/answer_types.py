@@ -64,6 +64,9 @@ class FaqEntryView(Protocol):
     @property
     def label(self) -> str: ...
 
+    @property
+    def lang(self) -> str: ...  # the entry's language: `FaqService.entry` falls back to Japanese
+
 
 class FaqService(Protocol):
     """What the bot and the API need from the FAQ."""

@@ -128,8 +128,7 @@ def search(
 
 def retention(request: Request) -> Retention:
     """The question logs' retention from the settings (`FAQ_LOG_DAYS`, `FAQ_LOG_MAX_ROWS`)."""
-    settings: Settings = request.app.state.settings
-    return Retention(days=settings.faq_log_days, max_rows=settings.faq_log_max_rows)
+    return Retention.of(request.app.state.settings)
 
 
 @router.get("/unanswered")

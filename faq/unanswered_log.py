@@ -18,6 +18,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from app.privacy import mask_pii
+from app.settings import Settings
 from faq.faq_tables import UnansweredQuestion
 from faq.normalize import fold_kana, normalize
 from storage.base import utcnow
@@ -36,6 +37,11 @@ class Retention:
 
     days: int = 180
     max_rows: int = 10_000
+
+    @classmethod
+    def of(cls, settings: Settings) -> Retention:
+        """The retention the settings ask for (`FAQ_LOG_DAYS`, `FAQ_LOG_MAX_ROWS`)."""
+        return cls(days=settings.faq_log_days, max_rows=settings.faq_log_max_rows)
 
 
 class _Pruner:

@@ -2,9 +2,12 @@
 to send and the changes to store. No I/O: the FAQ is passed in, the caller applies the effects.
 
 - Text: a menu keyword (メニュー, 設定, 言語, English, ...) opens that menu; anything else goes to the
-  FAQ, whose decision gives an answer (with 👍/👎), three suggestions, or the city's contact details
-  (and the question is logged for staff, masked).
-- Postbacks: the buttons of `bot.conversation.menus` and `bot.conversation.postback_data`.
+  FAQ, whose decision gives an answer (with its source, 👍/👎 and "talk to the city"), three
+  suggestions, a kind reply to small talk, or the city's contact details. Every decision is recorded
+  for staff's improvement loop (`RecordQuestion`; a fallback's question is logged, masked).
+- Postbacks: the buttons of `bot.conversation.menus` and `bot.conversation.postback_data`, handled
+  by the function `BUTTONS` names for their action. A tapped suggestion and a vote carry the nonce of
+  the reply that offered them, so staff see which question led to the pick or the 👎.
 - Follow: welcome and the topic chooser. Unfollow: forget the resident.
 - Stickers, images, locations, ...: a hint about what the bot can do.
 
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Sequence
 
 from app.topics import LANGUAGES
 from bot.audience import effective_language
@@ -24,18 +28,20 @@ from bot.conversation import postback_data as pb
 from bot.conversation.dialogue_types import (
     Context,
     Effect,
-    Feedback,
     Forget,
     Incoming,
-    LogUnanswered,
+    RecordPick,
+    RecordQuestion,
+    RecordVote,
     Remember,
     SetLanguage,
     SetTopics,
     Turn,
     UserState,
 )
-from bot.conversation.line_messages import label, postback_item, say, text_message
-from faq.answer_types import Decision
+from bot.conversation.line_messages import Message, QuickItem, label, postback_item, say, text_message
+from faq.answer_text import source_line
+from faq.answer_types import Decision, FaqEntryView
 from faq.normalize import MAX_QUESTION_CHARS
 
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
@@ -44,10 +50,11 @@ _TRAILING = " 　!！?？。.、,"
 __all__ = [
     "Context",
     "Effect",
-    "Feedback",
     "Forget",
     "Incoming",
-    "LogUnanswered",
+    "RecordPick",
+    "RecordQuestion",
+    "RecordVote",
     "Turn",
     "Remember",
     "SetLanguage",
@@ -107,27 +114,24 @@ def text_language(text: str, default: str) -> str:
     return default
 
 
+Button = Callable[[pb.Postback, UserState, Context, str], Turn]
+
+
 def on_button(button: pb.Postback, state: UserState, ctx: Context, lang: str) -> Turn:
     """A menu command, from a postback button or a keyword."""
-    action = button.action
-    if action in ("menu", "help"):
-        return Turn([menus.menu(lang)])
-    if action == "topics":
-        return Turn([menus.topic_chooser(ctx.topics, state.topics, lang)])
-    if action == "settings":
-        return Turn([menus.settings(ctx.topics, state.topics, lang, state.language)])
-    if action in ("contact", "none"):
-        return Turn([menus.contact(lang)])
-    if action == "lang":
-        return choose_language(button.get("l"), lang)
-    if action in ("sub", "unsub"):
-        return toggle_topic(button, state, ctx, lang)
-    if action == "faq":
-        return answer_entry(button.get("e"), ctx, lang)
-    return feedback(button, lang)
+    return BUTTONS[button.action](button, state, ctx, lang)
 
 
-def choose_language(choice: str, lang: str) -> Turn:
+def show_topics(button: pb.Postback, state: UserState, ctx: Context, lang: str) -> Turn:
+    return Turn([menus.topic_chooser(ctx.topics, state.topics, lang)])
+
+
+def show_settings(button: pb.Postback, state: UserState, ctx: Context, lang: str) -> Turn:
+    return Turn([menus.settings(ctx.topics, state.topics, lang, state.language)])
+
+
+def choose_language(button: pb.Postback, state: UserState, ctx: Context, lang: str) -> Turn:
+    choice = button.get("l")
     if choice not in LANGUAGES:
         return Turn([menus.language_chooser(lang)])
     return Turn([menus.notice("language_set", choice)], [SetLanguage(choice)])
@@ -153,60 +157,86 @@ def toggle_topic(button: pb.Postback, state: UserState, ctx: Context, lang: str)
 
 
 def ask(text: str, ctx: Context, lang: str) -> Turn:
-    """A free question for the FAQ."""
+    """A free question for the FAQ: the reply its decision calls for, and the decision recorded."""
     decision = ctx.faq.ask(text, lang=lang) if ctx.faq is not None else Decision("fallback", None, None, 0.0)
-    prefix = say("truncated", lang) + "\n\n" if decision.truncated else ""
-    if decision.decision == "answer" and decision.answer and decision.entry_id:
-        url = _entry_url(ctx, decision.entry_id, lang)
-        return answer_message(decision.answer, decision.entry_id, url, ctx, lang, prefix)
-    if decision.decision == "suggest" and decision.suggestions:
-        return suggestions(decision, lang, prefix)
-    effects: list[Effect] = []
-    if any(c.isalnum() for c in text):
-        effects.append(LogUnanswered(text, lang, decision.score))
-    message = text_message(prefix + say("fallback", lang), menus.menu_items(lang))
-    return Turn([message], effects)
+    notes = [say("truncated", lang)] if decision.truncated else []
+    if decision.decision == "small_talk":
+        reply = text_message(say("small_talk", lang, kind=decision.small_talk), menus.menu_items(lang))
+    elif decision.decision == "answer" and decision.answer and decision.entry_id:
+        reply = answer_message(decision.answer, decision.entry_id, ctx, lang, ctx.nonce, notes)
+    elif decision.decision == "suggest" and decision.suggestions:
+        reply = suggestions(decision, ctx, lang, notes)
+    else:
+        reply = text_message(_with_notes(notes, say("fallback", lang)), menus.menu_items(lang))
+    return Turn([reply], [RecordQuestion(ctx.nonce, text, decision, lang)])
 
 
-def _entry_url(ctx: Context, entry_id: str, lang: str) -> str | None:
-    entry = ctx.faq.entry(entry_id, lang=lang) if ctx.faq is not None else None
-    return getattr(entry, "url", None) if entry is not None else None
+def _entry(ctx: Context, entry_id: str, lang: str) -> FaqEntryView | None:
+    return ctx.faq.entry(entry_id, lang=lang) if ctx.faq is not None and entry_id else None
+
+
+def _with_notes(notes: Sequence[str], text: str) -> str:
+    return "\n\n".join([*notes, text])
+
+
+def _untranslated(entries: Sequence[FaqEntryView | None], lang: str, *, answer: bool) -> list[str]:
+    """A line in the resident's language when some of `entries` (an answer's or the suggestions') are
+    shown in another one: an imported FAQ may have no translation, and the entry then comes in
+    Japanese."""
+    if any(e is not None and e.lang != lang for e in entries):
+        return [say("untranslated", lang, answer=answer)]
+    return []
 
 
 def answer_message(
-    answer: str, entry_id: str, url: str | None, ctx: Context, lang: str, prefix: str = ""
-) -> Turn:
-    """The answer, asking whether it helped (👍/👎 buttons carrying the entry and this answer's nonce)."""
+    answer: str, entry_id: str, ctx: Context, lang: str, nonce: str, notes: Sequence[str] = ()
+) -> Message:
+    """The answer with its source and link, asking whether it helped (👍/👎 carrying the entry and the
+    nonce of the reply that recorded the question) and offering to talk to the city."""
+    entry = _entry(ctx, entry_id, lang)
+    notes = [*notes, *_untranslated([entry], lang, answer=True)]
+    source = source_line(entry, lang) if entry is not None else ""
+    url = entry.url if entry is not None else None
+    text = say("sourced_answer", lang, answer=answer, source=source, url=url)
     votes = [
-        postback_item(label(key, lang), pb.encode("fb", e=entry_id, v=vote, n=ctx.nonce), label(key, lang))
+        postback_item(label(key, lang), pb.encode("fb", e=entry_id, v=vote, n=nonce), label(key, lang))
         for key, vote in (("helpful", "1"), ("not_helpful", "0"))
     ]
-    text = prefix + say("answer", lang, answer=answer, url=url)
-    return Turn([text_message(text, votes)])
+    return text_message(_with_notes(notes, text), [*votes, _contact_item(lang)])
 
 
-def suggestions(decision: Decision, lang: str, prefix: str = "") -> Turn:
-    """The top three questions as buttons; tapping one answers it."""
+def _contact_item(lang: str) -> QuickItem:
+    return postback_item(label("contact", lang), pb.encode("contact"), label("contact", lang))
+
+
+def suggestions(decision: Decision, ctx: Context, lang: str, notes: Sequence[str] = ()) -> Message:
+    """The top three questions, each a button with the entry's short label; tapping one answers it
+    (the button carries this reply's nonce, so the pick is recorded with the question)."""
     top = decision.suggestions[:3]
+    entries = [_entry(ctx, s.entry_id, lang) for s in top]
+    notes = [*notes, *_untranslated(entries, lang, answer=False)]
     items = [
-        postback_item(f"{i}. {s.question}", pb.encode("faq", e=s.entry_id), s.question)
-        for i, s in enumerate(top, 1)
+        postback_item(s.label or s.question, pb.encode("faq", e=s.entry_id, n=ctx.nonce), s.question)
+        for s in top
     ]
     items.append(postback_item(label("none_of_these", lang), pb.encode("none"), label("none_of_these", lang)))
-    text = prefix + say("suggest", lang, questions=[s.question for s in top])
-    return Turn([text_message(text, items)])
+    text = say("suggest", lang, questions=[s.question for s in top])
+    return text_message(_with_notes(notes, text), items)
 
 
-def answer_entry(entry_id: str, ctx: Context, lang: str) -> Turn:
-    """A tapped suggestion: the entry's answer, or a notice when it no longer exists."""
-    entry = ctx.faq.entry(entry_id, lang=lang) if ctx.faq is not None and entry_id else None
+def answer_entry(button: pb.Postback, state: UserState, ctx: Context, lang: str) -> Turn:
+    """A tapped suggestion: the entry's answer (its 👍/👎 carry the nonce of the reply that offered it),
+    or a notice when the entry no longer exists."""
+    entry_id, nonce = button.get("e"), button.get("n")
+    entry = _entry(ctx, entry_id, lang)
     if entry is None:
         return Turn([menus.notice("entry_gone", lang)])
-    return answer_message(entry.answer, entry.id, entry.url, ctx, lang)
+    reply = answer_message(entry.answer, entry.id, ctx, lang, nonce or ctx.nonce)
+    return Turn([reply], [RecordPick(nonce, entry.id, lang)] if nonce else [])
 
 
-def feedback(button: pb.Postback, lang: str) -> Turn:
-    """👍/👎 on an answer: stored per entry and answer, with no user ID."""
+def feedback(button: pb.Postback, state: UserState, ctx: Context, lang: str) -> Turn:
+    """👍/👎 on an answer: recorded with the answer's nonce and entry, with no user ID."""
     entry_id, vote, nonce = button.get("e"), button.get("v"), button.get("n")
     if not entry_id or vote not in ("0", "1") or not nonce:
         return Turn([menus.notice("stale_button", lang)])
@@ -214,4 +244,25 @@ def feedback(button: pb.Postback, lang: str) -> Turn:
         thanks = text_message(say("thanks_helpful", lang))
     else:  # offer the ways to reach the city
         thanks = text_message(say("thanks_not_helpful", lang), menus.menu_items(lang))
-    return Turn([thanks], [Feedback(entry_id, lang, vote == "1", nonce)])
+    return Turn([thanks], [RecordVote(nonce, entry_id, lang, vote == "1")])
+
+
+def _reply(make: Callable[[str], Message]) -> Button:
+    """A button whose answer is one message that depends on the language only."""
+    return lambda button, state, ctx, lang: Turn([make(lang)])
+
+
+# What each postback action does (`bot.conversation.postback_data.ACTIONS` lists the same actions).
+BUTTONS: dict[str, Button] = {
+    "menu": _reply(menus.menu),
+    "help": _reply(menus.menu),
+    "topics": show_topics,
+    "settings": show_settings,
+    "contact": _reply(menus.contact),
+    "none": _reply(menus.contact),
+    "lang": choose_language,
+    "sub": toggle_topic,
+    "unsub": toggle_topic,
+    "faq": answer_entry,
+    "fb": feedback,
+}

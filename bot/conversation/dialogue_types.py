@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from app.topics import Topic
 from bot.conversation.line_messages import Message
-from faq.answer_types import FaqService
+from faq.answer_types import Decision, FaqService
 
 
 @dataclass(frozen=True)
@@ -63,22 +63,40 @@ class SetTopics:
     topics: frozenset[str]
 
 
+# What the FAQ's improvement loop learns (`faq.answer_log`): no user ID, only the reply's nonce.
+
+
 @dataclass(frozen=True)
-class LogUnanswered:
-    text: str
+class RecordQuestion:
+    """The FAQ's decision on a message, under the nonce of the reply that shows it (a fallback is
+    also counted in the unanswered log)."""
+
+    nonce: str
+    question: str
+    decision: Decision
     lang: str
-    score: float
 
 
 @dataclass(frozen=True)
-class Feedback:
+class RecordPick:
+    """The resident tapped the suggestion `entry_id` offered in reply `nonce`."""
+
+    nonce: str
+    entry_id: str
+    lang: str
+
+
+@dataclass(frozen=True)
+class RecordVote:
+    """👍 (`helpful`) or 👎 on the answer shown in reply `nonce`."""
+
+    nonce: str
     entry_id: str
     lang: str
     helpful: bool
-    nonce: str
 
 
-Effect = Remember | Forget | SetLanguage | SetTopics | LogUnanswered | Feedback
+Effect = Remember | Forget | SetLanguage | SetTopics | RecordQuestion | RecordPick | RecordVote
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from bot.intake.deferred_events import DEFERRED
 from bot.intake.webhook_events import InboxItem, masked, parse_event
 from bot.residents import apply_effects, load_state
 from faq.answer_types import FaqService
+from faq.unanswered_log import Retention
 from storage.aio import AsyncDb
 from storage.base import utcnow
 
@@ -32,7 +33,8 @@ log = logging.getLogger(__name__)
 
 
 def nonce(event_id: str) -> str:
-    """Identifies an answer for its 👍/👎 without identifying the resident."""
+    """Identifies a reply (the FAQ's decision, then a pick or a 👍/👎 on it) without identifying the
+    resident."""
     return hashlib.sha256(f"feedback:{event_id}".encode()).hexdigest()[:16]
 
 
@@ -43,12 +45,20 @@ class PreparedReply:
 
 
 class Preparer:
-    """Runs the conversation for stored events. `faq()` gives the FAQ service (None until loaded)."""
+    """Runs the conversation for stored events. `faq()` gives the FAQ service (None until loaded);
+    `retention` bounds the FAQ's question logs the effects write to."""
 
-    def __init__(self, db: AsyncDb, topics: Sequence[Topic], faq: Callable[[], FaqService | None]) -> None:
+    def __init__(
+        self,
+        db: AsyncDb,
+        topics: Sequence[Topic],
+        faq: Callable[[], FaqService | None],
+        retention: Retention | None = None,
+    ) -> None:
         self.db = db
         self.topics = list(topics)
         self.faq = faq
+        self.retention = retention
 
     async def parsed(self, work: Work) -> Work | None:
         """The work for an event stored before the SDK parsed it (`bot.intake.deferred_events`), or None
@@ -95,5 +105,12 @@ class Preparer:
         )
         if not getattr(claimed, "rowcount", 0):
             return False
-        apply_effects(session, work.user_id, prepared.effects, channel=work.channel, event_ts=work.event_ts)
+        apply_effects(
+            session,
+            work.user_id,
+            prepared.effects,
+            channel=work.channel,
+            event_ts=work.event_ts,
+            retention=self.retention,
+        )
         return True

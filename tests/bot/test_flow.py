@@ -13,38 +13,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.settings import Settings
-from bot.bot_tables import AnswerFeedback, FollowStat, InboxEvent, LineUser, TopicSubscription
+from bot.bot_tables import FollowStat, InboxEvent, LineUser, TopicSubscription
 from bot.reply_sender import RETRY_KEY_NAMESPACE
 from fakes import fake_line_events as ev
 from fakes.fake_line import FakeLine
-from faq.faq_tables import UnansweredQuestion
+from faq.faq_tables import ShownAnswer, UnansweredQuestion
 from tests.bot.conftest import make_bot_app, use_faq
-from tests.bot.helpers import post, quick_data, wait_for, worker_idle
+from tests.bot.helpers import RESIDENT as U
+from tests.bot.helpers import idle, post, quick_data, say, tap, wait_for
 from tests.line_fixtures import user_id
-
-U = user_id(301)
-
-
-def idle(client: TestClient) -> None:
-    assert worker_idle(client)
 
 
 def inbox_rows(sessions: sessionmaker[Session]) -> list[InboxEvent]:
     with sessions() as s:
         return list(s.scalars(select(InboxEvent).order_by(InboxEvent.id)))
-
-
-def say(client: TestClient, fake: FakeLine, text: str, user: str = U) -> dict[str, Any]:
-    """Send a text with a fresh reply token; return the bot's (last) reply."""
-    before = len(fake.messages_for(user))
-    assert post(client, [ev.text_event(user, text, fake.issue_reply_token(user))]).status_code == 200
-    return wait_for(lambda: fake.messages_for(user)[before:], what=f"reply to {text!r}")[-1]
-
-
-def tap(client: TestClient, fake: FakeLine, data: str, user: str = U) -> dict[str, Any]:
-    before = len(fake.messages_for(user))
-    assert post(client, [ev.postback_event(user, data, fake.issue_reply_token(user))]).status_code == 200
-    return wait_for(lambda: fake.messages_for(user)[before:], what=f"reply to {data}")[-1]
 
 
 def test_answer_by_reply_and_text_dropped_from_the_inbox(
@@ -184,27 +166,6 @@ def test_unfollow_in_standby_still_deletes(
         assert s.get(LineUser, U) is None
 
 
-def test_feedback_is_stored_per_answer_without_the_user(
-    bot_client: TestClient, fake_line: FakeLine, sessions: sessionmaker[Session]
-) -> None:
-    answer = say(bot_client, fake_line, "住民票をコンビニで取りたい")
-    up, down = quick_data(answer)
-    assert tap(bot_client, fake_line, up)["text"].startswith("ご回答ありがとうございます")
-    assert tap(bot_client, fake_line, down)["text"].startswith("ご意見ありがとうございます")
-    second = say(bot_client, fake_line, "住民票をコンビニで取りたい")
-    tap(bot_client, fake_line, quick_data(second)[0])
-    idle(bot_client)
-    with sessions() as s:
-        votes = s.scalars(select(AnswerFeedback).order_by(AnswerFeedback.created_at)).all()
-    assert [v.helpful for v in votes] == [False, True]  # the first answer's vote was changed
-    assert {v.entry_id for v in votes} == {answer_entry(up)}
-    assert all(U not in (v.nonce + v.entry_id) for v in votes)
-
-
-def answer_entry(data: str) -> str:
-    return dict(p.split("=") for p in data.split("&"))["e"]
-
-
 def test_suggestion_tap_answers_it(bot_client: TestClient, fake_line: FakeLine) -> None:
     suggestions = say(bot_client, fake_line, "証明書")
     first = quick_data(suggestions)[0]
@@ -230,6 +191,8 @@ def test_personal_details_are_masked_in_storage_and_logs(
     with sessions() as s:
         (logged,) = s.scalars(select(UnansweredQuestion)).all()
         assert logged.channel == "line"
+        (recorded,) = s.scalars(select(ShownAnswer)).all()
+        assert (recorded.decision, recorded.question) == ("fallback", None)  # its text is the log's
         stored = " ".join(str(v) for r in inbox_rows(sessions) for v in vars(r).values())
     for secret in SECRETS:
         assert secret not in logged.text and secret not in stored

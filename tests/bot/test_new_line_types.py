@@ -13,8 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.bot_tables import DeadLetter, InboxEvent
 from fakes import fake_line_events as ev
 from fakes.fake_line import FakeLine
-from tests.bot.helpers import post, wait_for
-from tests.bot.test_flow import idle
+from tests.bot.helpers import idle, post, wait_for
 from tests.line_fixtures import user_id
 
 U = user_id(417)
