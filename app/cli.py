@@ -147,8 +147,8 @@ def check() -> None:
     click.echo(
         f"database: {describe(settings.database_url)} ({'current' if not missing else 'needs migrate'})"
     )
-    for name, ok in feature_states(settings).items():
-        click.echo(f"{name}: {'ready' if ok else 'not configured'}")
+    for name, state in feature_states(settings).items():
+        click.echo(f"{name}: {state}")
 
 
 @cli.command("create-staff")

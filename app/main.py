@@ -4,7 +4,8 @@ Areas plug in through `AREAS`: each entry is a module with a `router` and, optio
 context manager `lifespan(app)` that starts and stops what the area needs (SDK clients, workers),
 `SESSIONLESS_PATHS` (routes that never use the staff session: the session middleware skips them),
 `FAST_ROUTES` (`{(method, path): app.plain_routes.FastRoute}`: served before the middleware stack) and
-`features(settings) -> {name: configured}` (listed by `/readyz`, `check` and the home page).
+`features(settings) -> {name: configured}` (listed by `/readyz`, `check` and the home page; a value is
+True/False or one of `FEATURE_STATES`, e.g. "demo" for a channel that runs against the app's own fake).
 """
 
 from __future__ import annotations
@@ -55,14 +56,19 @@ def _areas() -> list[ModuleType]:
     return [importlib.import_module(name) for name in AREAS]
 
 
-def feature_states(settings: Settings) -> dict[str, bool]:
+FEATURE_STATES = ("ready", "demo", "not configured")
+
+
+def feature_states(settings: Settings) -> dict[str, str]:
     """Which optional features have what they need (for `/readyz`, `check` and the home page): every
-    area's `features(settings)`, e.g. each notifier channel and the LINE bot."""
-    states: dict[str, bool] = {}
+    area's `features(settings)`, e.g. each notifier channel and the LINE bot, as one of
+    `FEATURE_STATES` (an area's True is "ready", False "not configured")."""
+    states: dict[str, str] = {}
     for area in _areas():
         hook = getattr(area, "features", None)
         if hook is not None:
-            states.update(hook(settings))
+            for name, state in hook(settings).items():
+                states[name] = state if isinstance(state, str) else ("ready" if state else "not configured")
     return states
 
 
@@ -127,9 +133,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.db = AsyncDb(app.state.sessionmaker)  # every area's database work from async code
-    for name, configured in app.state.features.items():
-        if not configured:
-            log.info("feature %s: not configured", name, extra={"feature": name, "configured": False})
+    for name, state in app.state.features.items():
+        if state != "ready":
+            log.info(
+                "feature %s: %s", name, state, extra={"feature": name, "configured": False, "state": state}
+            )
     async with AsyncExitStack() as stack:
         for area in _areas():
             hook = getattr(area, "lifespan", None)

@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     topics: list[Topic] = Field(default_factory=lambda: list(DEFAULT_TOPICS), min_length=1)
     # /docs, /redoc and /openapi.json; None: on except when APP_ENV=production (resolved below)
     docs_enabled: bool | None = None
+    # channels without credentials run against the app's own fakes; None: on when APP_ENV=development
+    # (resolved below); never in production
+    demo_mode: bool | None = None
 
     # --- FAQ ---
     faq_refresh_seconds: float = Field(default=2.0, ge=0, le=3600)
@@ -103,14 +106,42 @@ class Settings(BaseSettings):
             raise ValueError("TOPICS: topic ids must be unique")
         return value
 
+    # Channels bound to the app's in-process fakes (demo mode): set by the notifier when it starts them
+    # (`with_demo_channels`), never read from the environment.
+    _demo_bound: frozenset[str] = PrivateAttr(default_factory=frozenset)
+
     @model_validator(mode="after")
     def _resolve_docs_enabled(self) -> Settings:
         if self.docs_enabled is None:
             self.docs_enabled = self.app_env != "production"
         return self
 
+    @model_validator(mode="after")
+    def _resolve_demo_mode(self) -> Settings:
+        if self.demo_mode and self.app_env == "production":
+            raise ValueError(
+                "DEMO_MODE cannot be true when APP_ENV=production (nothing real would be posted)"
+            )
+        if self.demo_mode is None:
+            self.demo_mode = self.app_env == "development"
+        return self
+
     def topic(self, topic_id: str) -> Topic | None:
         return next((t for t in self.topics if t.id == topic_id), None)
+
+    def demo_bound(self, channel: str) -> bool:
+        """Whether `channel` runs against the app's own fake of its platform (demo mode)."""
+        return channel in self._demo_bound
+
+    def with_demo_channels(self, channels: dict[str, dict[str, object]]) -> Settings:
+        """A copy in which each channel of `channels` is bound to a fake: its settings (base URL,
+        credentials) replaced by the given ones. Refused in production, where nothing is ever faked."""
+        if channels and (self.app_env == "production" or not self.demo_mode):
+            raise ConfigError("demo channels need DEMO_MODE (never with APP_ENV=production)")
+        updates = {key: value for overrides in channels.values() for key, value in overrides.items()}
+        copy = self.model_copy(update=updates)
+        copy._demo_bound = self._demo_bound | frozenset(channels)
+        return copy
 
     @property
     def is_sqlite(self) -> bool:

@@ -180,5 +180,5 @@ def prepare(data: Any, settings: Settings, now: dt.datetime) -> Prepared:
         post=post,
         scheduled_at=(post.scheduled_at or now).astimezone(dt.UTC),
         texts=texts,
-        accounts={name: CHANNELS[name].account_of(settings) for name in post.channels},
+        accounts={name: CHANNELS[name].bound_account(settings) for name in post.channels},
     )

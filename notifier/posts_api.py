@@ -14,9 +14,10 @@ from fastapi.routing import APIRoute
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from app.auth import EditorDep, StaffDep
-from app.deps import SessionDep, SettingsDep
+from app.deps import SessionDep
 from notifier import delivery_health, post_ledger
 from notifier.compose import EXAMPLE, ComposeError, PostIn, field_name, prepare
+from notifier.demo_platforms import ChannelSettingsDep
 from notifier.ledger_tables import POST_STATES
 from notifier.post_views import post_view
 from notifier.preview import preview
@@ -100,7 +101,7 @@ class ResolveIn(BaseModel):
 @router.post(
     "/posts", status_code=201, responses=ERRORS, summary="Create (and schedule) a post", dependencies=WAKES
 )
-def create_post(body: PostCreate, staff: EditorDep, session: SessionDep, settings: SettingsDep) -> Any:
+def create_post(body: PostCreate, staff: EditorDep, session: SessionDep, settings: ChannelSettingsDep) -> Any:
     author = staff.username
     data = PostIn.model_validate(body.model_dump(exclude={"draft"}))
     post = post_ledger.create_post(
@@ -111,7 +112,7 @@ def create_post(body: PostCreate, staff: EditorDep, session: SessionDep, setting
 
 
 @router.post("/posts/preview", responses=ERRORS, summary="Preview a post on every chosen channel")
-def preview_new(body: PostIn, staff: StaffDep, settings: SettingsDep) -> dict[str, Any]:
+def preview_new(body: PostIn, staff: StaffDep, settings: ChannelSettingsDep) -> dict[str, Any]:
     return preview(body, settings, utcnow())
 
 
@@ -134,7 +135,9 @@ def get_post(post_id: int, staff: StaffDep, session: SessionDep) -> dict[str, An
 
 
 @router.get("/posts/{post_id}/preview", responses=ERRORS, summary="Preview a stored post")
-def preview_post(post_id: int, staff: StaffDep, session: SessionDep, settings: SettingsDep) -> dict[str, Any]:
+def preview_post(
+    post_id: int, staff: StaffDep, session: SessionDep, settings: ChannelSettingsDep
+) -> dict[str, Any]:
     post = post_ledger.load(session, post_id)
     return preview(post_ledger.as_input(post, scheduled_at=None), settings, utcnow())
 
@@ -143,7 +146,7 @@ def preview_post(post_id: int, staff: StaffDep, session: SessionDep, settings: S
     "/posts/{post_id}", responses=ERRORS, summary="Edit a post until a delivery starts", dependencies=WAKES
 )
 def edit_post(
-    post_id: int, body: PostIn, staff: EditorDep, session: SessionDep, settings: SettingsDep
+    post_id: int, body: PostIn, staff: EditorDep, session: SessionDep, settings: ChannelSettingsDep
 ) -> Any:
     post = post_ledger.edit_post(session, post_id, body, settings, utcnow())
     session.commit()
@@ -155,7 +158,7 @@ def schedule_post(
     post_id: int,
     staff: EditorDep,
     session: SessionDep,
-    settings: SettingsDep,
+    settings: ChannelSettingsDep,
     body: Annotated[ScheduleIn | None, Body()] = None,
 ) -> Any:
     when = body.scheduled_at if body is not None and "scheduled_at" in body.model_fields_set else "keep"

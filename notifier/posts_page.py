@@ -10,16 +10,16 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse
 
 from app.auth import EDITOR_ROLES, OptionalStaffDep, sign_in_redirect
-from app.deps import SettingsDep
 from app.templating import render
 from app.topics import LANGUAGES
 from notifier.channels.channel_registry import CHANNELS, missing_credentials
+from notifier.demo_platforms import ChannelSettingsDep
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/posts", response_class=HTMLResponse)
-def posts_page(request: Request, settings: SettingsDep, staff: OptionalStaffDep) -> Response:
+def posts_page(request: Request, settings: ChannelSettingsDep, staff: OptionalStaffDep) -> Response:
     if staff is None:
         return sign_in_redirect(request)
     channels = [

@@ -13,7 +13,7 @@ import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Protocol, Self
+from typing import TYPE_CHECKING, ClassVar, Literal, Protocol, Self
 
 from pydantic import SecretStr
 
@@ -25,6 +25,13 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from app.settings import Settings
+
+
+# The account name of a channel bound to the app's own fake (demo mode): its deliveries and follower
+# figures are kept apart from every real account's.
+DEMO_ACCOUNT = "demo"
+# live: credentials set (the real platform); demo: the app's own fake; off: not configured
+ChannelMode = Literal["live", "demo", "off"]
 
 
 @dataclass(frozen=True)
@@ -119,7 +126,8 @@ class Channel(ABC):
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.account = self.account_of(settings)
+        self.platform_account = self.account_of(settings)  # who the calls act as (page id, handle)
+        self.account = self.bound_account(settings)  # what deliveries and figures are recorded under
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Self:
@@ -135,6 +143,22 @@ class Channel(ABC):
     def account_of(settings: Settings) -> str:
         """The configured account's name on the platform (page id, handle, ...), without any call."""
         return "default"
+
+    @classmethod
+    def bound_account(cls, settings: Settings) -> str:
+        """The account deliveries and follower figures are recorded under: `DEMO_ACCOUNT` when the
+        channel runs against the app's fake, else `account_of`."""
+        return DEMO_ACCOUNT if settings.demo_bound(cls.name) else cls.account_of(settings)
+
+    @classmethod
+    def mode(cls, settings: Settings) -> ChannelMode:
+        """`demo` when bound to (or, in demo mode without credentials, about to be bound to) the
+        app's fake, `live` with credentials, else `off`. Production never has a demo channel."""
+        if settings.demo_bound(cls.name):
+            return "demo"
+        if not cls.missing_settings(settings):
+            return "live"
+        return "demo" if settings.demo_mode else "off"
 
     @classmethod
     def missing_settings(cls, settings: Settings) -> list[str]:
