@@ -50,13 +50,13 @@ def create_staff_user(session: Session, *, username: str, password: str, role: s
     """Create a staff account; raises `UserError` for a bad name, short password or duplicate."""
     username = username.strip()
     if not username or len(username) > 64:
-        raise UserError("username must be 1–64 characters")
+        raise UserError("ユーザー名は 1〜64 文字にしてください / username must be 1–64 characters")
     if len(password) < 10:
-        raise UserError("password must be at least 10 characters")
+        raise UserError("パスワードは 10 文字以上にしてください / password must be at least 10 characters")
     if role not in ROLES:
-        raise UserError(f"role must be one of {', '.join(ROLES)}")
+        raise UserError(f"権限は {'・'.join(ROLES)} のどれかです / role must be one of {', '.join(ROLES)}")
     if session.scalar(select(StaffUser).where(StaffUser.username == username)):
-        raise UserError(f"user {username!r} already exists")
+        raise UserError(f"ユーザー {username!r} はすでにあります / user {username!r} already exists")
     user = StaffUser(username=username, password_hash=hash_password(password), role=role)
     session.add(user)
     session.flush()

@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 AREAS: tuple[str, ...] = (
     "app.health",
     "app.auth",
+    "app.first_run",
     "faq.faq_area",
     "bot.bot_area",
     "kpi.kpi_api",

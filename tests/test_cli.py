@@ -48,7 +48,7 @@ def test_migrate_then_check_then_create_staff(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     assert run_cli("migrate", env=env).returncode == 0  # idempotent
     check = run_cli("check", env=env)
-    assert "current" in check.stdout and "line: not configured" in check.stdout
+    assert "current" in check.stdout and "line: demo" in check.stdout  # development: demo mode
     r = run_cli(
         "create-staff", "kouhou", "--role", "admin", env={**env, "STAFF_PASSWORD": "long enough password"}
     )
