@@ -296,11 +296,14 @@ def resolve_delivery(
             f"delivery {delivery_id} is {delivery.state}; only {'/'.join(allowed)} can be {outcome}"
         )
     note = f"{outcome} by {by} at {jst_text(now)}"
+    who = f"{by}、{jst_text(now)}"
     if outcome == "sent":
         delivery.state, delivery.platform_id, delivery.sent_at = "sent", platform_id, now
-        delivery.error = f"confirmed {note}"
+        delivery.error = f"投稿を確認済み({who})/ confirmed {note}"
     elif outcome == "resend":
-        delivery.state, delivery.run_at, delivery.error = "pending", now, f"{note}; was: {delivery.error}"
+        was = delivery.error
+        delivery.state, delivery.run_at = "pending", now
+        delivery.error = f"再送を指示({who})/ {note}; was: {was}"
         delivery.lease_owner = delivery.lease_until = None
         # A person checked the account and found no post: the next worker publishes again instead
         # of treating the earlier unclear call as possibly published (`claims.load_job`).
@@ -314,7 +317,10 @@ def resolve_delivery(
             )
         )
     else:
-        delivery.state, delivery.error = "failed", f"marked {note}; was: {delivery.error}"
+        delivery.state, delivery.error = (
+            "failed",
+            f"失敗として処理({who})/ marked {note}; was: {delivery.error}",
+        )
     session.flush()
     refresh_post_state(session, delivery.post_id)
     if outcome == "resend":

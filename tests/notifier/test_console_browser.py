@@ -160,7 +160,11 @@ def test_an_unknown_delivery_is_resolved_by_a_person(
     with sessions() as s:
         x = s.scalars(select(Delivery).where(Delivery.post_id == post_id, Delivery.channel == "x")).one()
     assert (x.state, x.platform_id) == ("sent", "1234567890")
-    assert x.error is not None and x.error.startswith(f"confirmed sent by {staff_user}")
+    assert (
+        x.error is not None
+        and x.error.startswith(f"投稿を確認済み({staff_user}、")
+        and f"confirmed sent by {staff_user}" in x.error
+    )
 
 
 def test_a_viewer_sees_the_posts_but_cannot_change_them(
