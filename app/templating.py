@@ -11,8 +11,6 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-# How the demo banner names a feature (the notifier's channels)
-DEMO_LABELS = {"line": "LINE", "x": "X", "facebook": "Facebook", "mastodon": "Mastodon", "bluesky": "Bluesky"}
 
 
 @lru_cache(maxsize=1)
@@ -35,10 +33,10 @@ def render_text(name: str, **context: Any) -> str:
 
 def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
     """Render an HTML page; every page gets `request`, `signed_in`, `features` and `demo_channels`
-    (the features in demo mode: their banner is on every page)."""
+    (what runs against the app's own fakes, named by the area that started them: the demo banner)."""
     staff_id = request.session.get("staff_id") if "session" in request.scope else None
     features: dict[str, str] = request.app.state.features
-    demo = [DEMO_LABELS.get(name, name) for name, state in features.items() if state == "demo"]
+    demo: list[str] = getattr(request.app.state, "demo_labels", [])
     html = (
         jinja_env()
         .get_template(name)

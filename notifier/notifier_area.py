@@ -60,6 +60,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await anyio.to_thread.run_sync(demo.start)
         app.state.feature_notes["demo"] = demo_note(list(demo.names), settings.run_worker_in_app)
     app.state.demo_platforms = demo
+    app.state.demo_labels = [CHANNELS[name].label for name in demo.names]  # the banner on every page
     app.state.channel_settings = bound = demo.bind(settings) if demo.names else settings
     worker = DeliveryWorker(bound, mode="in-app") if settings.run_worker_in_app else None
     stop = asyncio.Event()

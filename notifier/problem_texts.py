@@ -9,6 +9,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from notifier.channels.channel_registry import CHANNELS
+
 JST = dt.timezone(dt.timedelta(hours=9), "JST")
 
 # field path -> (Japanese, English) name shown to staff
@@ -47,7 +49,8 @@ def field_words(field: str) -> tuple[str, str]:
         n = int(match.group(1)) + 1
         return f"{ja}({n} 番目)", f"{en} (no. {n})"
     if field.startswith("channel_texts."):
-        label = CHANNEL_LABELS.get(field.split(".", 1)[1], field.split(".", 1)[1])
+        name = field.split(".", 1)[1]
+        label = CHANNELS[name].label if name in CHANNELS else name
         return f"{label} 用の本文", f"Text for {label}"
     if field in FIELD_NAMES:
         return FIELD_NAMES[field]
