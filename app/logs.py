@@ -102,6 +102,32 @@ def log_access(method: str, path: str, status: int, start: float, rid: str) -> N
     ACCESS_LOG.handle(record)
 
 
+class Access:
+    """One HTTP request's id and access line, the single implementation behind `RequestIdMiddleware`
+    and the handlers served in front of the stack (`app.plain_routes.FastRoute`):
+
+        with Access(scope) as access:
+            ...  # send headers including `access.header`, set `access.status`
+    """
+
+    __slots__ = ("_token", "header", "method", "path", "rid", "start", "status")
+
+    def __init__(self, scope: Scope, status: int = 500) -> None:
+        self.method, self.path = scope["method"], scope["path"]
+        self.rid = request_id(scope["headers"])
+        self.header = (b"x-request-id", self.rid.encode())
+        self.status = status  # what the access line reports unless a response says otherwise
+
+    def __enter__(self) -> Access:
+        self._token = request_id_var.set(self.rid)
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        log_access(self.method, self.path, self.status, self.start, self.rid)
+        request_id_var.reset(self._token)
+
+
 class RequestIdMiddleware:
     """Takes `X-Request-ID` from the request (or makes one), logs one access line, echoes the id."""
 
@@ -112,20 +138,12 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        rid = request_id(scope["headers"])
-        token = request_id_var.set(rid)
-        start = time.perf_counter()
-        status = 500
+        with Access(scope) as access:
 
-        async def send_wrapper(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                message.setdefault("headers", []).append((b"x-request-id", rid.encode()))
-            await send(message)
+            async def send_wrapper(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    access.status = message["status"]
+                    message.setdefault("headers", []).append(access.header)
+                await send(message)
 
-        try:
             await self.app(scope, receive, send_wrapper)
-        finally:
-            log_access(scope["method"], scope["path"], status, start, rid)
-            request_id_var.reset(token)

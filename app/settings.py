@@ -67,7 +67,7 @@ class Settings(BaseSettings):
 
     # --- Facebook Page (Graph API) ---
     facebook_api_base_url: str = "https://graph.facebook.com"
-    facebook_api_version: str = "v21.0"
+    facebook_api_version: str = Field(default="v27.0", pattern=r"^v\d{1,3}\.\d{1,2}$")
     facebook_page_id: str | None = None
     facebook_page_access_token: SecretStr | None = None
 

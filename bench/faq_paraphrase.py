@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from faq.decision_quality import Outcome, Report, evaluate, load, report, split
+from faq.decision_quality import DecisionReport, Outcome, evaluate, load, report, split
 from faq.service import FaqIndexService
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,7 +29,7 @@ def pct(n: int, d: int) -> str:
     return f"{100 * n / d:.1f} % ({n}/{d})" if d else "–"
 
 
-def row(name: str, r: Report) -> str:
+def row(name: str, r: DecisionReport) -> str:
     return (
         f"| {name} | {r.in_scope} + {r.oos} oos | {pct(r.answered, r.in_scope)}"
         f" | {pct(r.correct, r.answered)}"

@@ -15,6 +15,7 @@ import random
 import statistics
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 from faq.corpus import Entry
@@ -48,7 +49,7 @@ def main() -> None:
     print(f"{'entries':>8} {'build s':>8} {'index MB':>9} {'median ms':>10} {'p95 ms':>8} {'max ms':>8}")
     for size in (int(s) for s in args.sizes.split(",")):
         entries = synthetic(size)
-        matcher, build_s, index_mb = timed_build(lambda entries=entries: Matcher(entries))
+        matcher, build_s, index_mb = timed_build(partial(Matcher, entries))
         matcher.rank(queries[0], 10)
         times = []
         for q in queries:

@@ -79,7 +79,7 @@ async def run(url: str, n: int, concurrency: int) -> None:
 
         floor = report("raw aiohttp", n, *await measure(n, concurrency, raw), None)
     settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         line_api_base_url=url,
         line_data_api_base_url=url,
         line_channel_access_token=TOKEN,
@@ -117,7 +117,9 @@ def main() -> None:
     args = parser.parse_args()
     # The adapter logs one JSON line per call in production: pay for it, but write it nowhere.
     configure_logging("INFO", "json")
-    logging.getLogger().handlers[0].setStream(open(os.devnull, "w"))  # noqa: SIM115
+    handler = logging.getLogger().handlers[0]
+    assert isinstance(handler, logging.StreamHandler)
+    handler.setStream(open(os.devnull, "w"))  # noqa: SIM115
     port = free_port()
     fake = subprocess.Popen([sys.executable, "-m", "fakes", "line", "--port", str(port)], cwd=ROOT)
     url = f"http://127.0.0.1:{port}"

@@ -132,7 +132,10 @@ async def closed_rounds(args: argparse.Namespace, procs: Procs) -> dict[str, Any
     warm = tokened_bodies(procs.fake_url, 200, 10**6)
     await closed_loop(procs.app_url, [b for _, b in warm], args.concurrency, sign=True)
     wait_replies(procs.fake_url, [t for t, _ in warm], 60)
-    bare_rps, hook_rps, drain_rps, statuses, bare_statuses = [], [], [], [], []
+    if procs.plain_url:
+        plain_warm = tokened_bodies(procs.fake_url, 200, 5 * 10**6)
+        await closed_loop(procs.plain_url, [b for _, b in plain_warm], args.concurrency, sign=True)
+    bare_rps, hook_rps, drain_rps, plain_rps, statuses, bare_statuses = [], [], [], [], [], []
     for r in range(args.rounds):
         seconds, got = await closed_loop(procs.bare_url, bare, args.concurrency, sign=False)
         bare_rps.append(args.n / seconds)
@@ -143,11 +146,21 @@ async def closed_rounds(args: argparse.Namespace, procs: Procs) -> dict[str, Any
         hook_rps.append(args.n / seconds)
         drain_rps.append(args.n / (seconds + drain))
         statuses += got
+        if procs.plain_url:  # the same webhooks through the FastAPI stack, same round
+            load = tokened_bodies(procs.fake_url, args.n, (r + 7) * 10**6)
+            seconds, got = await closed_loop(
+                procs.plain_url, [b for _, b in load], args.concurrency, sign=True
+            )
+            wait_replies(procs.fake_url, [t for t, _ in load], 300)
+            plain_rps.append(args.n / seconds)
+            statuses += got
     shares = [h / b for h, b in zip(hook_rps, bare_rps, strict=True)]
     return {
         "bare_rps": bare_rps,
         "hook_rps": hook_rps,
         "share": shares,
+        "plain_rps": plain_rps,
+        "plain_share": [p / b for p, b in zip(plain_rps, bare_rps, strict=False)],
         "drain_rps": drain_rps,
         "5xx": sum(s >= 500 for s in statuses),
         "bare_5xx": sum(s >= 500 for s in bare_statuses),
@@ -185,8 +198,16 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=200.0, help="requests/s of the paced run")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds of the paced run")
     parser.add_argument("--database-url", default="", help="default: a fresh SQLite file")
+    parser.add_argument(
+        "--compare-fast-path",
+        action="store_true",
+        help="also measure the app with the webhook fast path off (through the FastAPI stack)",
+    )
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, Procs(Path(tmp), SECRET, args.database_url) as procs:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        Procs(Path(tmp), SECRET, args.database_url, plain_app=args.compare_fast_path) as procs,
+    ):
         result = asyncio.run(run(args, procs))
         faq = procs.faq_loaded()
     report(args, result, faq, procs.database)
@@ -198,6 +219,14 @@ def report(args: argparse.Namespace, r: dict[str, Any], faq: bool, database: str
         ("bare FastAPI endpoint, closed loop (floor), req/s", spread(r["bare_rps"])),
         ("webhook acknowledgements, closed loop, req/s", spread(r["hook_rps"])),
         ("… as a share of the floor (same round)", spread(r["share"], "{:.0%}")),
+        *(
+            [
+                ("webhook acks without the fast path, closed loop, req/s", spread(r["plain_rps"])),
+                ("… as a share of the floor (same round)", spread(r["plain_share"], "{:.0%}")),
+            ]
+            if r["plain_rps"]
+            else []
+        ),
         (
             "events answered in the closed loop (until the last reply reached LINE), /s",
             spread(r["drain_rps"]),

@@ -204,7 +204,7 @@ def main() -> None:
         fakes = {name: start_fake(name, args.latency) for name in names}
         try:
             values = channel_settings({name: u for name, (_, u) in fakes.items()})
-            settings = Settings(_env_file=None, database_url=url, **values)  # type: ignore[call-arg]
+            settings = Settings(_env_file=None, database_url=url, **values)
             if args.scenario == "line":
                 add_subscribers(url, args.subscribers)
                 args.posts = 1

@@ -36,10 +36,13 @@ def memory_mb(pid: int) -> dict[str, float]:
 class Procs:
     """Start the three servers; stop them on exit."""
 
-    def __init__(self, tmp: Path, secret: str, database_url: str = "") -> None:
+    def __init__(self, tmp: Path, secret: str, database_url: str = "", *, plain_app: bool = False) -> None:
         self.tmp = tmp
         self.secret = secret
         self.database = database_url or f"sqlite:///{tmp / 'bench.db'}"
+        self.plain_database = f"sqlite:///{tmp / 'bench-plain.db'}"
+        self.plain_app = plain_app  # also the app without the webhook fast path, on its own database
+        self.plain_url = ""
         self._logs: list[IO[Any]] = []
         self._procs: list[subprocess.Popen[bytes]] = []
 
@@ -77,6 +80,18 @@ class Procs:
         self.app = self._start("app", app, self._app_env(base), f"{self.app_url}/healthz")
         bare = [*uvicorn, "bench.bare_app:create", "--port", str(bare_port)]
         self._start("bare", bare, base, f"{self.bare_url}/healthz")
+        if self.plain_app:
+            plain_port = free_port()
+            self.plain_url = f"http://127.0.0.1:{plain_port}"
+            subprocess.run(
+                [py, "-m", "app", "migrate"],
+                cwd=ROOT,
+                env={**base, "DATABASE_URL": self.plain_database},
+                check=True,
+            )
+            plain = [*uvicorn, "bench.app_without_fast_path:create", "--port", str(plain_port)]
+            env = {**self._app_env(base), "DATABASE_URL": self.plain_database}
+            self._start("plain", plain, env, f"{self.plain_url}/healthz")
         return self
 
     def _app_env(self, base: dict[str, str]) -> dict[str, str]:
@@ -84,7 +99,7 @@ class Procs:
         return {
             **base,
             "APP_ENV": "production",
-            "SECRET_KEY": "bench-secret-key-0123456789",
+            "SECRET_KEY": "bench-secret-key-0123456789-abcdefghijkl",
             "DATABASE_URL": self.database,
             "RUN_WORKER_IN_APP": "false",
             "LOG_LEVEL": "INFO",

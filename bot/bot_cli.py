@@ -50,8 +50,9 @@ def image(output: Path, font: str | None) -> None:
 @config_errors_exit
 def deploy(font: str | None, keep_old: bool) -> None:
     """Create the menu at LINE, upload its image, make it the default, delete the old versions."""
-    data = _draw(font)
     settings = load_settings()
+    LineApi.check_settings(settings)  # a missing token is named before the image is drawn
+    data = _draw(font)
     try:
         menu_id, removed = asyncio.run(_deploy(settings, data, keep_old))
     except LineApiError as exc:

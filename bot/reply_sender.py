@@ -2,6 +2,10 @@
 token) as a push whose `X-Line-Retry-Key` is derived from the webhookEventId, so a repeated push of
 the same reply is delivered once. Retries of 5xx and timeouts happen inside the adapter.
 
+A token's age counts from when the event reached us, except for a redelivered event
+(`deliveryContext.isRedelivery`): LINE issued its token when it first sent the event, so its age
+counts from the event's timestamp, and a stale one goes straight to push.
+
 One ambiguity is resolved here: when an earlier attempt of the same reply may have reached LINE (it
 timed out, or the process died after sending) and LINE now calls the token invalid, the token was
 most likely used by that attempt, so nothing more is sent while the token would still be valid.
@@ -9,6 +13,8 @@ most likely used by that attempt, so nothing more is sent while the token would 
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import logging
 import uuid
 from dataclasses import dataclass
@@ -52,6 +58,15 @@ def retry_key(event_id: str) -> str:
     return str(uuid.uuid5(RETRY_KEY_NAMESPACE, event_id))
 
 
+def token_age(work: Work, now: dt.datetime) -> float:
+    """Seconds since LINE issued the event's reply token, as far as we know."""
+    since = work.received_at
+    if work.redelivered:
+        with contextlib.suppress(OverflowError, ValueError, OSError):  # a timestamp no clock shows
+            since = min(since, dt.datetime.fromtimestamp(work.event_ts / 1000, dt.UTC))
+    return (now - since).total_seconds()
+
+
 def sdk_messages(messages: list[dict[str, Any]]) -> list[Any]:
     return [lm.Message.from_dict(m) for m in messages]
 
@@ -64,7 +79,7 @@ async def deliver(
         payload = sdk_messages(messages)
     except ValueError as exc:
         return ReplyFailed(f"invalid message: {str(exc)[:200]}", retry=False)
-    age = (utcnow() - work.received_at).total_seconds()
+    age = token_age(work, utcnow())
     try:
         if work.reply_token and age < REPLY_WINDOW:
             try:

@@ -2,6 +2,16 @@
 `com.atproto.repo.createRecord` / `getRecord` and `app.bsky.actor.getProfile`, with `ratelimit-*`
 headers and XRPC errors `{"error", "message"}`.
 
+It checks with its own rules, as a PDS does:
+- sessions: a missing token is 401 `AuthMissing`; an unknown one 400 `InvalidToken`; a refresh token
+  used as an access token (or the reverse) 400 `InvalidToken` "Bad token scope"; an expired or revoked
+  one 400 `ExpiredToken`. `refreshSession` rotates the refresh token. `revoke_tokens()` ends the
+  sessions the way a PDS does when tokens expire or are revoked early.
+- records: the record key of a post must be a TID (`key: "tid"` in the lexicon); the text at most
+  300 graphemes and 3,000 UTF-8 bytes; every facet's byte range lies inside the text on character
+  boundaries, and a link facet covers exactly its `uri`, a URI made of RFC 3986 characters (stricter
+  than the PDS, so a link that runs into the words after it is caught).
+
 Like the real PDS today, creating a record whose key already exists answers 500, not a conflict
 (bluesky-social/atproto#3718), and a missing record is a 400 `RecordNotFound`.
 """
@@ -11,8 +21,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
+import secrets
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import regex
@@ -27,6 +40,13 @@ HANDLE = "suita-city.bsky.social"
 PASSWORD = "fake-app-password"
 DID = "did:plc:suitacityfake0000000000"
 XRPC = "/xrpc"
+POST = "app.bsky.feed.post"
+LINK = "app.bsky.richtext.facet#link"
+ACCESS, REFRESH = "com.atproto.appPass", "com.atproto.refresh"
+ACCESS_SECONDS, REFRESH_SECONDS = 7200, 90 * 86400
+TID = re.compile(r"[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}")
+URI = re.compile(r"https?://[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
+_S32 = "234567abcdefghijklmnopqrstuvwxyz"
 
 
 def _b64(data: dict[str, Any]) -> str:
@@ -36,14 +56,21 @@ def _b64(data: dict[str, Any]) -> str:
 def fake_jwt(scope: str, seconds: int) -> str:
     """An unsigned-looking JWT the SDK can decode (it reads `exp` to know when to refresh)."""
     now = int(time.time())
-    payload = {
-        "scope": scope,
-        "sub": DID,
-        "iat": now,
-        "exp": now + seconds,
-        "jti": f"{scope}-{time.time_ns()}",
-    }
+    payload = {"scope": scope, "sub": DID, "iat": now, "exp": now + seconds, "jti": secrets.token_hex(8)}
     return f"{_b64({'alg': 'HS256', 'typ': 'JWT'})}.{_b64(payload)}.c2lnbmF0dXJl"
+
+
+def server_tid() -> str:
+    """A record key the way a PDS makes one when the client names none."""
+    value = (time.time_ns() // 1000) << 10 | secrets.randbelow(1024)
+    return "".join(_S32[(value >> shift) & 31] for shift in range(60, -1, -5))
+
+
+@dataclass
+class _Token:
+    scope: str
+    expires: float
+    revoked: bool = False
 
 
 class FakeBluesky(FakePlatform):
@@ -60,11 +87,19 @@ class FakeBluesky(FakePlatform):
     def reset(self) -> None:
         with self.lock:
             self.records: dict[str, dict[str, Any]] = {}
-            self.tokens: set[str] = set()
+            self.tokens: dict[str, _Token] = {}
 
     def dump(self) -> dict[str, Any]:
         with self.lock:
             return {"records": [{"rkey": k, **v} for k, v in self.records.items()]}
+
+    def revoke_tokens(self, *, access: bool = True, refresh: bool = False) -> None:
+        """End the current sessions early, as a PDS does: access tokens (and refresh tokens) answer
+        `ExpiredToken` from now on."""
+        with self.lock:
+            for token in self.tokens.values():
+                if (token.scope == ACCESS and access) or (token.scope == REFRESH and refresh):
+                    token.revoked = True
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -90,15 +125,29 @@ class FakeBluesky(FakePlatform):
         return JSONResponse(body, status, headers)
 
     def _session(self) -> dict[str, Any]:
-        access, refresh = fake_jwt("com.atproto.appPass", 7200), fake_jwt("com.atproto.refresh", 86400)
+        access, refresh = fake_jwt(ACCESS, ACCESS_SECONDS), fake_jwt(REFRESH, REFRESH_SECONDS)
+        now = time.time()
         with self.lock:
-            self.tokens.update((access, refresh))
+            self.tokens[access] = _Token(ACCESS, now + ACCESS_SECONDS)
+            self.tokens[refresh] = _Token(REFRESH, now + REFRESH_SECONDS)
         return {"did": DID, "handle": self.handle, "accessJwt": access, "refreshJwt": refresh, "active": True}
 
-    def _authorized(self, request: Request) -> bool:
-        token = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+    def _refused(self, request: Request, scope: str = ACCESS, *, optional: bool = False) -> Response | None:
+        """The PDS's answer to the request's bearer token, or None when it may go on."""
+        header = request.headers.get("authorization", "")
+        if not header:
+            return None if optional else _xrpc_error("AuthMissing", "Authentication Required", 401)
         with self.lock:
-            return token in self.tokens
+            token = self.tokens.get(header.removeprefix("Bearer ").strip())
+        if token is None:
+            return _xrpc_error("InvalidToken", "Token could not be verified", 400)
+        if token.scope != scope:
+            return _xrpc_error("InvalidToken", "Bad token scope", 400)
+        if token.revoked:
+            return _xrpc_error("ExpiredToken", "Token has been revoked", 400)
+        if token.expires <= time.time():
+            return _xrpc_error("ExpiredToken", "Token has expired", 400)
+        return None
 
     async def create_session(self, request: Request) -> Response:
         body = await request.json()
@@ -107,31 +156,35 @@ class FakeBluesky(FakePlatform):
         return self._answer(self._session())
 
     async def refresh_session(self, request: Request) -> Response:
-        if not self._authorized(request):
-            return _xrpc_error("ExpiredToken", "Token has expired", 400)
+        if refused := self._refused(request, REFRESH):
+            return refused
+        used = request.headers["authorization"].removeprefix("Bearer ").strip()
+        with self.lock:
+            self.tokens[used].revoked = True  # rotation: a refresh token is used once
         return self._answer(self._session())
 
     async def create_record(self, request: Request) -> Response:
-        if not self._authorized(request):
-            return _xrpc_error("AuthenticationRequired", "Authentication Required", 401)
+        if refused := self._refused(request):
+            return refused
         body = await request.json()
         record = body.get("record") or {}
-        text = str(record.get("text", ""))
-        if len(regex.findall(r"\X", text)) > 300 or len(text.encode()) > 3000:
-            return self._answer(
-                {"error": "InvalidRecord", "message": "Record/text must not be longer than 300 graphemes"},
-                400,
-            )
-        rkey = str(body.get("rkey") or f"auto{time.time_ns()}")
+        collection = body.get("collection")
+        rkey = body.get("rkey")
+        if rkey is not None and (collection != POST or not TID.fullmatch(str(rkey))):
+            return self._answer({"error": "InvalidRequest", "message": f"Invalid record key: {rkey!r}"}, 400)
+        problem = record_problem(record) if collection == POST else None
+        if problem:
+            return self._answer({"error": "InvalidRecord", "message": problem}, 400)
+        key = str(rkey) if rkey is not None else server_tid()
         with self.lock:
-            if rkey in self.records:
+            if key in self.records:
                 return _xrpc_error("InternalServerError", "Internal Server Error", 500)
-            self.records[rkey] = {"collection": body.get("collection"), "value": record}
-        return self._answer(
-            {"uri": _uri(body.get("collection"), rkey), "cid": _cid(record), "validationStatus": "valid"}
-        )
+            self.records[key] = {"collection": collection, "value": record}
+        return self._answer({"uri": _uri(collection, key), "cid": _cid(record), "validationStatus": "valid"})
 
     async def get_record(self, request: Request) -> Response:
+        if refused := self._refused(request, optional=True):
+            return refused
         rkey = request.query_params.get("rkey", "")
         collection = request.query_params.get("collection", "")
         with self.lock:
@@ -146,8 +199,8 @@ class FakeBluesky(FakePlatform):
         )
 
     async def get_profile(self, request: Request) -> Response:
-        if not self._authorized(request):
-            return _xrpc_error("AuthenticationRequired", "Authentication Required", 401)
+        if refused := self._refused(request):
+            return refused
         with self.lock:
             posts = len(self.records)
         profile = {
@@ -159,6 +212,44 @@ class FakeBluesky(FakePlatform):
             "postsCount": posts,
         }
         return self._answer(profile)
+
+
+def record_problem(record: dict[str, Any]) -> str | None:
+    """Why the PDS would refuse an `app.bsky.feed.post` record (None: valid)."""
+    text = record.get("text")
+    if not isinstance(text, str):
+        return "Record/text must be a string"
+    data = text.encode("utf-8")
+    if len(regex.findall(r"\X", text)) > 300 or len(data) > 3000:
+        return "Record/text must not be longer than 300 graphemes"
+    facets = record.get("facets") or []
+    if not isinstance(facets, list):
+        return "Record/facets must be an array"
+    for i, facet in enumerate(facets):
+        problem = _facet_problem(data, facet)
+        if problem:
+            return f"Record/facets/{i}: {problem}"
+    return None
+
+
+def _facet_problem(data: bytes, facet: Any) -> str | None:
+    index = facet.get("index") if isinstance(facet, dict) else None
+    start = index.get("byteStart") if isinstance(index, dict) else None
+    end = index.get("byteEnd") if isinstance(index, dict) else None
+    if not (type(start) is int and type(end) is int and 0 <= start < end <= len(data)):
+        return f"byte range {start}..{end} is not inside the text ({len(data)} bytes)"
+    try:
+        covered = data[start:end].decode("utf-8")
+    except UnicodeDecodeError:
+        return f"byte range {start}..{end} does not fall on character boundaries"
+    for feature in facet.get("features") or []:
+        if isinstance(feature, dict) and feature.get("$type") == LINK:
+            uri = feature.get("uri")
+            if not isinstance(uri, str) or not URI.fullmatch(uri):
+                return f"link uri {uri!r} is not a URI"
+            if covered != uri:
+                return f"the link covers {covered!r}, not its uri {uri!r}"
+    return None
 
 
 def _uri(collection: Any, rkey: str) -> str:

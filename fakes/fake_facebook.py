@@ -2,7 +2,10 @@
 (`fields=followers_count,fan_count`) and `GET /{version}/{page-id}/posts` (`since`, `fields`, `limit`).
 
 Errors use the Graph shape `{"error": {"message", "type", "code", "fbtrace_id"}}`; answers carry
-`x-app-usage`. The page access token comes as `Authorization: Bearer` or `access_token`.
+`x-app-usage` and, as calls with a Page access token do, `x-business-use-case-usage`. Like the Graph
+API, a spent limit is never a 429: it is a 400 with error code 32 ("Page request limit reached") and
+the Page's usage at 100 % with `estimated_time_to_regain_access` (minutes). The page access token comes
+as `Authorization: Bearer` or `access_token`.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -53,14 +57,23 @@ class FakeFacebook(FakePlatform):
         ]
 
     def _answer(self, body: Any, status: int = 200) -> Response:
-        allowed, remaining, _reset = self.window.hit()
+        allowed, remaining, reset = self.window.hit()
         used = 100 - (100 * remaining // max(self.window.limit, 1))
+        regain = max(0, -(-(reset - int(time.time())) // 60)) if not allowed else 0
+        page_usage = {
+            "type": "pages",
+            "call_count": used,
+            "total_cputime": 1,
+            "total_time": 1,
+            "estimated_time_to_regain_access": regain,
+        }
         headers = {
-            "x-app-usage": json.dumps({"call_count": used, "total_cputime": 1, "total_time": 1}),
+            "x-app-usage": json.dumps({"call_count": 1, "total_cputime": 1, "total_time": 1}),
+            "x-business-use-case-usage": json.dumps({self.page_id: [page_usage]}),
             "x-fb-trace-id": uuid.uuid4().hex[:11],
         }
         if not allowed:
-            return _error(4, "(#4) Application request limit reached", "OAuthException", 400, headers)
+            return _error(32, "(#32) Page request limit reached", "OAuthException", 400, headers)
         return JSONResponse(body, status, headers)
 
     async def _check(self, request: Request, form: dict[str, Any]) -> Response | None:

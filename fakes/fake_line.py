@@ -1,12 +1,14 @@
 """A fake LINE Messaging API server for tests, demos and benchmarks.
 
 Official paths, headers and JSON shapes: reply (single-use reply tokens that expire), push,
-multicast, broadcast, narrowcast and its progress (with `X-Line-Retry-Key`: a UUID; a repeat of an
-accepted key within 24 h answers 409 with `x-line-accepted-request-id` and is not delivered again),
+multicast, broadcast and narrowcast (with `X-Line-Retry-Key`: a UUID; a repeat of an accepted key
+within 24 h answers 409 with `x-line-accepted-request-id` and is not delivered again), narrowcast
+progress (`waiting` at the first look, then `succeeded`),
 profiles, insight follower counts, follower IDs, quota, loading animation, validate endpoints and
 rich menus (`fakes.fake_line_rich_menus`). Every answer of the fake itself carries `x-line-request-id`.
 Requests are checked as LINE checks them (`fakes.fake_line_rules`); with an expected `access_token`, a
-missing or wrong bearer token is 401. Optional per-endpoint rate limits answer 429 like LINE.
+missing or wrong bearer token is 401. Optional per-endpoint rate limits answer 429 like LINE: without
+`Retry-After`, which LINE does not document.
 
 Whoever plays the LINE platform (tests, the simulator) issues reply tokens with
 `issue_reply_token(user_id)`; other processes use `POST /__fake__/line/reply-tokens`. What was
@@ -48,7 +50,7 @@ MONTHLY_LIMIT = "You have reached your monthly limit."
 
 
 @dataclass(frozen=True)
-class Delivery:
+class ReceivedMessages:
     """Messages the fake accepted: `to` is empty for broadcast and narrowcast."""
 
     kind: DeliveryKind
@@ -100,7 +102,7 @@ class FakeLine(LineAccount, FakePlatform):
         with self._lock:
             self._tokens: dict[str, _ReplyToken] = {}
             self._accepted: dict[str, _Accepted] = {}
-            self._deliveries: list[Delivery] = []
+            self._deliveries: list[ReceivedMessages] = []
             self._hits: dict[str, deque[float]] = {}
             self._narrowcasts: dict[str, dict[str, Any]] = {}
             self._message_seq = 0
@@ -109,18 +111,20 @@ class FakeLine(LineAccount, FakePlatform):
 
     # ---- test and simulator API ----
 
-    def issue_reply_token(self, user_id: str) -> str:
-        """A fresh reply token for an event of `user_id` (what LINE puts in a webhook event)."""
+    def issue_reply_token(self, user_id: str, age: float = 0.0) -> str:
+        """A reply token for an event of `user_id` (what LINE puts in a webhook event), issued `age`
+        seconds ago (a redelivered event carries the token LINE issued when it first sent it)."""
         token = uuid.uuid4().hex
         with self._lock:
-            self._tokens[token] = _ReplyToken(user_id, self.clock())
+            self._tokens[token] = _ReplyToken(user_id, self.clock() - age)
         return token
 
     def set_narrowcast_progress(self, request_id: str, **fields: Any) -> None:
+        """Set what the progress answers from now on (e.g. `phase="failed"`)."""
         with self._lock:
-            self._narrowcasts[request_id].update(fields)
+            self._narrowcasts[request_id].update(fields, _set=True)
 
-    def deliveries(self, kind: DeliveryKind | None = None) -> list[Delivery]:
+    def deliveries(self, kind: DeliveryKind | None = None) -> list[ReceivedMessages]:
         with self._lock:
             return [d for d in self._deliveries if kind is None or d.kind == kind]
 
@@ -128,7 +132,7 @@ class FakeLine(LineAccount, FakePlatform):
         """Messages sent to this user by reply, push or multicast, in order."""
         return [m for d in self.deliveries() if user_id in d.to for m in d.messages]
 
-    def broadcasts(self) -> list[Delivery]:
+    def broadcasts(self) -> list[ReceivedMessages]:
         return self.deliveries("broadcast")
 
     def dump(self) -> dict[str, Any]:
@@ -225,7 +229,7 @@ class FakeLine(LineAccount, FakePlatform):
         """Record a delivery (caller holds the lock); returns `sentMessages`."""
         messages = ctx.json["messages"]
         self._deliveries.append(
-            Delivery(kind, to, messages, ctx.request_id, ctx.retry_key, time.time(), extra)
+            ReceivedMessages(kind, to, messages, ctx.request_id, ctx.retry_key, time.time(), extra)
         )
         sent = []
         for _ in messages:
@@ -295,9 +299,17 @@ class FakeLine(LineAccount, FakePlatform):
         return answer(body, 409, {"x-line-accepted-request-id": accepted.request_id})
 
     def _narrowcast_progress(self, ctx: Ctx) -> Response:
+        """`waiting` (only `phase` and `acceptedTime`) at the first look, then the final state."""
         with self._lock:
             progress = self._narrowcasts.get(ctx.request.query_params.get("requestId", ""))
-        return answer(progress) if progress else not_found("Not found")
+            if progress is None:
+                return not_found("Not found")
+            looks = progress.get("_looks", 0)
+            progress["_looks"] = looks + 1
+            shown = {k: v for k, v in progress.items() if not k.startswith("_")}
+        if looks == 0 and not progress.get("_set"):
+            return answer({"phase": "waiting", "acceptedTime": shown["acceptedTime"]})
+        return answer(shown)
 
     def _validate(self, ctx: Ctx) -> Response:
         errors = rules.message_errors(ctx.json.get("messages"))

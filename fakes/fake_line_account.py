@@ -15,6 +15,7 @@ from fakes.fake_line_http import Ctx, answer, bad_request, not_found
 from fakes.fake_line_rules import detail
 
 INSIGHT_START = "20161101"  # earlier dates are "out_of_service"
+JST = dt.timezone(dt.timedelta(hours=9))
 
 
 class LineAccount:
@@ -59,16 +60,15 @@ class LineAccount:
                 self.followers.append(user_id)
 
     def set_insight(self, date: dt.date | str, status: str = "ready", **counts: int | None) -> None:
-        """Follower statistics for a date: `followers=`, `targeted_reaches=`, `blocks=` when ready."""
+        """Follower statistics for a date: `followers=`, `targeted_reaches=`, `blocks=` when ready (LINE
+        sends the counts only then; a count given as None is left out too)."""
         key = date.strftime("%Y%m%d") if isinstance(date, dt.date) else date
-        ready = status == "ready"
+        names = {"followers": "followers", "targeted_reaches": "targetedReaches", "blocks": "blocks"}
+        answer: dict[str, Any] = {"status": status}
+        if status == "ready":
+            answer |= {names.get(k, k): v for k, v in counts.items() if v is not None}
         with self._lock:
-            self.insight[key] = {
-                "status": status,
-                "followers": counts.get("followers") if ready else None,
-                "targetedReaches": counts.get("targeted_reaches") if ready else None,
-                "blocks": counts.get("blocks") if ready else None,
-            }
+            self.insight[key] = answer
 
     # ---- endpoints ----
 
@@ -95,14 +95,16 @@ class LineAccount:
         return answer({"userIds": page, "next": str(end)} if more else {"userIds": page})
 
     def _insight(self, ctx: Ctx) -> Response:
-        date = ctx.request.query_params.get("date", "")
+        """`date` is optional (the reference: `required: false`); without it the fake answers for
+        yesterday in Japan, the latest day LINE has figures for."""
+        date = ctx.request.query_params.get("date")
+        if date is None:
+            date = (dt.datetime.now(JST).date() - dt.timedelta(days=1)).strftime("%Y%m%d")
         if len(date) != 8 or not date.isdigit():
             return bad_request([detail("Must be yyyyMMdd", "date")], "Invalid parameter")
         with self._lock:
             known = self.insight.get(date)
-        status = "out_of_service" if date < INSIGHT_START else "unready"
-        blank = {"status": status, "followers": None, "targetedReaches": None, "blocks": None}
-        return answer(known or blank)
+        return answer(known or {"status": "out_of_service" if date < INSIGHT_START else "unready"})
 
     def _loading(self, ctx: Ctx) -> Response:
         seconds = ctx.json.get("loadingSeconds", 20)

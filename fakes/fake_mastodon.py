@@ -1,12 +1,18 @@
-"""Fake Mastodon instance: `POST /api/v1/statuses` (honouring `Idempotency-Key`: a repeated key returns
-the original status) and `GET /api/v1/accounts/verify_credentials`, with `X-RateLimit-*` headers and
-Mastodon's error shape `{"error": "..."}` (422 for a status over 500 characters)."""
+"""Fake Mastodon instance: `POST /api/v1/statuses` (honouring `Idempotency-Key`: a repeated key within
+an hour returns the original status; the server forgets keys after that), `GET /api/v1/accounts/
+verify_credentials` and `GET /api/v2/instance` (whose `configuration.statuses` states this instance's
+`max_characters` and `characters_reserved_per_url`), with `X-RateLimit-*` headers and Mastodon's error
+shape `{"error": "..."}` (422 for a status over the instance's limit, counted by the fake's own rule).
+
+`max_characters`, `url_length` and `clock` (seconds, for key expiry) can be changed by tests."""
 
 from __future__ import annotations
 
 import itertools
 import threading
+import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,16 +25,17 @@ from fakes.fake_limits import Window
 from fakes.fake_server import FakePlatform
 
 TOKEN = "fake-mastodon-token"
-MAX_CHARS = 500
+MAX_CHARS = 500  # vanilla Mastodon's limit; other servers configure their own
 URL_LENGTH = 23  # the server counts every link as this many characters
+KEY_TTL = 3600.0  # Mastodon keeps an Idempotency-Key for one hour
 _LINK = regex.compile(r"https?://[^\s]+")
 _REMOTE_MENTION = regex.compile(r"(?<![/\w])@(\w+)@[\w.-]+\w", regex.IGNORECASE)
 
 
-def status_length(text: str) -> int:
-    """The server's own count (not the adapter's): grapheme clusters, each link as 23 characters and
-    a remote mention as its local part."""
-    text = _LINK.sub("x" * URL_LENGTH, text)
+def status_length(text: str, url_length: int = URL_LENGTH) -> int:
+    """The server's own count (not the adapter's): grapheme clusters, each link as `url_length`
+    characters and a remote mention as its local part."""
+    text = _LINK.sub("x" * url_length, text)
     text = _REMOTE_MENTION.sub(r"@\1", text)
     return len(regex.findall(r"\X", text))
 
@@ -36,9 +43,10 @@ def status_length(text: str) -> int:
 class FakeMastodon(FakePlatform):
     name = "mastodon"
 
-    def __init__(self, token: str = TOKEN) -> None:
+    def __init__(self, token: str = TOKEN, clock: Callable[[], float] = time.time) -> None:
         super().__init__()
         self.token = token
+        self.clock = clock
         self.lock = threading.Lock()
         self.followers = 2_345
         self.window = Window(limit=10_000, seconds=300)
@@ -47,8 +55,10 @@ class FakeMastodon(FakePlatform):
     def reset(self) -> None:
         with self.lock:
             self.statuses: list[dict[str, Any]] = []
-            self.by_key: dict[str, dict[str, Any]] = {}
+            self.by_key: dict[str, tuple[float, dict[str, Any]]] = {}
             self._ids = itertools.count(110_000_000_000_000_001)
+            self.max_characters = MAX_CHARS
+            self.url_length = URL_LENGTH
 
     def dump(self) -> dict[str, Any]:
         with self.lock:
@@ -58,6 +68,7 @@ class FakeMastodon(FakePlatform):
         return [
             Route("/api/v1/statuses", self.post_status, methods=["POST"]),
             Route("/api/v1/accounts/verify_credentials", self.verify, methods=["GET"]),
+            Route("/api/v2/instance", self.instance, methods=["GET"]),
         ]
 
     def _answer(self, body: Any, status: int = 200) -> Response:
@@ -82,19 +93,39 @@ class FakeMastodon(FakePlatform):
         text = str(data.get("status", ""))
         if not text.strip():
             return self._answer({"error": "Validation failed: Text can't be blank"}, 422)
-        if status_length(text) > MAX_CHARS:
+        if status_length(text, self.url_length) > self.max_characters:
             return self._answer(
-                {"error": f"Validation failed: Text character limit of {MAX_CHARS} exceeded"}, 422
+                {"error": f"Validation failed: Text character limit of {self.max_characters} exceeded"}, 422
             )
         key = request.headers.get("idempotency-key")
         with self.lock:
+            now = self.clock()
+            self.by_key = {k: kept for k, kept in self.by_key.items() if now - kept[0] < KEY_TTL}
             if key and key in self.by_key:
-                return self._answer(self.by_key[key])
+                return self._answer(self.by_key[key][1])
             status = _status(str(next(self._ids)), text, str(data.get("language") or "ja"))
             self.statuses.append(status)
             if key:
-                self.by_key[key] = status
+                self.by_key[key] = (now, status)
         return self._answer(status)
+
+    async def instance(self, request: Request) -> Response:
+        """`GET /api/v2/instance` (public): the server's configuration, as Mastodon 4 reports it."""
+        statuses = {
+            "max_characters": self.max_characters,
+            "max_media_attachments": 4,
+            "characters_reserved_per_url": self.url_length,
+        }
+        body = {
+            "domain": "mastodon.example",
+            "title": "Mastodon (fake)",
+            "version": "4.3.0",
+            "source_url": "https://github.com/mastodon/mastodon",
+            "languages": ["ja", "en"],
+            "configuration": {"urls": {}, "accounts": {"max_featured_tags": 10}, "statuses": statuses},
+            "registrations": {"enabled": False, "approval_required": False, "message": None},
+        }
+        return JSONResponse(body)  # public: not counted against the account's rate limit
 
     async def verify(self, request: Request) -> Response:
         if not self._authorized(request):

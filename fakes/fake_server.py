@@ -12,7 +12,8 @@ be driven in-process (`server.platform.state`) or over HTTP by other processes:
 Fault kinds: `status` (answer with this status, JSON body and headers without handling the request),
 `timeout` (hold the request `seconds` and never handle it), `delay` (wait `seconds`, then handle),
 `timeout_after` (handle the request, then hold the answer `seconds`: the side effect happened but the
-client gives up, the ambiguous outcome that idempotency keys exist for).
+client gives up, the ambiguous outcome that idempotency keys exist for), `status_after` (handle the
+request, then answer with `status` anyway: a platform that published and still reported a 5xx).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Message, Receive, Scope, Send
 
-FaultKind = Literal["status", "timeout", "delay", "timeout_after"]
+FaultKind = Literal["status", "timeout", "delay", "timeout_after", "status_after"]
 CONTROL = "/__fake__"
 
 
@@ -205,19 +206,14 @@ class FaultMiddleware:
         if fault is None:
             await self.app(scope, replay, send)
             return
-        if fault.kind == "status":
-            headers = [(k.lower().encode(), v.encode()) for k, v in fault.headers.items()]
-            payload = json.dumps(
-                fault.body if fault.body is not None else {"message": "fake failure"}
-            ).encode()
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": fault.status,
-                    "headers": [(b"content-type", b"application/json"), *headers],
-                }
-            )
-            await send({"type": "http.response.body", "body": payload})
+        if fault.kind in ("status", "status_after"):
+            if fault.kind == "status_after":  # do the work, then answer with the fault's status
+
+                async def drop(message: Message) -> None:
+                    return None
+
+                await self.app(scope, replay, drop)
+            await _send_status(send, fault)
         elif fault.kind == "timeout":
             await asyncio.sleep(fault.seconds)
             await send({"type": "http.response.start", "status": 504, "headers": []})
@@ -235,6 +231,19 @@ class FaultMiddleware:
             await asyncio.sleep(fault.seconds)
             for message in held:
                 await send(message)
+
+
+async def _send_status(send: Send, fault: Fault) -> None:
+    headers = [(k.lower().encode(), v.encode()) for k, v in fault.headers.items()]
+    payload = json.dumps(fault.body if fault.body is not None else {"message": "fake failure"}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": fault.status,
+            "headers": [(b"content-type", b"application/json"), *headers],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
 
 
 class ThreadedServer:

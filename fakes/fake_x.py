@@ -2,8 +2,14 @@
 
 Follows the official JSON shapes: `{"data": {...}}`, problem-style errors (`detail`, `title`, `type`),
 the 403 "duplicate content" refusal, `x-rate-limit-*` headers on every answer and a 429 when the window
-is spent. Like X, it shortens links to t.co in the stored text. OAuth 1.0a signatures are not checked,
-only that a user-context `Authorization: OAuth …` header is present.
+is spent. Posting also carries the per-user 24-hour cap, `x-user-limit-24hour-{limit,remaining,reset}`:
+once it is spent, X answers 429 with `x-user-limit-24hour-remaining: 0` and the day's reset, even
+while the 15-minute window still has calls left. Like X, it shortens links to t.co in the stored text
+and HTML-escapes `&`, `<` and `>` in the text it returns. OAuth 1.0a signatures are not checked, only
+that a user-context `Authorization: OAuth …` header is present.
+
+The fake measures a post with its own implementation of twitter-text v3's weighted length
+(`weighted_length`), not the library production counts with.
 """
 
 from __future__ import annotations
@@ -12,10 +18,11 @@ import itertools
 import re
 import threading
 import time
+import unicodedata
 from datetime import UTC, datetime
 from typing import Any
 
-import twitter_text
+import regex
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -25,7 +32,56 @@ from fakes.fake_server import FakePlatform
 
 USER_ID = "1500000000000000001"
 DUPLICATE = "You are not allowed to create a Tweet with duplicate content."
-_URL = re.compile(r"https?://\S+")
+DAILY_POSTS = 10_000  # the fake's default per-user 24-hour cap (tests lower it)
+MAX_WEIGHT = 280
+URL_WEIGHT = 23
+# twitter-text v3 (config/v3.json): code points in these ranges count 1, everything else 2
+LIGHT_RANGES = ((0x0000, 0x10FF), (0x2000, 0x200D), (0x2010, 0x201F), (0x2032, 0x2037))
+# a link as X finds one: a scheme, then RFC 3986 characters; trailing punctuation is not part of it
+_LINK = re.compile(r"https?://[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
+_TRAILING = ".,:;!?'\""
+_CLUSTER = regex.compile(r"\X")
+_PICTOGRAPHIC = regex.compile(r"\p{Extended_Pictographic}|\p{Regional_Indicator}")
+
+
+def links(text: str) -> list[tuple[int, int]]:
+    """The spans of the links in `text`, ended before trailing punctuation and an unopened `)`."""
+    spans = []
+    for match in _LINK.finditer(text):
+        end = match.end()
+        while end > match.start() and (
+            text[end - 1] in _TRAILING
+            or (
+                text[end - 1] == ")"
+                and text.count("(", match.start(), end) < text.count(")", match.start(), end)
+            )
+        ):
+            end -= 1
+        spans.append((match.start(), end))
+    return spans
+
+
+def _weight(cluster: str) -> int:
+    if _PICTOGRAPHIC.search(cluster) or "\ufe0f" in cluster or "\u20e3" in cluster:
+        return 200  # one emoji, however many code points
+    return sum(100 if any(lo <= ord(c) <= hi for lo, hi in LIGHT_RANGES) else 200 for c in cluster)
+
+
+def weighted_length(text: str) -> int:
+    """twitter-text v3's weighted length as the fake computes it: NFC first; a link counts 23, an emoji
+    2, a code point in the light ranges 1 and any other 2."""
+    text = unicodedata.normalize("NFC", text)
+    total, position = 0, 0
+    for start, end in [*links(text), (len(text), len(text))]:
+        total += sum(_weight(c) for c in _CLUSTER.findall(text[position:start]))
+        total += URL_WEIGHT * 100 if end > start else 0
+        position = end
+    return total // 100
+
+
+def escaped(text: str) -> str:
+    """How X returns a post's text: `&`, `<` and `>` as HTML entities."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 class FakeX(FakePlatform):
@@ -36,12 +92,14 @@ class FakeX(FakePlatform):
         self.lock = threading.Lock()
         self.followers = 12_345
         self.window = Window(limit=10_000, seconds=900)
+        self.daily = Window(limit=DAILY_POSTS, seconds=86_400)
         self.reset()
 
     def reset(self) -> None:
         with self.lock:
             self.tweets: list[dict[str, Any]] = []
             self._ids = itertools.count(1_800_000_000_000_000_001)
+        self.daily.set(DAILY_POSTS, 86_400)
 
     def dump(self) -> dict[str, Any]:
         with self.lock:
@@ -55,15 +113,23 @@ class FakeX(FakePlatform):
             Route("/2/users/{id}/tweets", self.user_tweets, methods=["GET"]),
         ]
 
-    def _limited(self, body: Any, status: int = 200) -> Response:
+    def _limited(self, body: Any, status: int = 200, *, posting: bool = False) -> Response:
+        headers: dict[str, str] = {"x-transaction-id": f"tx{time.time_ns()}"}
+        allowed_today = True
+        if posting:
+            allowed_today, left_today, reset_today = self.daily.hit()
+            headers |= {
+                "x-user-limit-24hour-limit": str(self.daily.limit),
+                "x-user-limit-24hour-remaining": str(left_today),
+                "x-user-limit-24hour-reset": str(reset_today),
+            }
         allowed, remaining, reset = self.window.hit()
-        headers = {
+        headers |= {
             "x-rate-limit-limit": str(self.window.limit),
             "x-rate-limit-remaining": str(remaining),
             "x-rate-limit-reset": str(reset),
-            "x-transaction-id": f"tx{time.time_ns()}",
         }
-        if not allowed:
+        if not (allowed and allowed_today):
             return JSONResponse(
                 {
                     "title": "Too Many Requests",
@@ -87,7 +153,7 @@ class FakeX(FakePlatform):
         if denied := self._unauthorized(request):
             return denied
         text = str((await request.json()).get("text", ""))
-        if not text or twitter_text.parse_tweet(text).weightedLength > 280:
+        if not text or weighted_length(text) > MAX_WEIGHT:
             problem = {"message": "Your Tweet text is too long." if text else "text is required"}
             return self._limited(
                 {
@@ -97,19 +163,21 @@ class FakeX(FakePlatform):
                     "type": "https://api.twitter.com/2/problems/invalid-request",
                 },
                 400,
+                posting=True,
             )
         with self.lock:
             if any(t["original"] == text for t in self.tweets):
-                return self._limited(
-                    {"detail": DUPLICATE, "type": "about:blank", "title": "Forbidden", "status": 403}, 403
-                )
+                body = {"detail": DUPLICATE, "type": "about:blank", "title": "Forbidden", "status": 403}
+                return self._limited(body, 403, posting=True)
             tweet_id = str(next(self._ids))
-            shown = _URL.sub(lambda _m: f"https://t.co/{tweet_id[-10:]}", text)
+            shown = shortened(text, tweet_id)
             self.tweets.append(
                 {"id": tweet_id, "text": shown, "original": text, "created_at": datetime.now(UTC)}
             )
         return self._limited(
-            {"data": {"id": tweet_id, "text": shown, "edit_history_tweet_ids": [tweet_id]}}, 201
+            {"data": {"id": tweet_id, "text": escaped(shown), "edit_history_tweet_ids": [tweet_id]}},
+            201,
+            posting=True,
         )
 
     async def me(self, request: Request) -> Response:
@@ -139,8 +207,19 @@ class FakeX(FakePlatform):
         limit = int(request.query_params.get("max_results", "10"))
         with self.lock:
             rows = [t for t in reversed(self.tweets) if t["created_at"] >= start][:limit]
-        data = [{"id": t["id"], "text": t["text"], "edit_history_tweet_ids": [t["id"]]} for t in rows]
+        data = [
+            {"id": t["id"], "text": escaped(t["text"]), "edit_history_tweet_ids": [t["id"]]} for t in rows
+        ]
         meta: dict[str, Any] = {"result_count": len(data)}
         if data:
             meta.update(newest_id=data[0]["id"], oldest_id=data[-1]["id"])
         return self._limited({"data": data, "meta": meta} if data else {"meta": meta})
+
+
+def shortened(text: str, tweet_id: str) -> str:
+    """The text with every link replaced by a t.co link, as X stores it."""
+    parts, position = [], 0
+    for n, (start, end) in enumerate(links(text)):
+        parts += [text[position:start], f"https://t.co/{tweet_id[-8:]}{n:02d}"]
+        position = end
+    return "".join(parts) + text[position:]

@@ -78,7 +78,7 @@ class Outcome:
 
 
 @dataclass(frozen=True)
-class Report:
+class DecisionReport:
     """Rates over one set of questions (in-scope rates over in-scope questions, oos over oos)."""
 
     in_scope: int
@@ -108,10 +108,10 @@ class Report:
         return self.oos_answered / self.oos if self.oos else 0.0
 
 
-def report(outcomes: Sequence[Outcome]) -> Report:
+def report(outcomes: Sequence[Outcome]) -> DecisionReport:
     ins = [o for o in outcomes if o.row.in_scope]
     oos = [o for o in outcomes if not o.row.in_scope]
-    return Report(
+    return DecisionReport(
         in_scope=len(ins),
         answered=sum(o.decision.decision == "answer" for o in ins),
         correct=sum(o.correct_answer for o in ins),

@@ -24,7 +24,7 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.ft2font import FT2Font
 from matplotlib.ticker import FuncFormatter
 
-from kpi.kpi_tables import CHANNEL_LABELS
+from kpi.kpi_channels import CHANNEL_LABELS
 from kpi.report import Report
 from kpi.series import Point
 

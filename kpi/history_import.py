@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from kpi.jst_dates import parse_date
-from kpi.kpi_tables import CHANNELS
+from kpi.kpi_channels import CHANNELS
 from kpi.snapshot_store import SnapshotValues, channel_accounts, existing_snapshots, upsert_snapshots
 from notifier.channels.channel_base import DEMO_ACCOUNT
 

@@ -28,7 +28,7 @@ from kpi.fetch_log import recent_problems
 from kpi.follower_sources import configured_accounts
 from kpi.history_import import CsvImportError, decode, import_csv
 from kpi.jst_dates import jst_date
-from kpi.kpi_tables import CHANNEL_LABELS
+from kpi.kpi_channels import CHANNEL_LABELS
 from kpi.report import Report
 from kpi.report_export import report_csv, report_json
 from kpi.report_loader import Options, RangeError, latest_snapshots, load_report

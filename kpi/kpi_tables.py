@@ -10,14 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base, UTCDateTime, utcnow
 
-CHANNELS = ("line", "x", "facebook", "mastodon", "bluesky")
-CHANNEL_LABELS = {
-    "line": "LINE",
-    "x": "X",
-    "facebook": "Facebook",
-    "mastodon": "Mastodon",
-    "bluesky": "Bluesky",
-}
 TOTAL = "total"  # the target scope that covers every channel together
 
 

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from kpi.kpi_tables import CHANNELS
+from kpi.kpi_channels import CHANNELS
 
 AccountKey = tuple[str, str]  # (channel, account)
 ONE_DAY = dt.timedelta(days=1)

@@ -10,7 +10,8 @@ from typing import NamedTuple
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from kpi.kpi_tables import CHANNELS, TOTAL, FollowerTarget
+from kpi.kpi_channels import CHANNELS
+from kpi.kpi_tables import TOTAL, FollowerTarget
 from kpi.snapshot_store import insert_for
 
 

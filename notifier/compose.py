@@ -79,7 +79,7 @@ class ComposeError(ValueError):
 
 
 @dataclass(frozen=True)
-class Prepared:
+class PreparedPost:
     """A checked post: UTC time (the post's own, or now when it has none) and the rendered messages per
     channel and language."""
 
@@ -193,19 +193,31 @@ def render_all(post: PostIn, settings: Settings) -> dict[str, dict[str, list[str
     }
 
 
-def length_problems(post: PostIn, texts: dict[str, dict[str, list[str]]]) -> list[Problem]:
-    """Over-limit texts and too many messages per call, naming channel, count and limit."""
+def prime_limits(settings: Settings) -> None:
+    """Resolve the text limits of every channel now (a channel reads its account's limits from the
+    platform once and caches them; an unconfigured one is still checked when chosen): the staff API
+    calls this before it touches the database, so composing never waits for a platform while holding
+    a database connection."""
+    for cls in CHANNELS.values():
+        cls.limits(settings)
+
+
+def length_problems(
+    post: PostIn, texts: dict[str, dict[str, list[str]]], settings: Settings
+) -> list[Problem]:
+    """Over-limit texts (by the configured account's `TextLimits`) and too many messages per call,
+    naming channel, count and limit."""
     problems = []
     for name, by_lang in texts.items():
         cls = CHANNELS[name]
         own = f"channel_texts.{name}" if post.channel_texts.get(name, "").strip() else "body"
+        limits = cls.limits(settings)
         for lang, messages in by_lang.items():
             field = own if lang == "ja" else f"variants.{lang}.body"
             for message in messages:
-                if (n := cls.count(message)) > cls.limit:
-                    ja = f"{cls.label} には長すぎます({n:,}、上限 {cls.limit:,})"
-                    en = f"too long for {cls.label}: {n} {cls.unit}, the limit is {cls.limit}"
-                    problems.append(Problem(field, say(field, ja, en)))
+                problems += [
+                    Problem(field, say(field, ja, en)) for ja, en in limits.problems(message, cls.label)
+                ]
         for group in cls.message_groups(by_lang, post.topic):
             if len(group) > cls.max_messages:
                 ja = f"{cls.label} の 1 回の配信で {len(group)} 通になります(上限 {cls.max_messages} 通)"
@@ -214,15 +226,15 @@ def length_problems(post: PostIn, texts: dict[str, dict[str, list[str]]]) -> lis
     return problems
 
 
-def prepare(data: Any, settings: Settings, now: dt.datetime) -> Prepared:
+def prepare(data: Any, settings: Settings, now: dt.datetime) -> PreparedPost:
     """Everything the ledger needs to schedule the post; raises `ComposeError` listing every problem."""
     post = data if isinstance(data, PostIn) else parse(data)
     problems = check_fields(post, settings, now, credentials=True)
     texts = render_all(post, settings)
-    problems += length_problems(post, texts)
+    problems += length_problems(post, texts, settings)
     if problems:
         raise ComposeError(problems)
-    return Prepared(
+    return PreparedPost(
         post=post,
         scheduled_at=(post.scheduled_at or now).astimezone(dt.UTC),
         texts=texts,

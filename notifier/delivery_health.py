@@ -2,6 +2,8 @@
 
 Posts stuck because no worker runs are the top complaint about schedulers, so this is visible
 everywhere: `GET /api/v1/notifier/status`, the `notifier` note in `/readyz`, `python -m notifier status`.
+So is a channel whose posting limit is spent for a while (X's 24-hour cap): its deliveries wait for the
+platform's reset, and staff see until when (`paused`, and a problem in Japanese and English).
 """
 
 from __future__ import annotations
@@ -12,19 +14,42 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from notifier.channels.channel_registry import CHANNELS
 from notifier.ledger_tables import Delivery, NotifierWorker
-from notifier.post_ledger import to_jst
+from notifier.post_ledger import JST, to_jst
 from notifier.post_views import OVERDUE_AFTER
 from notifier.problem_texts import jst_text
 from storage import rate_budgets
 
 ALIVE_WITHIN = dt.timedelta(seconds=30)
+# a rate-limit block longer than X's 15-minute window is worth telling staff (a spent daily cap)
+LONG_PAUSE = dt.timedelta(minutes=15)
 
 
 def _overdue_clause(now: dt.datetime) -> Any:
     return or_(
         and_(Delivery.state == "pending", Delivery.run_at < now - OVERDUE_AFTER),
         and_(Delivery.state == "sending", Delivery.lease_until < now),
+    )
+
+
+def pauses(session: Session, now: dt.datetime) -> list[dict[str, Any]]:
+    """Channel accounts whose platform said not to call them for longer than `LONG_PAUSE`."""
+    found = []
+    for key, until in rate_budgets.blocked_beyond(session, now + LONG_PAUSE):
+        channel, _, rest = key.partition(":")
+        account, _, endpoint = rest.rpartition(":")
+        found.append({"channel": channel, "account": account, "endpoint": endpoint, "until": until})
+    return found
+
+
+def pause_problem(channel: str, until: dt.datetime) -> str:
+    """The status line of a paused channel, Japanese first."""
+    label = CHANNELS[channel].label if channel in CHANNELS else channel
+    local = until.astimezone(JST)
+    return (
+        f"{label}: 投稿上限に達したため、{local:%m月%d日 %H:%M} まで送信を待っています / "
+        f"{label}: the platform's posting limit is reached; sending waits until {local:%Y-%m-%d %H:%M} JST"
     )
 
 
@@ -57,6 +82,8 @@ def summary(session: Session, now: dt.datetime) -> dict[str, Any]:
         problems.append(
             f"確認が必要な配信 {unknown} 件 / {unknown} deliveries need a person to check (state unknown)"
         )
+    paused = pauses(session, now)
+    problems += [pause_problem(p["channel"], p["until"]) for p in paused]
     return {
         "ok": not problems,
         "problems": problems,
@@ -68,6 +95,7 @@ def summary(session: Session, now: dt.datetime) -> dict[str, Any]:
         "deliveries": {state: int(n) for state, n in sorted(by_state.items())},
         "overdue": int(overdue or 0),
         "oldest_overdue_at": to_jst(oldest),
+        "paused": [{**p, "until": to_jst(p["until"])} for p in paused],
     }
 
 

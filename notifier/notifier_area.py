@@ -1,6 +1,8 @@
 """The notifier's place in the app (`app.main.AREAS`): the staff API and console page routes, and a
 lifespan that starts the demo channels' fakes (demo mode, `notifier.demo_platforms`), runs one delivery
-worker inside the app when RUN_WORKER_IN_APP is true and keeps the `/readyz` notes current."""
+worker inside the app when RUN_WORKER_IN_APP is true and keeps the `/readyz` notes current: `notifier`
+(workers, overdue deliveries, paused channels) and one per configured channel that has something to say
+(`Channel.readiness`, e.g. Facebook's API version)."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from notifier import delivery_health, demo_page, posts_api, posts_page
 from notifier.channels.channel_registry import CHANNELS, demo_candidates, modes
 from notifier.delivery.delivery_worker import DeliveryWorker
 from notifier.demo_platforms import DemoPlatforms
+from notifier.post_ledger import JST
 from storage.base import utcnow
 
 log = logging.getLogger(__name__)
@@ -62,6 +65,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.demo_platforms = demo
     app.state.demo_labels = [CHANNELS[name].label for name in demo.names]  # the banner on every page
     app.state.channel_settings = bound = demo.bind(settings) if demo.names else settings
+    app.state.feature_notes.update(channel_notes(settings))
     worker = DeliveryWorker(bound, mode="in-app") if settings.run_worker_in_app else None
     stop = asyncio.Event()
     tasks: list[asyncio.Task[Any]] = [asyncio.create_task(_keep_note(app, stop), name="notifier-note")]
@@ -87,8 +91,19 @@ async def _keep_note(app: FastAPI, stop: asyncio.Event) -> None:
         except SQLAlchemyError as exc:
             note = {"ok": False, "problems": [f"status unavailable: {type(exc).__name__}"]}
         app.state.feature_notes["notifier"] = note
+        app.state.feature_notes.update(channel_notes(app.state.settings))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), NOTE_REFRESH_SECONDS)
+
+
+def channel_notes(settings: Settings) -> dict[str, dict[str, Any]]:
+    """The `/readyz` note of each configured channel that has one, for today in Japan."""
+    today = utcnow().astimezone(JST).date()
+    notes = {}
+    for name, cls in CHANNELS.items():
+        if not cls.missing_settings(settings) and (note := cls.readiness(settings, today)) is not None:
+            notes[name] = note
+    return notes
 
 
 def _note(session: Session, app: FastAPI) -> dict[str, object]:

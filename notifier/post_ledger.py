@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.settings import Settings
 from notifier.channels.channel_registry import CHANNELS
-from notifier.compose import PostIn, Prepared, VariantIn, prepare
+from notifier.compose import PostIn, PreparedPost, VariantIn, prepare
 from notifier.ledger_tables import FINAL_STATES, Delivery, DeliveryAttempt, Post, PostVariant
 from notifier.problem_texts import jst_text
 
@@ -73,7 +73,7 @@ def to_jst(value: dt.datetime | None) -> str | None:
     return value.astimezone(JST).replace(microsecond=0).isoformat() if value else None
 
 
-def create_post(session: Session, prepared: Prepared, *, author: str, draft: bool = False) -> Post:
+def create_post(session: Session, prepared: PreparedPost, *, author: str, draft: bool = False) -> Post:
     """Store a prepared post; unless `draft`, also its deliveries (the caller commits). A draft keeps
     "no time" as no time: it goes out when it is scheduled."""
     post = Post(author=author, state="draft")
@@ -85,7 +85,7 @@ def create_post(session: Session, prepared: Prepared, *, author: str, draft: boo
     return post
 
 
-def _apply(post: Post, prepared: Prepared, *, draft: bool) -> None:
+def _apply(post: Post, prepared: PreparedPost, *, draft: bool) -> None:
     data = prepared.post
     post.title, post.body, post.link, post.topic = data.title, data.body, data.link, data.topic
     post.urgency, post.channels = data.urgency, list(data.channels)
@@ -94,7 +94,7 @@ def _apply(post: Post, prepared: Prepared, *, draft: bool) -> None:
     post.variants = [PostVariant(language=k, title=v.title, body=v.body) for k, v in data.variants.items()]
 
 
-def _schedule(post: Post, prepared: Prepared) -> None:
+def _schedule(post: Post, prepared: PreparedPost) -> None:
     post.state = "scheduled"
     post.scheduled_at = prepared.scheduled_at
     priority = 1 if post.urgency == "emergency" else 0

@@ -20,7 +20,15 @@ from app.auth import EditorDep, StaffDep
 from app.deps import SessionDep
 from bot.audience import subscriber_count
 from notifier import delivery_health, post_calendar, post_ledger
-from notifier.compose import EXAMPLE, ComposeError, PostIn, field_name, prepare, pydantic_problem
+from notifier.compose import (
+    EXAMPLE,
+    ComposeError,
+    PostIn,
+    field_name,
+    prepare,
+    prime_limits,
+    pydantic_problem,
+)
 from notifier.demo_platforms import ChannelSettingsDep
 from notifier.ledger_tables import POST_STATES, Post
 from notifier.post_views import post_view
@@ -35,7 +43,7 @@ CalendarDay = Annotated[
 class ProblemRoute(APIRoute):
     """Errors in one place: invalid request bodies and refused posts (`ComposeError`) answer 422 with
     `detail: [{"field", "message"}]` (FastAPI's `loc`/`msg`/`type` kept alongside for the former);
-    `LedgerError` answers its delivery_health. Nothing is committed then: the request's session rolls back."""
+    `LedgerError` answers its status. Nothing is committed then: the request's session rolls back."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -97,6 +105,16 @@ def wake_worker(request: Request) -> Iterator[None]:
 
 WAKES = [Depends(wake_worker)]
 
+
+def limits_first(settings: ChannelSettingsDep) -> None:
+    """Before a route that composes: read the channels' text limits (a platform call the first time),
+    so that composing later never waits for a platform while the request holds a database connection
+    (route dependencies run before the session is first used)."""
+    prime_limits(settings)
+
+
+COMPOSES = [Depends(limits_first)]
+
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "Not signed in"},
     403: {"description": "Editor role required"},
@@ -130,7 +148,11 @@ class ResolveIn(BaseModel):
 
 
 @router.post(
-    "/posts", status_code=201, responses=ERRORS, summary="Create (and schedule) a post", dependencies=WAKES
+    "/posts",
+    status_code=201,
+    responses=ERRORS,
+    summary="Create (and schedule) a post",
+    dependencies=COMPOSES + WAKES,
 )
 def create_post(body: PostCreate, staff: EditorDep, session: SessionDep, settings: ChannelSettingsDep) -> Any:
     author = staff.username
@@ -142,7 +164,12 @@ def create_post(body: PostCreate, staff: EditorDep, session: SessionDep, setting
     return saved(session, post.id)
 
 
-@router.post("/posts/preview", responses=ERRORS, summary="Preview a post on every chosen channel")
+@router.post(
+    "/posts/preview",
+    responses=ERRORS,
+    summary="Preview a post on every chosen channel",
+    dependencies=COMPOSES,
+)
 def preview_new(
     body: PostIn, staff: StaffDep, session: SessionDep, settings: ChannelSettingsDep
 ) -> dict[str, Any]:
@@ -189,7 +216,9 @@ def get_post(post_id: int, staff: StaffDep, session: SessionDep) -> dict[str, An
     return post_view(post_ledger.load(session, post_id), utcnow())
 
 
-@router.get("/posts/{post_id}/preview", responses=ERRORS, summary="Preview a stored post")
+@router.get(
+    "/posts/{post_id}/preview", responses=ERRORS, summary="Preview a stored post", dependencies=COMPOSES
+)
 def preview_post(
     post_id: int, staff: StaffDep, session: SessionDep, settings: ChannelSettingsDep
 ) -> dict[str, Any]:
@@ -200,7 +229,10 @@ def preview_post(
 
 
 @router.put(
-    "/posts/{post_id}", responses=ERRORS, summary="Edit a post until a delivery starts", dependencies=WAKES
+    "/posts/{post_id}",
+    responses=ERRORS,
+    summary="Edit a post until a delivery starts",
+    dependencies=COMPOSES + WAKES,
 )
 def edit_post(
     post_id: int, body: PostIn, staff: EditorDep, session: SessionDep, settings: ChannelSettingsDep
@@ -210,7 +242,9 @@ def edit_post(
     return saved(session, post.id)
 
 
-@router.post("/posts/{post_id}/schedule", responses=ERRORS, summary="Schedule a draft", dependencies=WAKES)
+@router.post(
+    "/posts/{post_id}/schedule", responses=ERRORS, summary="Schedule a draft", dependencies=COMPOSES + WAKES
+)
 def schedule_post(
     post_id: int,
     staff: EditorDep,

@@ -19,12 +19,13 @@ from app.topics import LANGUAGES
 from notifier.channels.channel_registry import CHANNELS, missing_credentials
 from notifier.demo_platforms import ChannelSettingsDep
 from notifier.post_calendar import View, load_calendar
+from notifier.posts_api import COMPOSES
 from storage.base import utcnow
 
 router = APIRouter(include_in_schema=False)
 
 
-@router.get("/posts", response_class=HTMLResponse)
+@router.get("/posts", response_class=HTMLResponse, dependencies=COMPOSES)
 def posts_page(request: Request, settings: ChannelSettingsDep, staff: OptionalStaffDep) -> Response:
     if staff is None:
         return sign_in_redirect(request)
@@ -32,8 +33,8 @@ def posts_page(request: Request, settings: ChannelSettingsDep, staff: OptionalSt
         {
             "name": name,
             "label": cls.label,
-            "limit": cls.limit,
-            "unit": cls.unit,
+            "limit": (limits := cls.limits(settings)).limit,
+            "unit": limits.unit,
             "missing": missing_credentials(name, settings),
             "mode": cls.mode(settings),
         }

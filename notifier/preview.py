@@ -34,20 +34,25 @@ def preview(
     channels: dict[str, Any] = {}
     for name, by_lang in texts.items():
         cls = CHANNELS[name]
+        limits = cls.limits(settings)
         languages = {
-            lang: [{"text": m, "count": cls.count(m), "ok": cls.count(m) <= cls.limit} for m in messages]
+            lang: [
+                {"text": m, "count": limits.count(m), "ok": not limits.problems(m, cls.label)}
+                for m in messages
+            ]
             for lang, messages in by_lang.items()
         }
         channels[name] = {
             "label": cls.label,
-            "limit": cls.limit,
-            "unit": cls.unit,
+            "limit": limits.limit,
+            "unit": limits.unit,
+            "limit_source": limits.source,
             "configured": not missing_credentials(name, settings),
             "mode": cls.mode(settings),
             "ok": all(m["ok"] for msgs in languages.values() for m in msgs),
             "languages": languages,
         }
-    problems = check_fields(post, settings, now, credentials=True) + length_problems(post, texts)
+    problems = check_fields(post, settings, now, credentials=True) + length_problems(post, texts, settings)
     return {
         "channels": channels,
         "problems": [{"field": p.field, "message": p.message} for p in problems],

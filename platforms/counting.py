@@ -2,7 +2,8 @@
 
 - X: twitter-text v3 weighted length (CJK and emoji 2, any URL 23, NFC first), at most 280.
 - Bluesky: grapheme clusters (`regex` `\\X`), at most 300, and at most 3,000 UTF-8 bytes.
-- Mastodon: graphemes with every URL counted as 23 and `@user@domain` as `@user`, at most 500.
+- Mastodon: graphemes with every URL counted as 23 (the instance's `characters_reserved_per_url`) and
+  `@user@domain` as `@user`, at most 500 unless the instance says otherwise.
 - LINE: UTF-16 code units per text message, at most 5,000.
 - Facebook: characters, at most 63,206.
 """
@@ -36,11 +37,11 @@ def utf8_bytes(text: str) -> int:
     return len(text.encode("utf-8"))
 
 
-def mastodon_length(text: str) -> int:
-    """Mastodon's count: URLs are 23 characters, remote mentions count only the local part."""
+def mastodon_length(text: str, url_length: int = MASTODON_URL_LENGTH) -> int:
+    """Mastodon's count: each URL is `url_length` characters, remote mentions count only the local part."""
     from mastodon._url_regex import url_regex  # Mastodon.py's own URL pattern (imported on first use)
 
-    countable = url_regex.sub(lambda m: m.group(2) + "x" * MASTODON_URL_LENGTH, text)
+    countable = url_regex.sub(lambda m: m.group(2) + "x" * url_length, text)
     countable = _MASTODON_MENTION.sub(r"\1@\3", countable)
     return graphemes(countable)
 

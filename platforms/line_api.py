@@ -88,16 +88,25 @@ class LineApi(RichMenuCalls):
         self._timeout = timeout
         self._retry = retry
 
+    @staticmethod
+    def check_settings(settings: Settings) -> None:
+        """Raise `ConfigError` naming LINE_CHANNEL_ACCESS_TOKEN when the real LINE API would be called
+        without it (what `open` checks first; commands check it before slow preparations)."""
+        token = settings.line_channel_access_token
+        if not (token and token.get_secret_value()) and (
+            urlsplit(settings.line_api_base_url.rstrip("/")).hostname in OFFICIAL_HOSTS
+        ):
+            raise ConfigError("LINE_CHANNEL_ACCESS_TOKEN is not set (needed to call the LINE API)")
+
     @classmethod
     @asynccontextmanager
     async def open(cls, settings: Settings, *, retry: RetryPolicy | None = None) -> AsyncIterator[Self]:
         """Create the SDK clients (needs a running event loop) and close them on exit."""
+        cls.check_settings(settings)
         token = settings.line_channel_access_token
         token_value = token.get_secret_value() if token else ""
         api_url = settings.line_api_base_url.rstrip("/")
         data_url = settings.line_data_api_base_url.rstrip("/")
-        if not token_value and urlsplit(api_url).hostname in OFFICIAL_HOSTS:
-            raise ConfigError("LINE_CHANNEL_ACCESS_TOKEN is not set (needed to call the LINE API)")
         async with AsyncExitStack() as stack:
             enter = stack.enter_async_context
             msg = await enter(

@@ -7,7 +7,7 @@ expire, and one that ran on this host and is known dead (`owner_is_dead`) can be
 
 Every area's leases are built from this module: the bot's chats (`line_inbox_locks`), deliveries
 (`deliveries`, claimed in batches), periodic jobs (`notifier_job_runs`) and KPI fetches
-(`kpi_follower_fetches`).
+(`kpi_fetches`).
 """
 
 from __future__ import annotations

@@ -106,6 +106,16 @@ def block(session: Session, key: str, until: dt.datetime) -> None:
     )
 
 
+def blocked_beyond(session: Session, when: dt.datetime) -> list[tuple[str, dt.datetime]]:
+    """The keys nobody may call before some time after `when`, with that time, soonest first."""
+    rows = session.execute(
+        select(ChannelLimit.key, ChannelLimit.blocked_until)
+        .where(ChannelLimit.blocked_until > when.timestamp())
+        .order_by(ChannelLimit.blocked_until, ChannelLimit.key)
+    ).all()
+    return [(r.key, dt.datetime.fromtimestamp(r.blocked_until, dt.UTC)) for r in rows]
+
+
 def snapshot(session: Session) -> list[dict[str, object]]:
     """Every key's state, for the status API."""
     rows = session.scalars(select(ChannelLimit).order_by(ChannelLimit.key)).all()

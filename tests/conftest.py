@@ -1,5 +1,9 @@
 """Shared fixtures: a fresh migrated database per test (SQLite, or PostgreSQL when TEST_DATABASE_URL
-points at one), settings isolated from the environment, the app, a live server, a headless browser."""
+points at one), settings isolated from the environment, the app, a live server, a headless browser.
+
+Worker-safe under pytest-xdist (`make test` runs `pytest -n N -m "not serial"`, then `pytest -m serial`):
+each worker migrates its own template database, named after the worker, and per-test databases carry
+the worker's name too; session fixtures (fake servers, the browser) exist once per worker."""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 from fastapi import FastAPI
@@ -30,6 +34,7 @@ pytest_plugins = ["tests.line_fixtures"]
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 ON_POSTGRES = PG_URL.startswith("postgresql")
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")  # gw0, gw1, ... under pytest-xdist
 _counter = itertools.count()
 
 
@@ -57,7 +62,7 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
 def template_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A migrated database that each test copies: a file on SQLite, a template database on PostgreSQL."""
     if ON_POSTGRES:
-        name = f"tmpl_{uuid.uuid4().hex[:8]}"
+        name = f"tmpl_{WORKER}_{uuid.uuid4().hex[:8]}"
         admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -77,7 +82,7 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def db_url(template_db: str, tmp_path: Path) -> Iterator[str]:
     """URL of a fresh, migrated, empty database for this test only."""
     if ON_POSTGRES:
-        name = f"t_{os.getpid()}_{next(_counter)}"
+        name = f"t_{WORKER}_{os.getpid()}_{next(_counter)}"
         # no pooled connections here: teardowns must still work after restart_postgres()
         admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
         with admin.connect() as conn:
@@ -117,7 +122,7 @@ def make_settings(db_url: str, **overrides: Any) -> Settings:
     """Settings for a test: nothing from the environment or `.env`, nothing configured by default."""
     values: dict[str, Any] = {"app_env": "test", "database_url": db_url, "run_worker_in_app": False}
     values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 @pytest.fixture
@@ -192,7 +197,10 @@ def live_server(app: FastAPI) -> Iterator[ThreadedServer]:
 
 
 def restart_postgres() -> None:
-    """Restart the throwaway PostgreSQL server of the PostgreSQL leg (fast shutdown, then start)."""
+    """Restart the throwaway PostgreSQL server of the PostgreSQL leg (fast shutdown, then start). Only in
+    the serial pass: other tests' connections would break."""
+    if "PYTEST_XDIST_WORKER" in os.environ:
+        raise RuntimeError("restart_postgres() beside other tests: mark the test `serial`")
     bindir, data = os.environ["TEST_PG_BIN"], os.environ["TEST_PG_DATA"]
     run_as = os.environ.get("TEST_PG_RUN_AS", "").split()
     subprocess.run(
@@ -230,28 +238,30 @@ CHROMIUM_ARGS = [
 ]
 
 
+def system_part_missing(message: str) -> NoReturn:
+    """Skip a test that needs Chromium or a CJK font when it is absent (a bare machine passes `make
+    test`), unless REQUIRE_BROWSER=1 (CI installs both), where the absence fails the run."""
+    if os.environ.get("REQUIRE_BROWSER") == "1":
+        pytest.fail(f"{message} but REQUIRE_BROWSER=1")
+    pytest.skip(message)
+
+
 @pytest.fixture(scope="session")
 def cjk_font() -> Path:
-    """A Japanese font for drawn images. Skipped when none is installed, unless REQUIRE_BROWSER=1 (CI
-    installs fonts-noto-cjk with Chromium), where its absence fails the run."""
+    """A Japanese font for drawn images (skipped without one, see `system_part_missing`)."""
     from bot.rich_menu import FontNotFound, find_font
 
     try:
         return find_font()
-    except FontNotFound as exc:
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail(f"no CJK font but REQUIRE_BROWSER=1: {exc}")
-        pytest.skip("no CJK font installed (apt install fonts-noto-cjk)")
+    except FontNotFound:
+        system_part_missing("no CJK font installed (apt install fonts-noto-cjk)")
 
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
-    """A headless Chromium driven by Playwright. Skipped when Chromium is absent, unless
-    REQUIRE_BROWSER=1 (CI), where its absence fails the run."""
+    """A headless Chromium driven by Playwright (skipped without it, see `system_part_missing`)."""
     if not Path(CHROMIUM).exists():
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail("Chromium not found but REQUIRE_BROWSER=1")
-        pytest.skip("Chromium not installed (apt install chromium)")
+        system_part_missing("Chromium not installed (apt install chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:

@@ -9,9 +9,25 @@ protocol, which the page's CSP does not govern; the app never serves it.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+
+def wait_until(page: Any, script: str, arg: Any = None, timeout: float = 30.0) -> Any:
+    """Evaluate `script` (an expression, or a function of `arg`) until it is truthy, and return it.
+
+    Instead of Playwright's `wait_for_function`: its polling evaluates the predicate with `eval`, which
+    the pages' CSP (no 'unsafe-eval') blocks, so it fails whenever the first check is false (a slow or
+    busy machine). `page.evaluate` goes through the DevTools protocol, which the CSP does not govern."""
+    deadline = time.monotonic() + timeout
+    while not (value := page.evaluate(script, arg)):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for: {script}")
+        page.wait_for_timeout(50)
+    return value
+
 
 AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
 BLOCKING_IMPACTS = ("serious", "critical")

@@ -6,7 +6,7 @@ fixtures; helpers are imported from here."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Iterator
+from collections.abc import Awaitable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -19,6 +19,7 @@ from fakes.fake_line import FakeLine
 from fakes.fake_mastodon import FakeMastodon
 from fakes.fake_server import FakeServer
 from fakes.fake_x import FakeX
+from notifier.channels.mastodon_channel import forget_instance_limits
 
 SNS = ("x", "facebook", "mastodon", "bluesky")
 T = TypeVar("T")
@@ -92,7 +93,8 @@ def fake_servers() -> Iterator[Fakes]:
 
 @pytest.fixture
 def fakes(fake_servers: Fakes) -> Fakes:
-    """The fakes, emptied of posts, calls and faults."""
+    """The fakes, emptied of posts, calls and faults (and the instance limits read from them forgotten)."""
+    forget_instance_limits()
     for name in CHANNEL_NAMES:
         server = fake_servers[name]
         server.state.reset()
@@ -102,8 +104,12 @@ def fakes(fake_servers: Fakes) -> Fakes:
     return fake_servers
 
 
-def run_async(coro: Coroutine[Any, Any, T]) -> T:
+def run_async(awaitable: Awaitable[T]) -> T:
     """`asyncio.run` in a thread of its own: the main thread may already run Playwright's event loop
     (the session-scoped browser of the page tests)."""
+
+    async def main() -> T:  # periodic jobs are typed as returning any awaitable
+        return await awaitable
+
     with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coro).result()
+        return pool.submit(asyncio.run, main()).result()

@@ -1,3 +1,7 @@
+"""The command line: `suita` itself in process (click's runner, `tests.cli_runner`), one subprocess smoke
+test per command group through the installed `suita` script and the `python -m` aliases, and `serve`
+as `make run` starts it (a real server process)."""
+
 from __future__ import annotations
 
 import os
@@ -7,24 +11,15 @@ import sys
 import time
 from pathlib import Path
 
+import click
 import httpx
 import pytest
 
+from app.cli import AREA_COMMANDS, cli, load_command
 from app.settings import ROOT
+from tests.cli_runner import suita
 
-
-def run_cli(*args: str, env: dict[str, str], input: str | None = None) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("LINE_", "X_", "DATABASE_"))}
-    full_env.update(env)
-    return subprocess.run(
-        [sys.executable, "-m", "app", *args],
-        cwd=ROOT,
-        env=full_env,
-        capture_output=True,
-        text=True,
-        input=input,
-        timeout=60,
-    )
+SUITA = Path(sys.executable).with_name("suita")  # the console script `make install` puts beside python
 
 
 @pytest.mark.parametrize(
@@ -35,8 +30,8 @@ def run_cli(*args: str, env: dict[str, str], input: str | None = None) -> subpro
     ],
 )
 def test_bad_database_gives_one_clear_line(url: str, fragment: str) -> None:
-    r = run_cli("migrate", env={"DATABASE_URL": url})
-    assert r.returncode == 1
+    r = suita("migrate", env={"DATABASE_URL": url})
+    assert r.exit_code == 1
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and fragment in lines[0]
     assert "secretpw" not in r.stderr
@@ -44,17 +39,54 @@ def test_bad_database_gives_one_clear_line(url: str, fragment: str) -> None:
 
 def test_migrate_then_check_then_create_staff(tmp_path: Path) -> None:
     env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}"}
-    r = run_cli("migrate", env=env)
-    assert r.returncode == 0, r.stderr
-    assert run_cli("migrate", env=env).returncode == 0  # idempotent
-    check = run_cli("check", env=env)
+    r = suita("migrate", env=env)
+    assert r.exit_code == 0, r.stderr
+    assert suita("migrate", env=env).exit_code == 0  # idempotent
+    check = suita("check", env=env)
     assert "current" in check.stdout and "line: demo" in check.stdout  # development: demo mode
-    r = run_cli(
+    r = suita(
         "create-staff", "kouhou", "--role", "admin", env={**env, "STAFF_PASSWORD": "long enough password"}
     )
-    assert r.returncode == 0 and "created admin kouhou" in r.stdout
-    dup = run_cli("create-staff", "kouhou", env={**env, "STAFF_PASSWORD": "long enough password"})
-    assert dup.returncode == 2 and "already exists" in dup.stderr
+    assert r.exit_code == 0 and "created admin kouhou" in r.stdout
+    dup = suita("create-staff", "kouhou", env={**env, "STAFF_PASSWORD": "long enough password"})
+    assert dup.exit_code == 2 and "already exists" in dup.stderr
+
+
+# ---- one subprocess per command group: the installed script and the `python -m` aliases -------------
+
+
+def listed_commands(help_text: str) -> set[str]:
+    """The command names in the "Commands:" section of a click help text."""
+    _, _, section = help_text.partition("\nCommands:\n")
+    return {line.split()[0] for line in section.splitlines() if line.startswith("  ") and line.strip()}
+
+
+def group_commands(group: str) -> set[str]:
+    command = cli if not group else load_command(AREA_COMMANDS[group])
+    assert isinstance(command, click.Group)
+    return set(command.list_commands(click.Context(command)))
+
+
+@pytest.mark.parametrize(
+    ("group", "aliases"),
+    [
+        ("", [["app"]]),
+        ("faq", [["faq"]]),
+        ("bot", [["bot"]]),
+        ("notifier", [["notifier"]]),
+        ("kpi", [["kpi"], ["notifier", "kpi"]]),
+    ],
+)
+def test_every_command_group_starts_as_a_process(group: str, aliases: list[list[str]]) -> None:
+    """`suita [GROUP] --help` and `python -m ALIAS --help` exit 0 and list every command of the group."""
+    assert SUITA.exists(), f"{SUITA} is missing: run `make install`"
+    expected = group_commands(group)
+    assert group or set(AREA_COMMANDS) <= expected  # `suita --help` lists every area
+    runs = [[str(SUITA), *filter(None, [group])]] + [[sys.executable, "-m", *alias] for alias in aliases]
+    for command in runs:
+        done = subprocess.run([*command, "--help"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert expected <= listed_commands(done.stdout), (command, done.stdout)
 
 
 def _free_port() -> int:
@@ -68,7 +100,7 @@ def test_serve_migrates_and_answers_health(tmp_path: Path) -> None:
     """What `make run` does: a fresh SQLite file, migrations applied, /healthz and /readyz answer."""
     port = _free_port()
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("LINE_", "X_", "DATABASE_"))},
+        **os.environ,  # without settings: the autouse `clean_environ` fixture removed them
         "DATABASE_URL": f"sqlite:///{tmp_path / 'run.db'}",
         "PORT": str(port),
         "APP_ENV": "test",

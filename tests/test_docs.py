@@ -65,7 +65,7 @@ def test_docs_enabled_follows_app_env_unless_set(
     monkeypatch.setenv("APP_ENV", app_env)
     if value is not None:
         monkeypatch.setenv("DOCS_ENABLED", value)
-    assert Settings(_env_file=None).docs_enabled is enabled  # type: ignore[call-arg]
+    assert Settings(_env_file=None).docs_enabled is enabled
 
 
 @pytest.mark.parametrize("path", ["/docs", "/redoc"])

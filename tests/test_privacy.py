@@ -16,7 +16,6 @@ from app.privacy import (
     ADDRESS,
     BIRTH_DATE,
     EMAIL,
-    NAME,
     NUMBER,
     PHONE,
     POSTCODE,
@@ -25,7 +24,7 @@ from app.privacy import (
     mask_pii,
     mask_user_id,
 )
-from app.privacy_names import name_spans
+from app.privacy_names import NAME, name_spans
 
 MUST_MASK = [
     # phone numbers: every separator, look-alike hyphens, full-width digits, +81

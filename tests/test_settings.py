@@ -39,13 +39,13 @@ def test_load_settings_reports_one_clear_error(monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_defaults_need_no_accounts() -> None:
-    s = Settings(_env_file=None)  # type: ignore[call-arg]
+    s = Settings(_env_file=None)
     assert s.database_url.startswith("sqlite:///") and s.database_url.endswith("var/suita.db")
     assert s.line_api_base_url == "https://api.line.me"
 
 
 def test_secrets_never_show_in_repr_or_dump() -> None:
-    s = Settings(_env_file=None, line_channel_secret="topsecret-value", x_api_secret="xsecret")  # type: ignore[call-arg]
+    s = Settings(_env_file=None, line_channel_secret="topsecret-value", x_api_secret="xsecret")
     assert isinstance(s.line_channel_secret, SecretStr)
     text = repr(s) + str(s.model_dump()) + s.model_dump_json()
     assert "topsecret-value" not in text and "xsecret" not in text
@@ -72,12 +72,12 @@ def test_env_example_documents_each_setting() -> None:
 def test_dotenv_file_is_read(tmp_path: Path) -> None:
     env = tmp_path / ".env"
     env.write_text("LINE_API_BASE_URL=http://127.0.0.1:9\nAPP_ENV=test\n")
-    s = Settings(_env_file=env)  # type: ignore[call-arg]
+    s = Settings(_env_file=env)
     assert s.line_api_base_url == "http://127.0.0.1:9"
 
 
 def test_default_topics_and_lookup() -> None:
-    s = Settings(_env_file=None)  # type: ignore[call-arg]
+    s = Settings(_env_file=None)
     assert [t.id for t in s.topics] == ["bousai", "kosodate", "fukushi", "event", "shisei"]
     topic = s.topic("bousai")
     assert (

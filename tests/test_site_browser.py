@@ -28,7 +28,7 @@ from storage.db import session_scope
 from tests.conftest import STAFF_PASSWORD, make_settings
 from tests.kpi.conftest import seeded  # noqa: F401  (fixture: 60 days of follower figures)
 from tests.notifier.conftest import post_data
-from tests.page_checks import axe_violations, focus_problems, overflow, watch
+from tests.page_checks import axe_violations, focus_problems, overflow, wait_until, watch
 from tests.platform_fakes import CHANNEL_NAMES, FAST, Fakes
 
 pytestmark = pytest.mark.browser
@@ -109,7 +109,7 @@ def chat(page: Any) -> None:
 
 def chart_loaded(page: Any) -> None:
     chart = page.locator(".kpi-chart img")
-    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=chart.element_handle())
+    wait_until(page, "img => img.complete && img.naturalWidth > 0", chart.element_handle())
 
 
 def edit_a_draft(page: Any) -> None:

@@ -47,6 +47,7 @@ class Work:
     next_try_at: dt.datetime | None
     outbox: list[dict[str, Any]] | None
     raw: dict[str, Any] | None = None  # the event as received, until the SDK parsed it (kind "event")
+    redelivered: bool = False  # LINE redelivered it: the reply token dates from `event_ts`
 
 
 def store(session: Session, items: Sequence[InboxItem], dead: Sequence[tuple[str, str]]) -> None:
@@ -124,10 +125,18 @@ def _events_insert(dialect: Dialect) -> EventsInsert:
 
 def _payload(item: InboxItem) -> str:
     """What the worker needs of the event and drops once the reply is prepared: the user and the text
-    or postback data, or the whole event when the SDK has not parsed it yet."""
+    or postback data (and `r` for a redelivered event), or the whole event when the SDK has not parsed
+    it yet."""
     if item.raw is not None:
         return json.dumps({"u": item.user_id, "e": item.raw}, ensure_ascii=False)
-    return json.dumps({"u": item.user_id, "d": item.data}, ensure_ascii=False)
+    extra = {"r": 1} if item.redelivered else {}
+    return json.dumps({"u": item.user_id, "d": item.data, **extra}, ensure_ascii=False)
+
+
+def kept_payload(work: Work) -> str | None:
+    """The payload once the reply is prepared: nothing of the resident, only whether LINE redelivered
+    the event (its reply token's age counts from the event)."""
+    return json.dumps({"r": 1}) if work.redelivered else None
 
 
 def _store_bodies(session: Session, bodies: list[ParsedBody]) -> None:
@@ -192,6 +201,7 @@ def _work(row: Any) -> Work:
         next_try_at=row.next_try_at,
         outbox=json.loads(row.outbox) if row.outbox else None,
         raw=payload.get("e"),
+        redelivered=bool(payload.get("r")),
     )
 
 

@@ -37,7 +37,7 @@ def nonce(event_id: str) -> str:
 
 
 @dataclass(frozen=True)
-class Prepared:
+class PreparedReply:
     messages: list[dict[str, Any]]
     effects: list[cv.Effect]
 
@@ -62,7 +62,7 @@ class Preparer:
             log.exception("bot inbox: unexpected error while parsing")
             outcome = (f"internal error while parsing: {type(exc).__name__}", masked(work.raw))
         if isinstance(outcome, InboxItem):
-            parts = ("kind", "data", "user_id", "reply_token")
+            parts = ("kind", "data", "user_id", "reply_token", "redelivered")
             return replace(work, raw=None, **{k: getattr(outcome, k) for k in parts})
         if outcome is None:
             await self.db.write(inbox_store.finish, work.id)
@@ -78,14 +78,14 @@ class Preparer:
         stored = await self.db.write(self.store, work, prepared)
         return prepared.messages if stored else []
 
-    def compute(self, session: Session, work: Work, profile_language: str | None) -> Prepared:
+    def compute(self, session: Session, work: Work, profile_language: str | None) -> PreparedReply:
         ctx = cv.Context(self.topics, self.faq(), nonce(work.event_id), profile_language)
         outcome = cv.handle(cv.Incoming(work.kind, work.data), load_state(session, work.user_id), ctx)
-        return Prepared(outcome.messages, outcome.effects)
+        return PreparedReply(outcome.messages, outcome.effects)
 
-    def store(self, session: Session, work: Work, prepared: Prepared) -> bool:
+    def store(self, session: Session, work: Work, prepared: PreparedReply) -> bool:
         """Mark the event prepared (or done, with nothing to send) and apply the effects, once."""
-        values: dict[str, Any] = {"payload": None, "kind": work.kind}
+        values: dict[str, Any] = {"payload": inbox_store.kept_payload(work), "kind": work.kind}
         if prepared.messages:
             values |= {"status": "prepared", "outbox": json.dumps(prepared.messages, ensure_ascii=False)}
         else:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, FastAPI, Request
@@ -27,7 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import ClientDisconnect
 from starlette.types import Receive, Scope, Send
 
-from app.logs import log_access, request_id, request_id_var
+from app.logs import Access
 from app.plain_routes import PlainRoute
 from bot.inbox import inbox_store
 from bot.intake.deferred_events import split_body
@@ -87,20 +86,13 @@ async def line_webhook(request: Request) -> Response:
 
 async def fast_webhook(app: FastAPI, scope: Scope, receive: Receive, send: Send) -> None:
     """The webhook as a plain ASGI handler, with the request ID and access line of the app's stack."""
-    rid = request_id(scope["headers"])
-    token = request_id_var.set(rid)
-    start = time.perf_counter()
-    status = 499  # the client went away before the answer
-    try:
-        status, body = await accept(app.state.bot, scope, receive)
-        headers = [(b"content-length", str(len(body)).encode()), (b"x-request-id", rid.encode())]
+    with Access(scope, status=499) as access:  # 499: the client went away before the answer
+        access.status, body = await accept(app.state.bot, scope, receive)
+        headers = [(b"content-length", str(len(body)).encode()), access.header]
         if body:
             headers.append(JSON_TYPE)
-        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.start", "status": access.status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
-    finally:
-        log_access("POST", PATH, status, start, rid)
-        request_id_var.reset(token)
 
 
 async def accept(runtime: BotRuntime, scope: Scope, receive: Receive) -> Answer:

@@ -2,9 +2,14 @@
 form of each event kept in the inbox (pure functions: no I/O).
 
 Only what the conversation needs is kept: the chat, the kind, the text or postback data, the reply
-token. Events the SDK cannot parse (an unknown type, a missing field) become dead letters with the
-reason; events the bot does not act on (join, unsend, read receipts, ...) are dropped; `standby`
-events are dropped too, except `unfollow`, which still deletes the resident's data.
+token, whether LINE redelivered the event. Events the SDK cannot parse (a missing field, a bad value)
+become dead letters with the reason, naming the event and message type; events the bot does not act
+on (join, unsend, read receipts, ...) are skipped; `standby` events are skipped too, except `unfollow`,
+which still deletes the resident's data.
+
+LINE adds event and message types without notice, and the SDK refuses what it does not know yet. An
+event of an unknown type is skipped (logged with its type), not a dead letter; a message of an unknown
+type is handled like a sticker or an image: the resident gets the usual "what I can do" hint.
 """
 
 from __future__ import annotations
@@ -13,8 +18,9 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from linebot.v3 import webhooks as wh
@@ -22,6 +28,7 @@ from pydantic.v1 import ValidationError
 
 from app.privacy import mask_ids_in, mask_pii
 
+log = logging.getLogger(__name__)
 MAX_DEAD_LETTER_CHARS = 20_000
 SIMULATOR_DESTINATION = "Usimulator"  # `destination` of bodies signed by the simulator page
 MEDIA_TYPES = {
@@ -32,6 +39,7 @@ MEDIA_TYPES = {
     wh.FileMessageContent: "file",
     wh.LocationMessageContent: "location",
 }
+OTHER_MEDIA = "other"  # `data` of a message that is neither text nor a known media type
 
 
 class MalformedBody(ValueError):
@@ -53,6 +61,7 @@ class InboxItem:
     reply_token: str | None = None
     channel: str = "line"
     raw: dict[str, Any] | None = None
+    redelivered: bool = False  # `deliveryContext.isRedelivery`: the reply token is as old as the event
 
 
 DeadLetter = tuple[str, str]  # (reason, masked JSON)
@@ -127,22 +136,57 @@ def parse_body(body: bytes, early: Callable[[Any, str], InboxItem | None] | None
 
 def parse_event(raw: Any, channel: str = "line") -> InboxItem | DeadLetter | None:
     """One event through the SDK: its inbox item, its dead letter (what the SDK refused, and why), or
-    None for an event the bot does not act on."""
+    None for an event the bot does not act on (an event type the SDK does not know yet included)."""
     if not isinstance(raw, dict):
         return ("an event is not a JSON object", masked(raw))
+    kind = raw.get("type")
+    if not isinstance(kind, str):
+        return ("an event has no `type`", masked(raw))
+    if wh.Event.get_discriminator_value({"type": kind}) is None:
+        log.info("webhook: skipped an event of a type line-bot-sdk does not know", extra={"type": kind[:40]})
+        return None
+    message = _new_message_type(raw)
     try:
+        if message is not None:
+            return _unknown_message(raw, channel)
         return to_item(wh.Event.from_dict(raw), channel)
-    except ValueError as exc:  # pydantic.v1.ValidationError is a ValueError too
-        return (_reason(raw, exc), masked(raw))
+    except (ValueError, KeyError) as exc:  # pydantic.v1.ValidationError is a ValueError too
+        return (_reason(raw, exc, message), masked(raw))
 
 
-def _reason(raw: Any, exc: ValueError) -> str:
-    """Why the SDK refused an event: the failing fields (never their values) or the unknown type."""
-    kind = raw.get("type") if isinstance(raw, dict) else None
+def _new_message_type(raw: dict[str, Any]) -> str | None:
+    """The type of a message event's content when the SDK does not know it yet, else None."""
+    content = raw.get("message") if raw.get("type") == "message" else None
+    kind = content.get("type") if isinstance(content, dict) else None
+    if isinstance(kind, str) and wh.MessageContent.get_discriminator_value({"type": kind}) is None:
+        return kind
+    return None
+
+
+def _unknown_message(raw: dict[str, Any], channel: str) -> InboxItem | None:
+    """A message of a type the SDK does not know: the event around it is still checked by the SDK
+    (with the content replaced by an empty text), and the bot answers it as it answers a sticker."""
+    content = raw["message"]
+    known = {"type": "text", "id": str(content.get("id") or "0"), "text": "", "quoteToken": "-"}
+    item = to_item(wh.Event.from_dict({**raw, "message": known}), channel)
+    return replace(item, kind="media", data=OTHER_MEDIA) if item is not None else None
+
+
+def _reason(raw: dict[str, Any], exc: Exception, new_message: str | None = None) -> str:
+    """Why the SDK refused an event: the event and message type, and the failing fields (never their
+    values) or the part whose type the SDK does not know."""
+    kind = raw.get("type")
+    content = raw.get("message") if kind == "message" else None
+    what = f"event type {kind!r}"
+    if isinstance(content, dict):
+        what += f" (message type {content.get('type')!r}{', unknown to line-bot-sdk' if new_message else ''})"
     if isinstance(exc, ValidationError):
         fields = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:3])
-        return f"event type {kind!r} could not be parsed by line-bot-sdk ({fields})"[:500]
-    return f"event type {kind!r} is unknown to line-bot-sdk"[:500]
+        return f"{what} could not be parsed by line-bot-sdk ({fields})"[:500]
+    part = str(exc).partition(" failed to lookup discriminator")[0] if "discriminator" in str(exc) else ""
+    if part.isidentifier():
+        return f"{what} could not be parsed by line-bot-sdk (a {part} of a type it does not know)"[:500]
+    return f"{what} could not be parsed by line-bot-sdk ({type(exc).__name__})"[:500]
 
 
 def _redact(value: Any) -> Any:
@@ -170,6 +214,7 @@ def to_item(event: Any, channel: str = "line") -> InboxItem | None:
     kind, data = _kind(event)
     if kind is None:
         return None
+    context = getattr(event, "delivery_context", None)
     return InboxItem(
         event_id=event.webhook_event_id,
         chat_id=chat_id,
@@ -179,6 +224,7 @@ def to_item(event: Any, channel: str = "line") -> InboxItem | None:
         data=data,
         reply_token=getattr(event, "reply_token", None),
         channel=channel,
+        redelivered=bool(getattr(context, "is_redelivery", False)),
     )
 
 
@@ -187,7 +233,7 @@ def _kind(event: Any) -> tuple[str | None, str]:
         content = event.message
         if isinstance(content, wh.TextMessageContent):
             return "text", content.text
-        return "media", MEDIA_TYPES.get(type(content), "other")
+        return "media", MEDIA_TYPES.get(type(content), OTHER_MEDIA)
     if isinstance(event, wh.PostbackEvent):
         return "postback", event.postback.data
     if isinstance(event, wh.FollowEvent):

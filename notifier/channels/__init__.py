@@ -1,5 +1,5 @@
 """One module per channel behind one small interface (`notifier.channels.channel_base.Channel`).
 
-The registry lives in `notifier.channels.channel_registry`. This package imports nothing, so
-`notifier.channels.channel_base` (which the bot's LINE adapter imports) never pulls the channel modules in.
+The registry lives in `notifier.channels.channel_registry`. This package imports nothing, so importing
+`channel_base` never pulls the channel modules (and their SDKs) in.
 """

@@ -2,13 +2,17 @@
 
 The record key is the idempotency key: after an unclear attempt the channel first asks `getRecord`
 for that key and only creates the record when it is absent (creating an existing key answers 500
-today, bluesky-social/atproto#3718). Links become facets with UTF-8 byte offsets.
+today, bluesky-social/atproto#3718). Links become facets with UTF-8 byte offsets; a URL ends where
+twitter-text ends it (so `詳しくはhttps://…/kurashi/をご覧ください` links only the address).
+
+A PDS ends a session early by answering 400 `ExpiredToken` / `InvalidToken` (not 401): the channel then
+refreshes the session with its refresh token, or logs in again when that is refused too, and retries
+the call once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 import secrets
 import threading
 import time
@@ -32,8 +36,8 @@ if TYPE_CHECKING:
 
 POST = "app.bsky.feed.post"
 MAX_BYTES = 3000
+SESSION_ENDED = ("ExpiredToken", "InvalidToken")  # a PDS's 400 answers to a token it no longer accepts
 _S32 = "234567abcdefghijklmnopqrstuvwxyz"
-_URL = re.compile(r"https?://[^\s<>\"]+[^\s<>\".,;:!?)\]」』）。、]")
 
 
 def new_tid(micros: int | None = None, clock_id: int | None = None) -> str:
@@ -46,14 +50,17 @@ def new_tid(micros: int | None = None, clock_id: int | None = None) -> str:
 
 def link_facets(text: str) -> list[dict[str, Any]]:
     """Link facets for every URL in `text`, indexed by UTF-8 byte offsets as the lexicon requires."""
+    from twitter_text.extract_urls import extract_urls_with_indices  # loaded with the first post
+
     facets = []
-    for match in _URL.finditer(text):
-        start = len(text[: match.start()].encode("utf-8"))
-        end = start + len(match.group(0).encode("utf-8"))
+    for found in extract_urls_with_indices(text, extract_urls_without_protocol=False):
+        first, last = found["indices"]  # code point indices
+        start = len(text[:first].encode("utf-8"))
+        end = start + len(text[first:last].encode("utf-8"))
         facets.append(
             {
                 "index": {"byteStart": start, "byteEnd": end},
-                "features": [{"$type": "app.bsky.richtext.facet#link", "uri": match.group(0)}],
+                "features": [{"$type": "app.bsky.richtext.facet#link", "uri": found["url"]}],
             }
         )
     return facets
@@ -67,6 +74,7 @@ class BlueskyChannel(Channel):
     label = "Bluesky"
     limit = 300
     unit = "graphemes"
+    max_bytes = MAX_BYTES
     credentials = ("BLUESKY_HANDLE", "BLUESKY_APP_PASSWORD")
     idempotent = True
     send_endpoint = "createRecord"
@@ -119,16 +127,38 @@ class BlueskyChannel(Channel):
         return await in_thread(self._guarded, self._send, out)
 
     def _guarded(self, func: Any, *args: Any) -> Any:
-        """Run a call, logging in again once if the session was refused."""
+        """Run a call; when the PDS refused the session (401, or 400 ExpiredToken / InvalidToken),
+        renew it and run the call once more."""
         from atproto_client import exceptions as atx
 
         try:
+            client = self._session()
             try:
-                return func(self._session(), *args)
+                return func(client, *args)
             except atx.UnauthorizedError:
                 return func(self._session(fresh=True), *args)
+            except atx.BadRequestError as exc:
+                if _xrpc_error(exc) not in SESSION_ENDED:
+                    raise
+                return func(self._renewed(client), *args)
         except atx.AtProtocolError as exc:
             raise _error(exc) from None
+
+    def _renewed(self, stale: Client) -> Client:
+        """A live session after the PDS ended `stale`: refreshed with its refresh token, or else a new
+        login (the refresh token was revoked or has expired too)."""
+        from atproto_client import exceptions as atx
+
+        with self._lock:
+            if self._client is not None and self._client is not stale:
+                return self._client  # another call renewed it meanwhile
+            try:
+                # the SDK's own refresh (private): refreshSession with the refresh token, then keep it
+                stale._refresh_and_set_session()
+                return stale
+            except atx.AtProtocolError:
+                pass
+        return self._session(fresh=True)
 
     def _send(self, client: Client, out: Outgoing) -> Published:
         from atproto import models

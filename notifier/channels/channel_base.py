@@ -4,6 +4,10 @@ A channel module (`notifier/channels/<name>_channel.py`) subclasses `Channel` an
 differs from the defaults here: its declarative header (name, label, limit, counting, credentials,
 idempotency, rate buckets) and `send`, `find_sent` (reconciliation, for channels without a key) and
 `follower_count` (every channel is also a `platforms.followers.FollowerSource` for the KPI).
+
+Text limits: the composer asks `limits(settings)` for the configured account's `TextLimits`. By default
+they are the class header (`limit`, `unit`, `count`, `max_bytes`); a channel whose limit depends on
+the account's server (Mastodon) reads it from the platform once and caches it.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Literal, Protocol, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, Self
 
 from pydantic import SecretStr
 
@@ -32,6 +36,38 @@ if TYPE_CHECKING:
 DEMO_ACCOUNT = "demo"
 # live: credentials set (the real platform); demo: the app's own fake; off: not configured
 ChannelMode = Literal["live", "demo", "off"]
+
+
+@dataclass(frozen=True)
+class TextLimits:
+    """What one message may hold on the configured account: at most `limit` as `count` measures it
+    (in `unit`s) and, when set, at most `max_bytes` UTF-8 bytes. `source` says where the figures come
+    from (shown to staff when they are not the platform's answer)."""
+
+    limit: int
+    unit: str
+    count: Callable[[str], int]
+    max_bytes: int | None = None
+    source: str = "documented"
+
+    def problems(self, text: str, label: str) -> list[tuple[str, str]]:
+        """What is wrong with `text` on this channel, each in Japanese and English (empty: it fits)."""
+        found = []
+        if (n := self.count(text)) > self.limit:
+            found.append(
+                (
+                    f"{label} には長すぎます({n:,}、上限 {self.limit:,})",
+                    f"too long for {label}: {n} {self.unit}, the limit is {self.limit}",
+                )
+            )
+        if self.max_bytes is not None and (size := len(text.encode("utf-8"))) > self.max_bytes:
+            found.append(
+                (
+                    f"{label} には長すぎます(UTF-8 で {size:,} バイト、上限 {self.max_bytes:,})",
+                    f"too long for {label}: {size} bytes (UTF-8), the limit is {self.max_bytes}",
+                )
+            )
+        return found
 
 
 @dataclass(frozen=True)
@@ -113,8 +149,9 @@ class Channel(ABC):
 
     name: ClassVar[str]  # "line", "x", ...: templates, settings prefix, delivery rows
     label: ClassVar[str]  # shown to staff
-    limit: ClassVar[int]  # per message, in `unit`s as `count` measures them
+    limit: ClassVar[int]  # per message, in `unit`s as `count` measures them (the documented default)
     unit: ClassVar[str] = "characters"
+    max_bytes: ClassVar[int | None] = None  # per message, in UTF-8 bytes, when the platform also caps that
     credentials: ClassVar[tuple[str, ...]]  # settings (upper case) that must be set to use it
     languages: ClassVar[tuple[str, ...]] = ("ja",)  # templates `<name>.<lang>.txt.j2` it publishes
     max_messages: ClassVar[int] = 1  # message objects per call (LINE: 5)
@@ -170,6 +207,17 @@ class Channel(ABC):
             if not (isinstance(text, str) and text.strip()):
                 missing.append(setting)
         return missing
+
+    @classmethod
+    def limits(cls, settings: Settings) -> TextLimits:
+        """The text limits of the configured account (by default the documented ones)."""
+        return TextLimits(cls.limit, cls.unit, cls.count, cls.max_bytes)
+
+    @classmethod
+    def readiness(cls, settings: Settings, today: dt.date) -> dict[str, Any] | None:
+        """A note on the configured account for `/readyz` (`ok`, and a `warning` when something needs
+        doing soon), or None when there is nothing to say."""
+        return None
 
     @staticmethod
     def new_key() -> str:

@@ -6,6 +6,9 @@ The recipient chunks are snapshotted at the first send with a retry key each (`P
 retry or a takeover after a crash re-sends only unfinished chunks, with the same key: LINE answers
 409 to a repeat and the adapter treats that as success. A broadcast cannot pick languages per
 resident: it carries the Japanese message followed by the English one when the post has it.
+
+LINE's 429 carries no `Retry-After` (none is documented): the channel then waits `RATE_LIMIT_PAUSE`,
+one token of the broadcast budget (60 per hour), before the engine tries again.
 """
 
 from __future__ import annotations
@@ -42,6 +45,9 @@ CHUNK = 500
 # Chunks in flight at once: enough to reach LINE's 200 multicasts/s at up to ~200 ms per call (the
 # adapter's SDK clients keep `platforms.line_api.MAX_CONNECTIONS` connections, more than this).
 PARALLEL_CHUNKS = 40
+# after a 429 without Retry-After: one call's worth of the hourly broadcast budget (LINE's documented
+# limits are per second or per hour, and it asks to find the cause rather than retry at once)
+RATE_LIMIT_PAUSE = 60.0
 
 
 def plan_chunks(session: Session, topic: str, languages: set[str]) -> list[PartPlan]:
@@ -197,10 +203,8 @@ def _error(exc: LineApiError) -> ChannelError:
     if isinstance(exc, LineRateLimited):
         if exc.kind == "monthly_limit":
             return Rejected(f"{exc} (monthly message limit: resend next month)", **kw)
-        retry_at = (
-            dt.datetime.now(dt.UTC) + dt.timedelta(seconds=exc.retry_after) if exc.retry_after else None
-        )
-        return RateLimited(str(exc), retry_at=retry_at, **kw)
+        wait = exc.retry_after if exc.retry_after else RATE_LIMIT_PAUSE
+        return RateLimited(str(exc), retry_at=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=wait), **kw)
     if isinstance(exc, LineRequestInvalid | LineClientError):
         return Rejected(str(exc), **kw)
     if isinstance(exc, LineUnavailable) and exc.status and exc.status >= 500:

@@ -2,26 +2,41 @@
 
 The server remembers a key for up to an hour, so retrying an unclear attempt with the same key within
 that hour returns the original status instead of posting again (`key_ttl`).
+
+The length limit is the instance's own: `limits(settings)` reads `configuration.statuses` of
+`GET /api/v2/instance` (`max_characters`, `characters_reserved_per_url`) once per account and keeps it
+for a day; when the instance cannot be reached the documented default (500, a URL 23) applies and the
+read is tried again after five minutes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import threading
+import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+import httpx
 import requests
 
 from app.settings import Settings
-from notifier.channels.channel_base import Channel, Outgoing, Published
+from notifier.channels.channel_base import Channel, Outgoing, Published, TextLimits
 from platforms.call_errors import Ambiguous, ChannelError, RateInfo, RateLimited, Rejected, ServerError
-from platforms.counting import mastodon_length
+from platforms.counting import MASTODON_URL_LENGTH, mastodon_length
 from platforms.followers import FollowerCount
 from platforms.http_calls import from_requests, in_thread, short
 
 if TYPE_CHECKING:
     from mastodon import Mastodon
     from mastodon.errors import MastodonError
+
+INSTANCE_TTL = 24 * 3600.0  # seconds an instance's configuration is kept
+UNREACHABLE_TTL = 300.0  # seconds the default applies after the instance could not be read
+MAX_CONFIGURED = 1_000_000  # a larger figure from an instance is not believed
+_instances: dict[str, tuple[float, TextLimits]] = {}  # base URL -> (valid until, monotonic), limits
+_instances_lock = threading.Lock()
 
 
 class MastodonChannel(Channel):
@@ -39,6 +54,22 @@ class MastodonChannel(Channel):
     @staticmethod
     def count(text: str) -> int:
         return mastodon_length(text)
+
+    @classmethod
+    def limits(cls, settings: Settings) -> TextLimits:
+        """The instance's limits, read once per account (`GET /api/v2/instance`) and cached."""
+        base = (settings.mastodon_api_base_url or "").rstrip("/")
+        if not base:
+            return super().limits(settings)
+        now = time.monotonic()
+        with _instances_lock:
+            cached = _instances.get(base)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        limits, ttl = instance_limits(base, settings.notifier_request_timeout)
+        with _instances_lock:
+            _instances[base] = (now + ttl, limits)
+        return limits
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
@@ -97,6 +128,32 @@ class MastodonChannel(Channel):
 
     async def aclose(self) -> None:
         self._session.close()
+
+
+def instance_limits(base: str, timeout: float) -> tuple[TextLimits, float]:
+    """The limits `GET {base}/api/v2/instance` states, and how long to keep them; the documented
+    default (kept briefly) when the instance does not answer with them."""
+    try:
+        response = httpx.get(f"{base}/api/v2/instance", timeout=timeout, follow_redirects=False)
+        response.raise_for_status()
+        statuses = response.json()["configuration"]["statuses"]
+        limit = statuses["max_characters"]
+        url_length = statuses.get("characters_reserved_per_url", MASTODON_URL_LENGTH)
+        if not all(type(n) is int and 0 < n <= MAX_CONFIGURED for n in (limit, url_length)):
+            raise ValueError(f"unusable figures {limit!r}, {url_length!r}")
+    except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+        reason = short(f"default: the instance's limits could not be read ({type(exc).__name__})", 120)
+        default = TextLimits(MastodonChannel.limit, MastodonChannel.unit, mastodon_length, source=reason)
+        return default, UNREACHABLE_TTL
+    count = functools.partial(mastodon_length, url_length=url_length)
+    unit = f"characters (a URL counts {url_length})"
+    return TextLimits(limit, unit, count, source="instance"), INSTANCE_TTL
+
+
+def forget_instance_limits() -> None:
+    """Drop the cached instance limits (tests; a changed instance configuration)."""
+    with _instances_lock:
+        _instances.clear()
 
 
 def _rate(api: Mastodon) -> RateInfo | None:

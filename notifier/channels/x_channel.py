@@ -1,15 +1,26 @@
 """X (Twitter) through tweepy's v2 `Client.create_tweet`.
 
 X has no idempotency key: an unclear outcome is never retried blindly; the engine looks for the post
-in the account's recent posts (`find_sent`). tweepy hard-codes `https://api.twitter.com`, so a requests
-adapter mounted on the client's session sends every call to `X_API_BASE_URL` and enforces a timeout.
+in the account's recent posts (`find_sent`). X returns texts HTML-escaped (`&amp;`, `&lt;`, `&gt;`)
+and with links shortened to t.co, so texts are compared unescaped, each link as one placeholder. X's
+403 "duplicate content" says an identical text is already on the account: when the lookup finds it,
+that post is the delivery's; otherwise the outcome is unclear (`Duplicate`, an `Ambiguous`: a person
+checks), never "sent" without an id.
+
+Rate limits: the 15-minute window (`x-rate-limit-*`) and the 24-hour caps per user and per app
+(`x-user-limit-24hour-*`, `x-app-limit-24hour-*`). When a 24-hour cap is spent, the next call waits for
+its reset, not for the 15-minute one.
+
+tweepy hard-codes `https://api.twitter.com`, so a requests adapter mounted on the client's session
+sends every call to `X_API_BASE_URL` and enforces a timeout.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import html
 import logging
-import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import requests
@@ -17,7 +28,7 @@ from requests.adapters import HTTPAdapter
 
 from app.settings import Settings
 from notifier.channels.channel_base import Channel, Outgoing, Published
-from platforms.call_errors import RateLimited, Rejected, ServerError
+from platforms.call_errors import Ambiguous, RateInfo, RateLimited, Rejected, ServerError
 from platforms.counting import x_weighted_length
 from platforms.followers import FollowerCount
 from platforms.http_calls import from_requests, in_thread, rate_info, short
@@ -27,7 +38,12 @@ if TYPE_CHECKING:
 
 TWITTER_HOST = "https://api.twitter.com"
 DUPLICATE = "duplicate content"
-_URL = re.compile(r"https?://\S+")
+# (remaining, reset) header pairs: the 15-minute window, then the 24-hour caps per user and per app
+RATE_HEADERS = (
+    ("x-rate-limit-remaining", "x-rate-limit-reset"),
+    ("x-user-limit-24hour-remaining", "x-user-limit-24hour-reset"),
+    ("x-app-limit-24hour-remaining", "x-app-limit-24hour-reset"),
+)
 
 # tweepy logs request headers (with the OAuth token) at DEBUG: never let that through.
 logging.getLogger("tweepy").setLevel(logging.INFO)
@@ -49,9 +65,33 @@ class _Redirect(HTTPAdapter):
         return super().send(request, **kwargs)
 
 
-def same_text(a: str, b: str) -> bool:
-    """X rewrites links to t.co: compare texts with every URL replaced by one placeholder."""
-    return _URL.sub("<url>", a).strip() == _URL.sub("<url>", b).strip()
+def comparable(text: str) -> str:
+    """A text as X may return it, made comparable: HTML entities unescaped, every link (ended where
+    twitter-text ends it) replaced by one placeholder, since X rewrites links to t.co."""
+    from twitter_text.extract_urls import extract_urls_with_indices  # ~11 MB: loaded on first use
+
+    text = html.unescape(text)
+    parts, position = [], 0
+    for found in extract_urls_with_indices(text, extract_urls_without_protocol=False):
+        start, end = found["indices"]
+        parts += [text[position:start], "<url>"]
+        position = end
+    return ("".join(parts) + text[position:]).strip()
+
+
+def same_text(posted: str, ours: str) -> bool:
+    """Whether the text X returned is `ours`."""
+    return comparable(posted) == comparable(ours)
+
+
+def x_rate(headers: Mapping[str, str]) -> RateInfo | None:
+    """What X's headers say: calls left in the 15-minute window, unless a 24-hour cap is spent, whose
+    reset then rules (the latest reset among the spent limits)."""
+    infos = [info for pair in RATE_HEADERS if (info := rate_info(headers, *pair)) is not None]
+    spent = [i.reset_at for i in infos if i.remaining == 0 and i.reset_at is not None]
+    if spent:
+        return RateInfo(remaining=0, reset_at=max(spent))
+    return infos[0] if infos else None
 
 
 class XChannel(Channel):
@@ -109,6 +149,12 @@ class XChannel(Channel):
         except Duplicate as exc:
             since = out.first_attempt_at or dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
             found = await self.find_sent(out, since)
+            if found is None:
+                raise Duplicate(
+                    f"{exc.reason}; the identical post is not among the account's recent posts",
+                    http_status=exc.http_status,
+                    request_id=exc.request_id,
+                ) from None
             return Published(platform_id=found, http_status=exc.http_status, note="already on the timeline")
 
     def _send(self, text: str) -> Published:
@@ -125,7 +171,7 @@ class XChannel(Channel):
             platform_id=str(data["id"]),
             http_status=response.status_code,
             request_id=response.headers.get("x-transaction-id"),
-            rate=rate_info(response.headers, "x-rate-limit-remaining", "x-rate-limit-reset"),
+            rate=x_rate(response.headers),
         )
 
     async def find_sent(self, out: Outgoing, since: dt.datetime) -> str | None:
@@ -180,7 +226,7 @@ def _error(exc: tweepy.HTTPException) -> Exception:
     request_id = exc.response.headers.get("x-transaction-id")
     reason = short(f"X {status}: {'; '.join(exc.api_messages) or exc.response.reason}")
     if isinstance(exc, tweepy.TooManyRequests):
-        info = rate_info(exc.response.headers, "x-rate-limit-remaining", "x-rate-limit-reset")
+        info = x_rate(exc.response.headers)
         return RateLimited(
             reason, retry_at=info.reset_at if info else None, http_status=status, request_id=request_id
         )
@@ -191,5 +237,7 @@ def _error(exc: tweepy.HTTPException) -> Exception:
     return Rejected(reason, http_status=status, request_id=request_id)
 
 
-class Duplicate(Rejected):
-    """X refused an exact copy of a recent post: the text is already on the timeline."""
+class Duplicate(Ambiguous):
+    """X refused an exact copy of a recent post: the text is on the account already, maybe from an
+    earlier attempt of this delivery, maybe from another post (a person decides when the lookup
+    does not find it)."""

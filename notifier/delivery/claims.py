@@ -44,10 +44,18 @@ class ClaimedDelivery:
     last_outcome: str | None
 
 
-def claim(session: Session, *, worker: str, now: dt.datetime, lease: float, limit: int) -> list[int]:
-    """Lease up to `limit` due deliveries to `worker`, emergencies first."""
+def claim(
+    session: Session,
+    *,
+    worker: str,
+    now: dt.datetime,
+    lease: float,
+    limit: int,
+    due_by: dt.datetime | None = None,
+) -> list[int]:
+    """Lease up to `limit` deliveries due by `due_by` (default: now) to `worker`, emergencies first."""
     due = or_(
-        and_(Delivery.state == "pending", Delivery.run_at <= now),
+        and_(Delivery.state == "pending", Delivery.run_at <= (due_by or now)),
         and_(Delivery.state == "sending", DELIVERY_LEASE.free(now)),
     )
     ids = (
@@ -194,6 +202,9 @@ def finish(
         values.update(error=decision.error)
         if decision.run_at is not None:
             values["run_at"] = decision.run_at
+        if decision.outcome == "rate_limited" and attempt_id is not None:
+            # the platform refused before doing anything: waiting for its reset costs no attempt
+            values["attempts"] = Delivery.attempts - 1
         where = and_(DELIVERY_LEASE.held_by(worker), Delivery.state == "sending")
     session.execute(update(Delivery).where(Delivery.id == job.id, where).values(**values))
     if rate_key is not None:

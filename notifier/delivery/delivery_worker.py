@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import functools
 import logging
 import os
@@ -62,6 +63,7 @@ class DeliveryWorker:
         self._inflight: set[asyncio.Task[None]] = set()
         self._jobs: dict[str, asyncio.Task[None]] = {}
         self._last_beat = 0.0
+        self._due_by: dt.datetime | None = None
 
     def stop(self) -> None:
         """Finish what is in flight, then return from `run`."""
@@ -74,7 +76,9 @@ class DeliveryWorker:
             self._loop.call_soon_threadsafe(self._wake.set)
 
     async def run(self, *, once: bool = False) -> int:
-        """Work until `stop()` (or, with `once`, until nothing is due); returns deliveries processed."""
+        """Work until `stop()` (or, with `once`, until what was due when it started is done: a retry
+        scheduled meanwhile waits for the next run); returns deliveries processed."""
+        self._due_by = utcnow() if once else None
         log.info("notifier worker %s started (%s)", self.id, self.mode, extra={"worker": self.id})
         self._loop = asyncio.get_running_loop()
         try:
@@ -106,6 +110,7 @@ class DeliveryWorker:
                 now=utcnow(),
                 lease=self.settings.notifier_lease_seconds,
                 limit=free,
+                due_by=self._due_by,
             )
         except SQLAlchemyError as exc:
             log.warning("claim failed (%s); retrying", type(exc).__name__)

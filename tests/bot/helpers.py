@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import httpx
+import httpx2
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from bot.inbox.worker_pacing import Tuning
@@ -27,13 +29,15 @@ T = TypeVar("T")
 
 def post(
     client: TestClient | httpx.Client, events: list[ev.Event], secret: str = CHANNEL_SECRET
-) -> httpx.Response:
+) -> httpx.Response | httpx2.Response:  # the test client is an httpx2 client
     """POST a signed webhook body with these events."""
     raw = ev.body(events)
     return client.post("/line/webhook", content=raw, headers=ev.signed(raw, secret))
 
 
-def wait_for(check: Callable[[], T], timeout: float = 10.0, what: str = "condition") -> T:
+def wait_for(
+    check: Callable[[], T | Literal[False] | None], timeout: float = 10.0, what: str = "condition"
+) -> T:
     """Poll `check` until it returns something truthy."""
     deadline = time.monotonic() + timeout
     while True:
@@ -43,6 +47,15 @@ def wait_for(check: Callable[[], T], timeout: float = 10.0, what: str = "conditi
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.02)
+
+
+def worker_idle(client: TestClient) -> bool:
+    """Wait, in the started client's event loop, until the app's bot worker handles no chat; False on
+    timeout."""
+    assert client.portal is not None, "start the client first (`with TestClient(app) as client`)"
+    assert isinstance(client.app, FastAPI)
+    idle: Callable[[], Awaitable[bool]] = client.app.state.bot.worker.idle
+    return client.portal.call(idle)
 
 
 def texts(messages: list[dict[str, Any]]) -> list[str]:
@@ -64,6 +77,8 @@ class Entry:
     answer: str
     department: str | None = None
     url: str | None = None
+    source: str = ""
+    label: str = ""
 
 
 class TinyFaq:

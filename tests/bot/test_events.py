@@ -73,8 +73,13 @@ def _join(user: str) -> ev.Event:
 
 @pytest.mark.parametrize(
     "event",
-    [ev.text_event(U1, "hi", mode="standby"), ev.postback_event(U1, "a=menu", mode="standby"), _join(U1)],
-    ids=["standby text", "standby postback", "join"],
+    [
+        ev.text_event(U1, "hi", mode="standby"),
+        ev.postback_event(U1, "a=menu", mode="standby"),
+        _join(U1),
+        {**ev.text_event(U1, "x"), "type": "brandNewEvent"},  # LINE adds event types without notice
+    ],
+    ids=["standby text", "standby postback", "join", "a new event type"],
 )
 def test_skipped_events(event: ev.Event) -> None:
     parsed = parse_body(ev.body([event]))
@@ -92,8 +97,20 @@ def _without(event: ev.Event, *path: str) -> ev.Event:
 @pytest.mark.parametrize(
     ("raw", "reason"),
     [
-        ({"events": [{**ev.text_event(U1, "x"), "type": "brandNewEvent"}]}, "'brandNewEvent' is unknown"),
-        ({"events": [_without(ev.text_event(U1, "x"), "message", "quoteToken")]}, "quoteToken"),
+        (
+            {"events": [_without(ev.text_event(U1, "x"), "message", "quoteToken")]},
+            "event type 'message' (message type 'text') could not be parsed by line-bot-sdk (quoteToken",
+        ),
+        (
+            {"events": [_without(ev.image_event(U1), "message", "contentProvider")]},
+            "(message type 'image') could not be parsed by line-bot-sdk (contentProvider",
+        ),
+        (
+            {"events": [_without(ev.message_event(U1, {"type": "hologram"}), "webhookEventId")]},
+            "(message type 'hologram', unknown to line-bot-sdk) could not be parsed by line-bot-sdk",
+        ),
+        ({"events": [{**ev.text_event(U1, "x"), "source": {"type": "space"}}]}, "a Source of a type"),
+        ({"events": [_without(ev.text_event(U1, "x"), "type")]}, "an event has no `type`"),
         ({"events": [_without(ev.text_event(U1, "x"), "mode")]}, "mode"),
         ({"events": [_without(ev.text_event(U1, "x"), "webhookEventId")]}, "webhookEventId"),
         ({"events": [{**ev.text_event(U1, "x"), "mode": "dormant"}]}, "mode"),
@@ -111,6 +128,30 @@ def test_unparseable_events_become_dead_letters(raw: Any, reason: str) -> None:
     assert reason in why
 
 
+@pytest.mark.parametrize(
+    "content",
+    [{"type": "hologram"}, {"type": "hologram", "id": "1", "text": "秘密", "quoteToken": "q"}],
+)
+def test_a_message_of_a_new_type_is_answered_like_media(content: dict[str, Any]) -> None:
+    """LINE adds message types without notice: the bot answers them with its usual hint."""
+    event = ev.message_event(U1, content)
+    parsed = parse_body(ev.body([event]))
+    assert parsed.dead == [] and parsed.skipped == 0
+    (item,) = parsed.items
+    assert (item.kind, item.data, item.chat_id, item.reply_token) == (
+        "media",
+        "other",
+        U1,
+        event["replyToken"],
+    )
+
+
+@pytest.mark.parametrize("redelivery", [False, True])
+def test_items_know_whether_line_redelivered_them(redelivery: bool) -> None:
+    (item,) = parse_body(ev.body([ev.text_event(U1, "hi", redelivery=redelivery)])).items
+    assert item.redelivered is redelivery
+
+
 def test_dead_letters_keep_no_text_nor_user_id() -> None:
     event = _without(ev.text_event(U1, "電話は 06-1234-5678 です"), "message", "quoteToken")
     ((_, body),) = parse_body(ev.body([event])).dead
@@ -119,7 +160,7 @@ def test_dead_letters_keep_no_text_nor_user_id() -> None:
 
 
 def test_one_bad_event_does_not_drop_the_others() -> None:
-    bad = {**ev.text_event(U2, "x"), "type": "brandNewEvent"}
+    bad = {**ev.text_event(U2, "x"), "mode": "dormant"}
     parsed = parse_body(ev.body([ev.text_event(U1, "a"), bad, ev.text_event(U1, "b")]))
     assert [i.data for i in parsed.items] == ["a", "b"] and len(parsed.dead) == 1
 

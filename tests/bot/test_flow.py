@@ -19,14 +19,14 @@ from fakes import fake_line_events as ev
 from fakes.fake_line import FakeLine
 from faq.faq_tables import UnansweredQuestion
 from tests.bot.conftest import make_bot_app, use_faq
-from tests.bot.helpers import post, quick_data, wait_for
+from tests.bot.helpers import post, quick_data, wait_for, worker_idle
 from tests.line_fixtures import user_id
 
 U = user_id(301)
 
 
 def idle(client: TestClient) -> None:
-    assert client.portal.call(client.app.state.bot.worker.idle)  # type: ignore[attr-defined]
+    assert worker_idle(client)
 
 
 def inbox_rows(sessions: sessionmaker[Session]) -> list[InboxEvent]:
@@ -131,6 +131,7 @@ def test_a_bug_in_the_conversation_fails_that_event_only(
     monkeypatch.setattr(cv, "handle", flaky)
     post(bot_client, [ev.text_event(U, "爆発", fake_line.issue_reply_token(U))])
     assert say(bot_client, fake_line, "メニュー")["text"].startswith("吹田市公式LINEでは")
+    idle(bot_client)  # the reply is out; its event is marked done right after
     statuses = [(r.status, r.error) for r in inbox_rows(sessions)]
     assert statuses == [("failed", "internal error: ZeroDivisionError"), ("done", None)]
 

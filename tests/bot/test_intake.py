@@ -124,7 +124,7 @@ def test_a_deferred_item_carries_what_the_inbox_needs(
 def test_a_body_mixing_deferred_and_refused_events_keeps_their_order() -> None:
     events = [
         ev.text_event(U1, "a"),
-        {**ev.text_event(U1, "x"), "type": "brandNewEvent"},
+        {**ev.text_event(U1, "x"), "mode": "dormant"},
         ev.postback_event(U1, "b"),
     ]
     parsed = split_body(ev.body(events))

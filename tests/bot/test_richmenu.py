@@ -5,19 +5,18 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import CliRunner
 from PIL import Image
 
 from bot import rich_menu
-from bot.bot_cli import cli
 from bot.conversation import postback_data as pb
 from fakes.fake_line import FakeLine
 from fakes.fake_line_rules import rich_menu_errors
 from fakes.fake_server import FakeServer
+from tests.cli_runner import suita
 from tests.line_fixtures import LINE_TOKEN
 
 
@@ -58,10 +57,10 @@ def test_image_text_is_drawn_with_the_cjk_font() -> None:
 def test_no_font_is_a_clear_error_naming_the_package(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(rich_menu, "FONT_CANDIDATES", ())
     monkeypatch.setattr(rich_menu, "FONT_PATTERNS", ())
-    monkeypatch.setattr(rich_menu.shutil, "which", lambda name: None)
+    monkeypatch.setattr(shutil, "which", lambda name: None)  # no fc-list
     with pytest.raises(rich_menu.FontNotFound, match="apt install fonts-noto-cjk"):
         rich_menu.find_font()
-    result = CliRunner().invoke(cli, ["richmenu", "image", "-o", str(tmp_path / "m.png")])
+    result = suita("bot", "richmenu", "image", "-o", str(tmp_path / "m.png"))
     assert result.exit_code == 1 and "fonts-noto-cjk" in result.output
     with pytest.raises(rich_menu.FontNotFound, match="font file not found"):
         rich_menu.find_font(tmp_path / "missing.ttf")
@@ -69,17 +68,16 @@ def test_no_font_is_a_clear_error_naming_the_package(monkeypatch: pytest.MonkeyP
 
 @pytest.mark.usefixtures("cjk_font")
 def test_cli_json_and_image(tmp_path: Path) -> None:
-    runner = CliRunner()
-    shown = runner.invoke(cli, ["richmenu", "json"])
+    shown = suita("bot", "richmenu", "json")
     assert shown.exit_code == 0 and json.loads(shown.output) == rich_menu.menu_json()
     out = tmp_path / "menu.png"
-    drawn = runner.invoke(cli, ["richmenu", "image", "-o", str(out)])
+    drawn = suita("bot", "richmenu", "image", "-o", str(out))
     assert drawn.exit_code == 0
     with Image.open(out) as image:
         assert image.size == (2500, 1686)
 
 
-def _env(line_server: FakeServer) -> dict[str, Any]:
+def _env(line_server: FakeServer) -> dict[str, str]:
     return {
         "LINE_API_BASE_URL": line_server.url,
         "LINE_DATA_API_BASE_URL": line_server.url,
@@ -90,10 +88,9 @@ def _env(line_server: FakeServer) -> dict[str, Any]:
 
 @pytest.mark.usefixtures("cjk_font")
 def test_cli_deploy_replaces_the_previous_menu(line_server: FakeServer, fake_line: FakeLine) -> None:
-    runner = CliRunner()
-    first = runner.invoke(cli, ["richmenu", "deploy"], env=_env(line_server))
+    first = suita("bot", "richmenu", "deploy", env=_env(line_server))
     assert first.exit_code == 0, first.output
-    second = runner.invoke(cli, ["richmenu", "deploy"], env=_env(line_server))
+    second = suita("bot", "richmenu", "deploy", env=_env(line_server))
     assert second.exit_code == 0 and "removed 1 older version(s)" in second.output
     state = fake_line.dump()
     (menu,) = state["richMenus"]
@@ -106,10 +103,12 @@ def test_cli_deploy_reports_line_errors(line_server: FakeServer, fake_line: Fake
     fake_line.fail(
         "status", status=401, body={"message": "Authentication failed"}, path="/richmenu", times=-1
     )
-    result = CliRunner().invoke(cli, ["richmenu", "deploy"], env=_env(line_server))
+    result = suita("bot", "richmenu", "deploy", env=_env(line_server))
     assert result.exit_code == 1 and "401" in result.output and LINE_TOKEN not in result.output
 
 
-def test_cli_deploy_without_a_token_names_the_setting() -> None:
-    result = CliRunner().invoke(cli, ["richmenu", "deploy"], env={"DATABASE_URL": "sqlite://"})
+def test_cli_deploy_without_a_token_names_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Checked before the image is drawn: named even where no CJK font is installed."""
+    monkeypatch.setattr(rich_menu, "draw", lambda font=None: pytest.fail("drawn before the token check"))
+    result = suita("bot", "richmenu", "deploy", env={"DATABASE_URL": "sqlite://"})
     assert result.exit_code == 1 and "LINE_CHANNEL_ACCESS_TOKEN" in result.output

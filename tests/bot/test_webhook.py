@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import pytest
@@ -19,7 +20,7 @@ from bot.bot_tables import DeadLetter, InboxEvent
 from fakes import fake_line_events as ev
 from fakes.fake_line import FakeLine
 from tests.bot.conftest import make_bot_app, use_faq
-from tests.bot.helpers import CHANNEL_SECRET, post, wait_for
+from tests.bot.helpers import CHANNEL_SECRET, post, wait_for, worker_idle
 from tests.line_fixtures import user_id
 
 U1 = user_id(101)
@@ -100,7 +101,11 @@ def test_bad_input_is_refused_or_dead_lettered(
 @pytest.mark.parametrize(
     ("event", "reason", "after"),
     [
-        ({**ev.text_event(U1, "x"), "type": "brandNewEvent"}, "'brandNewEvent' is unknown", False),
+        (
+            {**ev.text_event(U1, "x"), "source": {"type": "space"}},
+            "a Source of a type it does not know",
+            False,
+        ),
         ({**ev.text_event(U1, "x"), "mode": "dormant"}, "mode", False),
         (
             {k: v for k, v in ev.text_event(U1, "x").items() if k != "deliveryContext"},
@@ -108,9 +113,9 @@ def test_bad_input_is_refused_or_dead_lettered(
             True,
         ),
         (_without_quote_token(ev.text_event(U1, "x")), "quoteToken", True),
-        ({**ev.text_event(U1, "x"), "message": {"id": "1", "type": "hologram"}}, "message", True),
+        ({**ev.text_event(U1, "x"), "message": {"id": "1", "type": "image"}}, "(message type 'image')", True),
     ],
-    ids=["unknown type", "unknown mode", "missing field", "missing nested field", "unknown message type"],
+    ids=["unknown source", "unknown mode", "missing field", "missing nested field", "bad image message"],
 )
 def test_signed_events_the_sdk_cannot_parse_are_kept_with_the_reason(
     bot_client: TestClient,
@@ -130,7 +135,7 @@ def test_signed_events_the_sdk_cannot_parse_are_kept_with_the_reason(
     (stored,) = wait_for(lambda: dead_reasons(sessions), what="the dead letter")
     assert reason in stored
     wait_for(lambda: fake_line.messages_for(user_id(102)), what="the good event's reply")
-    bot_client.portal.call(bot_client.app.state.bot.worker.idle)  # type: ignore[attr-defined]
+    worker_idle(bot_client)
     with sessions() as s:
         rows = {r.event_id: r for r in s.scalars(select(InboxEvent))}
     assert rows[good["webhookEventId"]].status == "done"
@@ -139,7 +144,7 @@ def test_signed_events_the_sdk_cannot_parse_are_kept_with_the_reason(
         assert refused is not None and refused.status == "failed" and refused.error is not None
         assert reason in refused.error and refused.payload is None
         assert post(bot_client, [{**event, "deliveryContext": {"isRedelivery": True}}]).status_code == 200
-        bot_client.portal.call(bot_client.app.state.bot.worker.idle)  # type: ignore[attr-defined]
+        worker_idle(bot_client)
         assert len(dead_reasons(sessions)) == 1
     else:
         assert refused is None
@@ -242,7 +247,7 @@ def test_same_event_twice_is_handled_once(
     wait_for(lambda: fake_line.messages_for(U1), what="first reply")
     redelivered = {**event, "deliveryContext": {"isRedelivery": True}}
     assert post(bot_client, [redelivered, event]).status_code == 200
-    bot_client.portal.call(bot_client.app.state.bot.worker.idle)  # type: ignore[attr-defined]
+    worker_idle(bot_client)
     assert len(fake_line.messages_for(U1)) == 1
     assert count(sessions, InboxEvent) == 1
     assert [c.path for c in fake_line.state.find("/v2/bot/message")] == ["/v2/bot/message/reply"]
@@ -273,9 +278,9 @@ def test_duplicates_across_two_app_instances_are_handled_once(
             t.join()
         assert statuses == [200] * len(threads)
         for u in users:
-            wait_for(lambda u=u: fake_line.messages_for(u), what=f"reply to {u}")
+            wait_for(partial(fake_line.messages_for, u), what=f"reply to {u}")
         for client in (a, b):
-            client.portal.call(client.app.state.bot.worker.idle)  # type: ignore[attr-defined]
+            worker_idle(client)
     assert count(sessions, InboxEvent) == len(users)
     assert sorted(d.to[0] for d in fake_line.deliveries()) == sorted(users)
     with sessions() as s:

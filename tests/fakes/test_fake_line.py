@@ -3,6 +3,7 @@ keys, rate limits, rich menus, reading endpoints and the control API for other p
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -195,18 +196,27 @@ def test_reading_endpoints(fake_line: FakeLine, line_server: FakeServer) -> None
     ("date", "expected"),
     [
         ("20240401", {"status": "ready", "followers": 90400, "targetedReaches": 70000, "blocks": 5000}),
-        ("20240402", {"status": "unready", "followers": None, "targetedReaches": None, "blocks": None}),
-        (
-            "20160101",
-            {"status": "out_of_service", "followers": None, "targetedReaches": None, "blocks": None},
-        ),
+        ("20240402", {"status": "unready"}),  # LINE sends no counts until they are ready
+        ("20160101", {"status": "out_of_service"}),
     ],
 )
 def test_insight_followers(
     fake_line: FakeLine, line_server: FakeServer, date: str, expected: dict[str, Any]
 ) -> None:
     fake_line.set_insight("20240401", followers=90400, targeted_reaches=70000, blocks=5000)
+    fake_line.set_insight("20240402", "unready", followers=90500)
     assert get(line_server, "/v2/bot/insight/followers", date=date).json() == expected
+
+
+def test_insight_without_a_date_answers_for_yesterday_in_japan(
+    fake_line: FakeLine, line_server: FakeServer
+) -> None:
+    """The reference makes `date` optional (`required: false`)."""
+    yesterday = dt.datetime.now(dt.timezone(dt.timedelta(hours=9))).date() - dt.timedelta(days=1)
+    fake_line.set_insight(yesterday, followers=7620, targeted_reaches=5848, blocks=237)
+    answer = get(line_server, "/v2/bot/insight/followers")
+    assert answer.status_code == 200
+    assert answer.json() == {"status": "ready", "followers": 7620, "targetedReaches": 5848, "blocks": 237}
 
 
 @pytest.mark.parametrize("date", ["", "2024-04-01", "abcdefgh"])

@@ -93,3 +93,10 @@ def test_control_api_for_other_processes(echo: FakeServer) -> None:
     httpx.post(f"{echo.url}/__fake__/reset")
     assert httpx.get(f"{echo.url}/__fake__/calls").json() == []
     assert echo.platform.dump() == {"created": []}
+
+
+def test_status_after_handles_then_fails(echo: FakeServer) -> None:
+    echo.platform.fail("status_after", status=503, body={"message": "busy"})
+    r = httpx.post(f"{echo.url}/v1/items", json={"x": 1})
+    assert r.status_code == 503 and r.json() == {"message": "busy"}
+    assert echo.platform.dump() == {"created": [{"x": 1}]}

@@ -64,7 +64,7 @@ def test_long_question_is_truncated_and_said_so(client: TestClient) -> None:
     ("params", "status"),
     [({}, 422), ({"q": "x", "k": 0}, 422), ({"q": "x", "lang": "fr"}, 422), ({"q": "x" * 20_001}, 422)],
 )
-def test_search_bad_parameters(client: TestClient, params: dict[str, object], status: int) -> None:
+def test_search_bad_parameters(client: TestClient, params: dict[str, str | int], status: int) -> None:
     assert client.get("/api/v1/faq/search", params=params).status_code == status
 
 

@@ -1,28 +1,20 @@
-"""`python -m faq` as a subprocess: the exact JSON shapes other tools rely on."""
+"""`suita faq` (also `python -m faq`), in process: the exact JSON shapes other tools rely on."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from click.testing import Result
 
-from tests.faq.conftest import ROOT
+from tests.cli_runner import suita
 
 ASK_KEYS = {"decision", "answer", "entry_id", "score", "suggestions"}
 
 
-def faq(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "faq", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=60,
-    )
+def faq(*args: str, stdin: str = "", env: dict[str, str] | None = None) -> Result:
+    return suita("faq", *args, input=stdin, env=env)
 
 
 def check_ask_shape(data: dict[str, object]) -> None:
@@ -39,7 +31,7 @@ def check_ask_shape(data: dict[str, object]) -> None:
 
 def test_ask_json() -> None:
     out = faq("ask", "電子書籍を借りたい", "--json")
-    assert out.returncode == 0, out.stderr
+    assert out.exit_code == 0, out.stderr
     data = json.loads(out.stdout)
     check_ask_shape(data)
     assert data["decision"] == "answer" and data["entry_id"] == "e-library"
@@ -49,7 +41,7 @@ def test_ask_reads_stdin_one_json_line_per_question_in_order() -> None:
     out = faq(
         "ask", stdin="電子書籍を借りたい\n\n今日の夕飯なにがいい？\nHow do I follow the city on LINE?\n"
     )
-    assert out.returncode == 0, out.stderr
+    assert out.exit_code == 0, out.stderr
     rows = [json.loads(line) for line in out.stdout.splitlines()]
     for row in rows:
         check_ask_shape(row)
@@ -67,7 +59,7 @@ def test_ask_decides_against_any_corpus_without_a_database(tmp_path: Path) -> No
     out = faq(
         "ask", "--json", "--corpus", str(corpus), stdin="粗大ごみの出し方\n印鑑登録したい\nこんにちは\n"
     )
-    assert out.returncode == 0, out.stderr
+    assert out.exit_code == 0, out.stderr
     rows = [json.loads(line) for line in out.stdout.splitlines()]
     for row in rows:
         check_ask_shape(row)
@@ -79,7 +71,7 @@ def test_ask_decides_against_any_corpus_without_a_database(tmp_path: Path) -> No
 
 def test_ask_says_when_it_truncates() -> None:
     out = faq("ask", "あ" * 10_000, "--json")
-    assert out.returncode == 0 and "cut to 400 characters" in out.stderr
+    assert out.exit_code == 0 and "cut to 400 characters" in out.stderr
     assert json.loads(out.stdout)["decision"] == "fallback"
 
 
@@ -98,7 +90,7 @@ def test_rank_on_any_corpus(tmp_path: Path) -> None:
     ]
     queries = "".join(json.dumps(q, ensure_ascii=False) + "\n" for q in lines)
     out = faq("rank", "--corpus", str(corpus), "--k", "2", stdin=queries)
-    assert out.returncode == 0, out.stderr
+    assert out.exit_code == 0, out.stderr
     results = [json.loads(line) for line in out.stdout.splitlines()]
     assert [set(r) for r in results] == [{"id", "ranked", "scores"}] * 3
     assert results[0]["id"] == "q1" and results[0]["ranked"][0] == "3" and len(results[0]["ranked"]) == 2
@@ -111,7 +103,7 @@ def test_rank_reports_bad_query_lines(tmp_path: Path) -> None:
     corpus = tmp_path / "c.jsonl"
     corpus.write_text('{"id": "1", "question": "q", "answer": "a"}\n', encoding="utf-8")
     out = faq("rank", "--corpus", str(corpus), stdin='{"text": "no id"}\nnot json\n')
-    assert out.returncode == 1
+    assert out.exit_code == 1
     assert [json.loads(line)["error"].startswith("bad query line") for line in out.stdout.splitlines()] == [
         True,
         True,
@@ -130,7 +122,7 @@ def test_bench_prints_every_metric(tmp_path: Path) -> None:
     )
     qrels.write_text('{"a": {"1": 2}, "b": {"1": 1}}', encoding="utf-8")
     out = faq("bench", "--corpus", str(corpus), "--queries", str(queries), "--qrels", str(qrels), "--json")
-    assert out.returncode == 0, out.stderr
+    assert out.exit_code == 0, out.stderr
     result = json.loads(out.stdout)
     for key in ("SR@1", "SR@5", "MRR", "P@5", "median_ms", "p95_ms", "build_s", "index_mb", "peak_rss_mb"):
         assert key in result
@@ -148,7 +140,7 @@ def test_import_dry_run_reports_errors(tmp_path: Path, content: str, message: st
     path = tmp_path / "bad.csv"
     path.write_bytes(content.encode("cp932"))
     out = faq("import", str(path), "--dry-run")
-    assert out.returncode == 1 and message in out.stderr and "nothing imported" in out.stderr
+    assert out.exit_code == 1 and message in out.stderr and "nothing imported" in out.stderr
 
 
 def test_build_from_a_plan(tmp_path: Path) -> None:
@@ -157,7 +149,7 @@ def test_build_from_a_plan(tmp_path: Path) -> None:
     plan = tmp_path / "plan.txt"
     plan.write_text(PLAN, encoding="utf-8")
     out = faq("build", str(plan))
-    assert out.returncode == 0 and "2 action plans: 1, 21" in out.stderr
+    assert out.exit_code == 0 and "2 action plans: 1, 21" in out.stderr
     assert [json.loads(line)["id"] for line in out.stdout.splitlines()] == [
         "plan-01",
         "plan-01-targets",
@@ -165,23 +157,17 @@ def test_build_from_a_plan(tmp_path: Path) -> None:
     ]
     empty = tmp_path / "empty.txt"
     empty.write_text("nothing here", encoding="utf-8")
-    assert faq("build", str(empty)).returncode == 1
+    assert faq("build", str(empty)).exit_code == 1
 
 
 def test_import_and_export_through_the_database(tmp_path: Path) -> None:
-    import os
-
-    db = tmp_path / "faq.db"
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "APP_ENV": "test"}
-    run = lambda *a: subprocess.run(  # noqa: E731
-        [sys.executable, "-m", *a], capture_output=True, text=True, cwd=ROOT, env=env, timeout=60
-    )
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'faq.db'}", "APP_ENV": "test"}
     source = tmp_path / "new.csv"
     source.write_bytes("id,question,answer\nsodai,粗大ごみの出し方,申し込み制です\n".encode("cp932"))
-    not_migrated = run("faq", "import", str(source))
-    assert not_migrated.returncode == 1 and "python -m app migrate" in not_migrated.stderr
-    assert run("app", "migrate").returncode == 0
-    assert run("faq", "import", str(source)).stdout.strip() == f"imported 1 entries from {source}"
-    exported = run("faq", "export")
+    not_migrated = faq("import", str(source), env=env)
+    assert not_migrated.exit_code == 1 and "python -m app migrate" in not_migrated.stderr
+    assert suita("migrate", env=env).exit_code == 0
+    assert faq("import", str(source), env=env).stdout.strip() == f"imported 1 entries from {source}"
+    exported = faq("export", env=env)
     assert [json.loads(line)["id"] for line in exported.stdout.splitlines()] == ["sodai"]
-    assert run("faq", "import", str(source), "--encoding", "klingon").returncode == 1
+    assert faq("import", str(source), "--encoding", "klingon", env=env).exit_code == 1

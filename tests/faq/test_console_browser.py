@@ -15,6 +15,7 @@ from fakes.fake_server import ThreadedServer
 from faq.faq_tables import UnansweredQuestion
 from tests.conftest import browser_sign_in
 from tests.faq.conftest import record_downvote_and_pick
+from tests.page_checks import wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -53,7 +54,7 @@ def test_try_review_and_edit_what_the_bot_answers(
     # Edit the answer; the bot answers with the new text at once.
     page.get_by_label("絞り込み / Filter").fill(entry_id)
     page.locator(f'#entries tr[data-entry="ja/{entry_id}"]').get_by_role("button", name="編集 / Edit").click()
-    page.wait_for_function("id => document.getElementById('e-id').value === id", arg=entry_id)
+    wait_until(page, "id => document.getElementById('e-id').value === id", entry_id)
     answer = page.get_by_label("回答 / Answer")
     assert "マイナンバーカード" in answer.input_value()
     answer.fill(answer.input_value() + "\n(テスト追記: 年末年始は休止します)")
@@ -144,7 +145,7 @@ def test_a_group_of_unanswered_questions_becomes_an_entry_under_a_strict_csp(
     page.get_by_label("回答 / Answer").fill("粗大ごみは事前の申し込みが必要です。")
     page.get_by_role("button", name="保存 / Save").click()
     page.locator("#editor-problems").get_by_text("保存しました", exact=False).wait_for()
-    page.wait_for_function("() => document.querySelectorAll('#groups tbody tr').length === 1")
+    wait_until(page, "() => document.querySelectorAll('#groups tbody tr').length === 1")
     assert "火星の天気" in page.locator("#groups tbody").inner_text()
     for q in GOMI:  # the bot answers the group's questions with the new entry at once
         d = httpx.get(f"{live_server.url}/api/v1/faq/search", params={"q": q}).json()

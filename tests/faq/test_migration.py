@@ -41,8 +41,9 @@ def test_faq_0003_merges_the_unanswered_log_and_copies_the_bots_feedback(tmp_pat
         ).all()
         votes = conn.execute(sa.text("SELECT nonce, entry_id, helpful, decision FROM faq_answers")).all()
     engine.dispose()
-    (gomi, mars) = rows
-    assert gomi.count == 2 and gomi.text == "粗大ゴミの出し方？"  # the newest wording stays
-    assert str(gomi.created_at).startswith("2026-01-01") and str(gomi.last_seen).startswith("2026-02-01")
-    assert mars.count == 1
+    (gomi, mars) = (row._mapping for row in rows)  # by name: `row.count` is also the tuple method
+    assert gomi["count"] == 2 and gomi["text"] == "粗大ゴミの出し方？"  # the newest wording stays
+    assert str(gomi["created_at"]).startswith("2026-01-01")
+    assert str(gomi["last_seen"]).startswith("2026-02-01")
+    assert mars["count"] == 1
     assert [tuple(v) for v in votes] == [("n1", "passport", 0, "answer")]

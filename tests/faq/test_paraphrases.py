@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import pytest
 
-from faq.decision_quality import Report, evaluate, load, report, split
+from faq.decision_quality import DecisionReport, evaluate, load, report, split
 from faq.service import FaqIndexService
 
 HALVES = split(load())
 
 
 @pytest.fixture(scope="module")
-def reports(suita: FaqIndexService) -> dict[str, Report]:
+def reports(suita: FaqIndexService) -> dict[str, DecisionReport]:
     return {name: report(evaluate(suita.ask, rows)) for name, rows in HALVES.items()}
 
 
 @pytest.mark.parametrize("half", ["tune", "held-out"])
-def test_targets(reports: dict[str, Report], half: str) -> None:
+def test_targets(reports: dict[str, DecisionReport], half: str) -> None:
     r = reports[half]
     assert r.precision >= 0.95, r
     assert r.oos_answer_rate <= 0.05, r

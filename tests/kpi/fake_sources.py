@@ -74,8 +74,8 @@ class Clock:
         self.now = now
 
     @classmethod
-    def jst(cls, *args: int) -> Clock:
-        return cls(dt.datetime(*args, tzinfo=JST).astimezone(dt.UTC))  # type: ignore[misc]
+    def jst(cls, year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> Clock:
+        return cls(dt.datetime(year, month, day, hour, minute, tzinfo=JST).astimezone(dt.UTC))
 
     def __call__(self) -> dt.datetime:
         return self.now

@@ -6,14 +6,16 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from matplotlib import font_manager
 
 from kpi import chart
-from kpi.report import build_report
+from kpi.report import Report, build_report
 from kpi.series import Reading, build_series
 from kpi.targets import PLAN_TARGETS
+from tests.conftest import system_part_missing
 
 
-def sample(days: int = 400, step: int = 1) -> chart.Report:
+def sample(days: int = 400, step: int = 1) -> Report:
     start = dt.date(2022, 1, 1)
     readings = [
         Reading(ch, "a", start + dt.timedelta(days=i), base + 15 * i)
@@ -32,7 +34,7 @@ def test_chart_renders_without_warnings(
     if font == "none":
         monkeypatch.setattr(chart, "cjk_font", lambda: None)
     elif chart.cjk_font() is None:
-        pytest.skip("no CJK font installed (apt install fonts-noto-cjk)")
+        system_part_missing("no CJK font installed (apt install fonts-noto-cjk)")
     data = chart.render_chart(sample(), fmt)
     assert data.startswith(b"\x89PNG" if fmt == "png" else b"<?xml")
     if fmt == "svg":
@@ -57,17 +59,17 @@ def test_empty_report_still_draws_the_targets() -> None:
 def test_any_font_with_japanese_glyphs_is_found(monkeypatch: pytest.MonkeyPatch) -> None:
     """Not only the preferred names: a font with the glyphs under any name (Droid Sans Fallback, an
     IPA font, …) gives Japanese labels; one without them never does."""
-    japanese = next((f for f in chart.font_manager.fontManager.ttflist if chart.has_japanese(f.fname)), None)
+    japanese = next((f for f in font_manager.fontManager.ttflist if chart.has_japanese(f.fname)), None)
     if japanese is None:
         pytest.skip("no CJK font installed (apt install fonts-noto-cjk)")
-    latin = next(f for f in chart.font_manager.fontManager.ttflist if f.name == "DejaVu Sans")
+    latin = next(f for f in font_manager.fontManager.ttflist if f.name == "DejaVu Sans")
     assert not chart.has_japanese(latin.fname) and not chart.has_japanese("/no/such/font.ttf")
-    renamed = chart.font_manager.FontEntry(fname=japanese.fname, name="Some Japanese Font")
-    monkeypatch.setattr(chart.font_manager.fontManager, "ttflist", [latin, renamed])
+    renamed = font_manager.FontEntry(fname=japanese.fname, name="Some Japanese Font")
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", [latin, renamed])
     chart.cjk_font.cache_clear()
     try:
         assert chart.cjk_font() == "Some Japanese Font"
-        monkeypatch.setattr(chart.font_manager.fontManager, "ttflist", [latin])
+        monkeypatch.setattr(font_manager.fontManager, "ttflist", [latin])
         chart.cjk_font.cache_clear()
         assert chart.cjk_font() is None
     finally:

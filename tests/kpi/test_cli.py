@@ -1,17 +1,14 @@
-"""`python -m notifier kpi ...` in a subprocess, as operators run it."""
+"""`suita kpi ...` (also `python -m kpi` and `python -m notifier kpi`), in process, as operators run it."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
+from click.testing import Result
 
-from app.settings import ROOT
+from tests.cli_runner import suita
 
 HISTORY = """date,channel,followers
 2020-03,line,30000
@@ -23,25 +20,18 @@ HISTORY = """date,channel,followers
 """
 
 
-def kpi(db_url: str, *args: str, env: dict[str, str] | None = None, wait: bool = True) -> Any:
-    """Run `python -m notifier kpi ARGS`; with `wait=False`, return the running process."""
-    prefixes = ("LINE_", "X_", "FACEBOOK_", "MASTODON_", "BLUESKY_", "DATABASE_", "RUN_WORKER")
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
-    full_env.update({"DATABASE_URL": db_url, **(env or {})})
-    command = [sys.executable, "-m", "notifier", "kpi", *args]
-    if not wait:
-        pipe = subprocess.PIPE
-        return subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=pipe, stderr=pipe, text=True)
-    return subprocess.run(command, cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=60)
+def kpi(db_url: str, *args: str, env: dict[str, str] | None = None) -> Result:
+    """Run `suita kpi ARGS` against the database at `db_url`."""
+    return suita("kpi", *args, env={"DATABASE_URL": db_url, **(env or {})})
 
 
 def test_import_then_report_in_every_format(db_url: str, tmp_path: Path) -> None:
     history = tmp_path / "history.csv"
     history.write_text(HISTORY, encoding="utf-8")
     r = kpi(db_url, "import", str(history))
-    assert r.returncode == 0 and "6 added" in r.stdout, r.stderr
+    assert r.exit_code == 0 and "6 added" in r.stdout, r.stderr
     r = kpi(db_url, "report", "--json", "--from", "2020-03-31", "--to", "2021-12-31")
-    assert r.returncode == 0, r.stderr
+    assert r.exit_code == 0, r.stderr
     data = json.loads(r.stdout)
     assert data["total"][0] == {"date": "2020-03-31", "followers": 53_051, "estimated": False}
     assert data["channels"]["x"][-1]["followers"] == 18_000
@@ -59,7 +49,7 @@ def test_import_then_report_in_every_format(db_url: str, tmp_path: Path) -> None
     for fmt, magic in (("png", b"\x89PNG"), ("svg", b"<?xml")):
         out = tmp_path / f"chart.{fmt}"
         r = kpi(db_url, "report", f"--{fmt}", str(out))
-        assert r.returncode == 0 and out.read_bytes().startswith(magic), r.stderr
+        assert r.exit_code == 0 and out.read_bytes().startswith(magic), r.stderr
     r = kpi(db_url, "report", "--to", "2021-12-31")
     assert "latest total: 66,500" in r.stdout and "next target: 83,200 by 2023-03-31" in r.stdout
 
@@ -68,7 +58,7 @@ def test_a_bad_csv_is_refused_with_line_numbers(db_url: str, tmp_path: Path) -> 
     bad = tmp_path / "bad.csv"
     bad.write_text(HISTORY + "2021-13,x,1\n2021-04,x,lots\n", encoding="utf-8")
     r = kpi(db_url, "import", str(bad))
-    assert r.returncode == 2
+    assert r.exit_code == 2
     assert (
         "line 8: not a valid date '2021-13'" in r.stderr
         and "line 9: followers must be a whole number" in r.stderr
@@ -89,18 +79,18 @@ def test_a_bad_csv_is_refused_with_line_numbers(db_url: str, tmp_path: Path) -> 
 )
 def test_bad_input_gets_a_clear_error(db_url: str, args: tuple[str, ...], code: int, fragment: str) -> None:
     r = kpi(db_url, *args)
-    assert r.returncode == code and fragment in r.stderr
+    assert r.exit_code == code and fragment in r.stderr
 
 
 def test_targets_commands(db_url: str) -> None:
-    assert kpi(db_url, "targets", "set", "2028-03-31", "110000", "--label", "第5期").returncode == 0
+    assert kpi(db_url, "targets", "set", "2028-03-31", "110000", "--label", "第5期").exit_code == 0
     listed = kpi(db_url, "targets").stdout.splitlines()
     assert listed[-1] == "total\t2028-03-31\t110000\t第5期" and len(listed) == 4
-    assert kpi(db_url, "targets", "remove", "2028-03-31").returncode == 0
-    assert kpi(db_url, "targets", "remove", "2028-03-31").returncode == 2
-    assert kpi(db_url, "targets", "reset").returncode == 0
+    assert kpi(db_url, "targets", "remove", "2028-03-31").exit_code == 0
+    assert kpi(db_url, "targets", "remove", "2028-03-31").exit_code == 2
+    assert kpi(db_url, "targets", "reset").exit_code == 0
 
 
 def test_an_unmigrated_database_is_named(tmp_path: Path) -> None:
     r = kpi(f"sqlite:///{tmp_path / 'empty.db'}", "report")
-    assert r.returncode == 1 and "run `python -m app migrate`" in r.stderr
+    assert r.exit_code == 1 and "run `python -m app migrate`" in r.stderr

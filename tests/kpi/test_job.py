@@ -1,27 +1,25 @@
-"""The daily collection as a periodic job of the delivery workers: `python -m notifier worker --once`
-processes, and the worker inside the app (RUN_WORKER_IN_APP); once per interval across all of them."""
+"""The daily collection as a periodic job of the delivery workers: `suita notifier worker --once` (run
+in process), and the worker inside the app (RUN_WORKER_IN_APP); once per interval across all of them."""
 
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-import sys
 import time
 
 import pytest
+from click.testing import Result
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.main import create_app
-from app.settings import ROOT, Settings
 from kpi import collection_job
 from kpi.kpi_tables import FollowerSnapshot
 from notifier import periodic_jobs
 from notifier.delivery.delivery_worker import DeliveryWorker
 from notifier.ledger_tables import JobRun
 from storage.base import utcnow
+from tests.cli_runner import suita
 from tests.conftest import make_settings
 from tests.kpi.figures import FOLLOWER_PATHS, expected_row, follower_calls, set_figures, snapshots
 from tests.platform_fakes import CHANNEL_NAMES, FAST, Fakes, run_async
@@ -45,12 +43,10 @@ def test_the_collection_is_a_periodic_job_of_the_workers() -> None:
     )
 
 
-def worker_once(db_url: str, fakes: Fakes) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k.lower() not in Settings.model_fields}
-    env.update({"DATABASE_URL": db_url, "APP_ENV": "test", **fakes.env()})
+def worker_once(db_url: str, fakes: Fakes) -> Result:
+    env = {"DATABASE_URL": db_url, "APP_ENV": "test", **fakes.env()}
     env.update({k.upper(): str(v) for k, v in FAST.items()})
-    command = [sys.executable, "-m", "notifier", "worker", "--once"]
-    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=90)
+    return suita("notifier", "worker", "--once", env=env)
 
 
 @pytest.mark.slow
@@ -60,7 +56,7 @@ def test_a_notifier_worker_process_collects_once_per_interval(
     set_figures(fakes)
     settings = make_settings(db_url, **fakes.settings())
     r = worker_once(db_url, fakes)
-    assert r.returncode == 0, r.stderr
+    assert r.exit_code == 0, r.stderr
     assert snapshots(sessions) == {name: expected_row(name, settings) for name in CHANNEL_NAMES}
     due = next_run(sessions)
     assert due is not None and due > utcnow() + dt.timedelta(minutes=9)

@@ -1,17 +1,21 @@
 """End to end against the fake LINE server: the real line-bot-sdk insight client via `platforms.line_api`,
-the collector, the database, and `python -m notifier kpi collect` in subprocesses."""
+the collector, the database, `suita kpi collect`, and two `python -m notifier kpi collect` processes at
+once."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.settings import Settings
+from app.settings import ROOT, Settings
 from fakes.fake_line import FakeLine
 from fakes.fake_server import FakeServer
 from kpi import collection_job
@@ -171,12 +175,15 @@ def test_cli_collect_and_concurrent_runs_call_line_once(
 ) -> None:
     fake_line.set_insight(yesterday(), followers=45_000, targeted_reaches=30_000, blocks=4_000)
     r = kpi(db_url, "collect", env=line_env)
-    assert r.returncode == 0, r.stderr
+    assert r.exit_code == 0, r.stderr
     assert r.stdout.strip() == f"line/official {yesterday()}: ok 41,000"
     earlier = yesterday() - dt.timedelta(days=1)
     fake_line.set_insight(earlier, followers=44_900, targeted_reaches=30_000, blocks=3_990)
+    command = [sys.executable, "-m", "notifier", "kpi", "collect", "--date", earlier.isoformat()]
+    env = {**os.environ, **line_env}  # without other settings: the autouse `clean_environ` removed them
+    pipe = subprocess.PIPE
     procs = [
-        kpi(db_url, "collect", "--date", earlier.isoformat(), env=line_env, wait=False) for _ in range(2)
+        subprocess.Popen(command, cwd=ROOT, env=env, stdout=pipe, stderr=pipe, text=True) for _ in range(2)
     ]
     results = [p.communicate(timeout=60) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], results
@@ -192,5 +199,5 @@ def test_cli_collect_reports_a_failure_with_exit_code_1(
 ) -> None:
     fake_line.fail("status", status=503, body={"message": "down"}, path="/insight", times=-1)
     r = kpi(db_url, "collect", env=line_env)
-    assert r.returncode == 1 and f"line/official {yesterday()}: error" in r.stdout
+    assert r.exit_code == 1 and f"line/official {yesterday()}: error" in r.stdout
     assert "503" in r.stdout and TOKEN not in r.stdout + r.stderr

@@ -10,6 +10,7 @@ import pytest
 from fakes.fake_server import ThreadedServer
 from tests.conftest import browser_sign_in
 from tests.kpi.conftest import Seeded
+from tests.page_checks import wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -25,7 +26,7 @@ def test_staff_sign_in_see_the_kpi_and_narrow_the_period(
     assert "90,400" in page.locator("#kpi-projection").inner_text()
     chart = page.get_by_role("img", name="フォロワー数の推移と目標のグラフ", exact=False)
     chart.scroll_into_view_if_needed()
-    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=chart.element_handle())
+    wait_until(page, "img => img.complete && img.naturalWidth > 0", chart.element_handle())
     assert "HTTP 503 Service Unavailable" in page.locator("#kpi-gaps").inner_text()
     assert page.locator("#kpi-monthly tbody tr").count() >= 2
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 
 import pytest
 
@@ -25,7 +26,9 @@ A = run("a", range(1, 11), 100)  # 100, 110, ..., 190
 A_TOTALS = {n: 100 + 10 * (n - 1) for n in range(1, 11)}
 
 
-def totals(b: dict[int, int], estimated: set[int] = frozenset(), days: range = range(1, 11)) -> list[tuple]:
+def totals(
+    b: dict[int, int], estimated: Collection[int] = (), days: range = range(1, 11)
+) -> list[tuple[dt.date, int, bool]]:
     return [(d(n), A_TOTALS[n] + b.get(n, 0), n in estimated) for n in days]
 
 

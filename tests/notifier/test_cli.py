@@ -1,40 +1,30 @@
-"""`python -m notifier` as a subprocess: post create, show --json, worker --once; exit code 2 on bad input."""
+"""`suita notifier` (also `python -m notifier`), in process: post create, show --json, worker --once;
+exit code 2 on bad input."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import Result
 from sqlalchemy import Engine, func, select
 
-from app.settings import ROOT, Settings
 from notifier.ledger_tables import Post
+from tests.cli_runner import suita
 from tests.notifier.conftest import FAST, Fakes, post_data
 
 
 def env_for(db_url: str, fakes: Fakes | None, **extra: Any) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k.lower() not in Settings.model_fields}
     values: dict[str, Any] = {"database_url": db_url, "app_env": "test", **FAST, **extra}
     if fakes is not None:
         values.update(fakes.settings())
-    env.update({k.upper(): str(v) for k, v in values.items()})
-    return env
+    return {k.upper(): str(v) for k, v in values.items()}
 
 
-def notifier(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "notifier", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=90,
-    )
+def notifier(*args: str, env: dict[str, str]) -> Result:
+    return suita("notifier", *args, env=env)
 
 
 def write(tmp_path: Path, data: Any, name: str = "POST.json") -> str:
@@ -46,14 +36,14 @@ def write(tmp_path: Path, data: Any, name: str = "POST.json") -> str:
 def test_create_show_and_deliver(db_url: str, fakes: Fakes, tmp_path: Path) -> None:
     env = env_for(db_url, fakes)
     created = notifier("post", "create", "--json-file", write(tmp_path, post_data()), env=env)
-    assert created.returncode == 0, created.stderr
+    assert created.exit_code == 0, created.stderr
     post_id = int(created.stdout.strip())
     shown = json.loads(notifier("post", "show", str(post_id), "--json", env=env).stdout)
     assert set(shown) == {"id", "state", "deliveries"} and shown["id"] == post_id
     assert shown["state"] == "scheduled"
     assert [set(d) for d in shown["deliveries"]] == [{"channel", "state", "platform_id", "error"}] * 4
     worked = notifier("worker", "--once", env=env)
-    assert worked.returncode == 0 and "processed 4 deliveries" in worked.stdout, worked.stderr
+    assert worked.exit_code == 0 and "processed 4 deliveries" in worked.stdout, worked.stderr
     done = json.loads(notifier("post", "show", str(post_id), "--json", env=env).stdout)
     assert done["state"] == "done"
     assert all(d["state"] == "sent" and d["platform_id"] and d["error"] is None for d in done["deliveries"])
@@ -75,7 +65,7 @@ def test_bad_input_exits_2_naming_the_field(
 ) -> None:
     env = env_for(db_url, fakes if needs == "fakes" else None)
     r = notifier("post", "create", "--json-file", write(tmp_path, data), env=env)
-    assert r.returncode == 2, r.stdout + r.stderr
+    assert r.exit_code == 2, r.stdout + r.stderr
     assert r.stdout == ""
     for fragment in fragments:
         assert fragment in r.stderr
@@ -87,14 +77,14 @@ def test_bad_input_exits_2_naming_the_field(
 def test_missing_file_and_unknown_post(db_url: str, tmp_path: Path) -> None:
     env = env_for(db_url, None)
     r = notifier("post", "create", "--json-file", str(tmp_path / "nope.json"), env=env)
-    assert r.returncode == 2 and "--json-file" in r.stderr
+    assert r.exit_code == 2 and "--json-file" in r.stderr
     r = notifier("post", "show", "4242", "--json", env=env)
-    assert r.returncode == 2 and "no post with id 4242" in r.stderr
+    assert r.exit_code == 2 and "no post with id 4242" in r.stderr
 
 
 def test_status_exit_code(db_url: str, fakes: Fakes, tmp_path: Path) -> None:
     env = env_for(db_url, fakes)
-    assert notifier("status", env=env).returncode == 0
+    assert notifier("status", env=env).exit_code == 0
     notifier("post", "create", "--json-file", write(tmp_path, post_data(channels=["x"])), env=env)
     r = notifier("status", "--json", env=env)
-    assert r.returncode == 1 and "no worker is running" in json.loads(r.stdout)["problems"][0]
+    assert r.exit_code == 1 and "no worker is running" in json.loads(r.stdout)["problems"][0]

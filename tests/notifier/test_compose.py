@@ -22,7 +22,7 @@ CREDENTIALS = {
     "x_access_token_secret": "ts",
     "facebook_page_id": "100",
     "facebook_page_access_token": "p",
-    "mastodon_api_base_url": "https://mastodon.example",
+    "mastodon_api_base_url": "http://127.0.0.1:9",  # nothing listens: the documented limit applies
     "mastodon_access_token": "m",
     "bluesky_handle": "suita.bsky.social",
     "bluesky_app_password": "b",

@@ -20,6 +20,7 @@ from storage.base import utcnow
 from storage.db import session_scope
 from tests.conftest import STAFF_PASSWORD, browser_sign_in, make_settings
 from tests.notifier.conftest import FAST, schedule
+from tests.page_checks import wait_until
 from tests.platform_fakes import CHANNEL_NAMES, Fakes
 
 pytestmark = pytest.mark.browser
@@ -45,7 +46,7 @@ def test_compose_preview_schedule_and_watch_every_channel_deliver(
 ) -> None:
     browser_sign_in(page, live_server, "/posts", staff_user)
     assert page.get_by_role("heading", level=1).inner_text().startswith("お知らせ配信")
-    page.wait_for_function("document.getElementById('worker-status').className === 'ok'")
+    wait_until(page, "document.getElementById('worker-status').className === 'ok'")
     assert "配信ワーカー稼働中: 1" in page.locator("#worker-status").inner_text()
 
     # Over X's limit: the preview says so per channel, and scheduling is refused with nothing stored.
@@ -114,7 +115,7 @@ def test_a_draft_for_later_can_be_scheduled_or_cancelled(
     page.get_by_role("button", name="下書き保存 / Save draft").click()
     page.locator("#compose-result", has_text="を下書き保存しました").wait_for()
     (draft,) = posts(sessions)
-    assert draft.state == "draft" and draft.urgency == "emergency"
+    assert draft.state == "draft" and draft.urgency == "emergency" and draft.scheduled_at is not None
     assert draft.scheduled_at.astimezone(JST) == later
     r = row(page, draft.id)
     assert "下書き / Draft" in r.locator("td.state").inner_text()
@@ -152,7 +153,7 @@ def test_an_unknown_delivery_is_resolved_by_a_person(
     item = row(page, post_id).locator('li[data-channel="x"]')
     assert "要確認 / Check needed" in item.inner_text()
     assert "timeout after sending" in item.inner_text()
-    page.wait_for_function("document.getElementById('worker-status').className === 'error'")
+    wait_until(page, "document.getElementById('worker-status').className === 'error'")
     assert "need a person to check" in page.locator("#worker-status").inner_text()
     page.once("dialog", lambda dialog: dialog.accept("1234567890"))
     item.get_by_role("button", name="投稿を確認した / It was posted").click()

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -24,12 +25,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.settings import ROOT
 from bot.bot_tables import LineUser, TopicSubscription
+from fakes.fake_line import FakeLine
 from notifier.ledger_tables import Delivery, DeliveryAttempt
 from tests.conftest import ON_POSTGRES, make_settings, restart_postgres
 from tests.notifier.conftest import SNS, Fakes, schedule
 from tests.notifier.test_cli import env_for
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.serial]  # restart_postgres(); workers load every core
 POST_PATHS = {
     "line": "/v2/bot/message/(multicast|broadcast)",
     "x": "/2/tweets",
@@ -44,7 +46,8 @@ class Workers:
     """Worker subprocesses with their logs in files (never a pipe that could fill up)."""
 
     def __init__(self, env: dict[str, str], logs: Path) -> None:
-        self.env, self.logs = env, logs
+        # the process environment (without settings: the autouse `clean_environ` removed them) + `env`
+        self.env, self.logs = {**os.environ, **env}, logs
         self.procs: list[subprocess.Popen[bytes]] = []
 
     def start(self, *args: str) -> subprocess.Popen[bytes]:
@@ -171,11 +174,13 @@ def test_sigkill_mid_send_never_publishes_twice(
             assert sorted(counts) == sorted(titles)
     for name in ("x", "facebook"):
         assert {states[(p, c)] for p, c in states if c == name} <= {"sent", "unknown"}
+    line = fakes.line.platform
+    assert isinstance(line, FakeLine)
     received = Counter(
         (uid, m["text"].split("\n")[0])
-        for d in fakes.line.platform.deliveries("multicast")
+        for d in line.deliveries("multicast")
         for uid in d.to
-        for m in d.messages[:1]  # type: ignore[attr-defined]
+        for m in d.messages[:1]
     )
     assert len(received) == 1200 * 6 and set(received.values()) == {1}, "a resident got a post twice"
 
@@ -222,7 +227,7 @@ def test_workers_recover_when_the_database_restarts(
     calls = lambda: sum(len(fakes[n].state.find(POST_PATHS[n])) for n in SNS)  # noqa: E731
     wait_for(lambda: calls() >= 20, 60, "the first calls")
     restart_postgres()
-    sessions.kw["bind"].dispose()  # type: ignore[union-attr]
+    sessions.kw["bind"].dispose()
     wait_for(lambda: _settled_after_restart(sessions), 120, "the workers to finish after the restart")
     pool.stop()
     states = delivery_states(sessions)

@@ -90,6 +90,7 @@ def test_english_speakers_get_japanese_without_a_variant(
     assert len(call.to) == 5 and call.messages[0]["text"].startswith("［イベント・観光］")
 
 
+@pytest.mark.serial  # the three chunks must go out together: not beside other tests
 def test_failed_chunk_is_retried_alone_with_its_own_key(
     sns_settings: Settings, sessions: sessionmaker[Session], fakes: Fakes
 ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 
 import pytest
 
@@ -72,6 +73,6 @@ def test_after_lookup(found: str | None, error: ChannelError, attempts: int, sta
 
 @pytest.mark.parametrize(("attempts", "low", "high"), [(1, 1.6, 2.4), (3, 6.4, 9.6), (30, 720, 1080)])
 def test_backoff_doubles_with_jitter_and_a_cap(attempts: int, low: float, high: float) -> None:
-    for r in (0.0, 0.5, 0.999):
-        delay = (backoff(attempts, 2.0, NOW, rng=lambda r=r: r) - NOW).total_seconds()
+    for r in (0.0, 0.5, 0.999):  # every random draw is r
+        delay = (backoff(attempts, 2.0, NOW, rng=partial(float, r)) - NOW).total_seconds()
         assert low <= delay <= high

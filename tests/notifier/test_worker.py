@@ -151,5 +151,5 @@ def test_the_worker_wakes_when_the_next_post_falls_due(
         thread.join(timeout=30)
     assert shown(sessions, post_id)["state"] == "done"
     with sessions() as s:
-        lags = [(d.sent_at - d.due_at).total_seconds() for d in s.scalars(select(Delivery))]
+        lags = [(d.sent_at - d.due_at).total_seconds() for d in s.scalars(select(Delivery)) if d.sent_at]
     assert len(lags) == 4 and max(lags) < 20, lags

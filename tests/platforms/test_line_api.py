@@ -27,6 +27,7 @@ from fakes.fake_line import FakeLine
 from fakes.fake_server import FakeServer
 from platforms.line_api import (
     LineApi,
+    LineApiError,
     LineAuthError,
     LineClientError,
     LineNotFound,
@@ -151,7 +152,7 @@ async def test_repeated_retry_key_is_success_without_duplicate(
     [(400, LineClientError), (401, LineAuthError), (403, LineClientError), (404, LineNotFound)],
 )
 async def test_4xx_is_not_retried(
-    line_api: LineApi, fake_line: FakeLine, line_server: FakeServer, status: int, error: type[Exception]
+    line_api: LineApi, fake_line: FakeLine, line_server: FakeServer, status: int, error: type[LineApiError]
 ) -> None:
     body = {"message": f"refused for {U1}", "details": [{"message": "bad", "property": "to"}]}
     fake_line.fail(
@@ -265,6 +266,8 @@ async def test_multicast_narrowcast_and_progress(line_api: LineApi, fake_line: F
     await line_api.multicast([U1, U2], [hello("防災")], key())
     sent = await line_api.narrowcast([hello("全員")], key())
     assert [m["text"] for m in fake_line.messages_for(U1)] == ["防災"] and fake_line.messages_for(U3) == []
+    waiting = await line_api.narrowcast_progress(str(sent.request_id))  # LINE prepares it first
+    assert (waiting.phase, waiting.success_count, waiting.target_count) == ("waiting", None, None)
     progress = await line_api.narrowcast_progress(str(sent.request_id))
     assert (progress.phase, progress.success_count, progress.target_count) == ("succeeded", 3, 3)
     fake_line.set_narrowcast_progress(
