@@ -15,6 +15,7 @@ area (the layer rule). `python -m faq|bot|notifier|kpi` are thin aliases of `sui
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -147,8 +148,8 @@ def check() -> None:
     click.echo(
         f"database: {describe(settings.database_url)} ({'current' if not missing else 'needs migrate'})"
     )
-    for name, ok in feature_states(settings).items():
-        click.echo(f"{name}: {'ready' if ok else 'not configured'}")
+    for name, state in feature_states(settings).items():
+        click.echo(f"{name}: {state}")
 
 
 @cli.command("create-staff")
@@ -206,6 +207,10 @@ def serve(host: str, port: int, workers: int) -> None:
 
     settings = ready_settings()
     migrations.upgrade(settings.database_url)
+    if settings.public_base_url == Settings.model_fields["public_base_url"].default:
+        # unset: links the server prints (the first-run setup link) point at where it listens
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        os.environ["PUBLIC_BASE_URL"] = f"http://{shown}:{port}"
     uvicorn.run(
         "app.main:create_app_from_env",
         factory=True,

@@ -5,7 +5,8 @@ context manager `lifespan(app)` that starts and stops what the area needs (SDK c
 `SESSIONLESS_PATHS` (machine routes that never use the staff session and are authenticated otherwise,
 such as LINE's webhook with its signature: the CSRF check skips them),
 `FAST_ROUTES` (`{(method, path): app.plain_routes.FastRoute}`: served before the middleware stack) and
-`features(settings) -> {name: configured}` (listed by `/readyz`, `check` and the home page).
+`features(settings) -> {name: configured}` (listed by `/readyz`, `check` and the home page; a value is
+True/False or one of `FEATURE_STATES`, e.g. "demo" for a channel that runs against the app's own fake).
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ INTAKE_POOL = 2  # connections (and threads) reserved for the webhook's inserts
 AREAS: tuple[str, ...] = (
     "app.health",
     "app.auth",
+    "app.first_run",
     "faq.faq_area",
     "bot.bot_area",
     "kpi.kpi_api",
@@ -62,14 +64,19 @@ def _areas() -> list[ModuleType]:
     return [importlib.import_module(name) for name in AREAS]
 
 
-def feature_states(settings: Settings) -> dict[str, bool]:
+FEATURE_STATES = ("ready", "demo", "not configured")
+
+
+def feature_states(settings: Settings) -> dict[str, str]:
     """Which optional features have what they need (for `/readyz`, `check` and the home page): every
-    area's `features(settings)`, e.g. each notifier channel and the LINE bot."""
-    states: dict[str, bool] = {}
+    area's `features(settings)`, e.g. each notifier channel and the LINE bot, as one of
+    `FEATURE_STATES` (an area's True is "ready", False "not configured")."""
+    states: dict[str, str] = {}
     for area in _areas():
         hook = getattr(area, "features", None)
         if hook is not None:
-            states.update(hook(settings))
+            for name, state in hook(settings).items():
+                states[name] = state if isinstance(state, str) else ("ready" if state else "not configured")
     return states
 
 
@@ -148,9 +155,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.intake_db = AsyncDb(
         make_sessionmaker(intake_engine), threads=INTAKE_POOL, shares_lock_with=app.state.db
     )
-    for name, configured in app.state.features.items():
-        if not configured:
-            log.info("feature %s: not configured", name, extra={"feature": name, "configured": False})
+    for name, state in app.state.features.items():
+        if state != "ready":
+            log.info(
+                "feature %s: %s", name, state, extra={"feature": name, "configured": False, "state": state}
+            )
     async with AsyncExitStack() as stack:
         for area in _areas():
             hook = getattr(area, "lifespan", None)

@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     topics: list[Topic] = Field(default_factory=lambda: list(DEFAULT_TOPICS), min_length=1)
     # /docs, /redoc and /openapi.json; None: on except when APP_ENV=production (resolved below)
     docs_enabled: bool | None = None
+    # channels without credentials run against the app's own fakes; None: on when APP_ENV=development
+    # (resolved below); never in production
+    demo_mode: bool | None = None
     # addresses (or networks) of reverse proxies whose X-Forwarded-For is believed; by default a proxy on
     # the same machine (what uvicorn itself trusts by default)
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["127.0.0.1", "::1"])
@@ -136,6 +139,10 @@ class Settings(BaseSettings):
                 raise ValueError(f"TRUSTED_PROXIES: {item!r} is not an IP address or network") from None
         return [str(item).strip() for item in value]
 
+    # Channels bound to the app's in-process fakes (demo mode): set by the notifier when it starts them
+    # (`with_demo_channels`), never read from the environment.
+    _demo_bound: frozenset[str] = PrivateAttr(default_factory=frozenset)
+
     @model_validator(mode="after")
     def _resolve_docs_enabled(self) -> Settings:
         if self.docs_enabled is None:
@@ -160,8 +167,31 @@ class Settings(BaseSettings):
         for name, value in super().__repr_args__():
             yield name, describe(value) if name == "database_url" else value
 
+    def _resolve_demo_mode(self) -> Settings:
+        if self.demo_mode and self.app_env == "production":
+            raise ValueError(
+                "DEMO_MODE cannot be true when APP_ENV=production (nothing real would be posted)"
+            )
+        if self.demo_mode is None:
+            self.demo_mode = self.app_env == "development"
+        return self
+
     def topic(self, topic_id: str) -> Topic | None:
         return next((t for t in self.topics if t.id == topic_id), None)
+
+    def demo_bound(self, channel: str) -> bool:
+        """Whether `channel` runs against the app's own fake of its platform (demo mode)."""
+        return channel in self._demo_bound
+
+    def with_demo_channels(self, channels: dict[str, dict[str, object]]) -> Settings:
+        """A copy in which each channel of `channels` is bound to a fake: its settings (base URL,
+        credentials) replaced by the given ones. Refused in production, where nothing is ever faked."""
+        if channels and (self.app_env == "production" or not self.demo_mode):
+            raise ConfigError("demo channels need DEMO_MODE (never with APP_ENV=production)")
+        updates = {key: value for overrides in channels.values() for key, value in overrides.items()}
+        copy = self.model_copy(update=updates)
+        copy._demo_bound = self._demo_bound | frozenset(channels)
+        return copy
 
     @property
     def is_sqlite(self) -> bool:

@@ -36,9 +36,11 @@ def render_text(name: str, **context: Any) -> str:
 
 def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
     """Render an HTML page; every page gets `request`, `signed_in` (the route resolved a signed-in
-    staff member: `app.auth.current_staff`), `features` and `csrf_token` (for the page's scripts and
-    forms: `app.csrf`; empty for a browser without a session cookie)."""
+    staff member: `app.auth.current_staff`), `features`, `csrf_token` (for the page's scripts and
+    forms: `app.csrf`; empty for a browser without a session cookie) and `demo_channels` (what runs
+    against the app's own fakes, named by the area that started them: the demo banner)."""
     cookie = request.cookies.get(COOKIE)
+    demo: list[str] = getattr(request.app.state, "demo_labels", [])
     html = (
         jinja_env()
         .get_template(name)
@@ -47,6 +49,7 @@ def render(request: Request, name: str, context: dict[str, Any], status_code: in
             signed_in=getattr(request.state, "staff", None) is not None,
             features=request.app.state.features,
             csrf_token=csrf_token(request.app.state.secret, cookie) if cookie else "",
+            demo_channels=demo,
             **context,
         )
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.topics import LANGUAGES
@@ -43,3 +43,14 @@ def recipients(
         stmt = stmt.where(LineUser.user_id > after)
     rows = session.execute(stmt.limit(limit)).all()
     return [Recipient(uid, effective_language(lang, profile)) for uid, lang, profile in rows]
+
+
+def subscriber_count(session: Session, topic: str) -> int:
+    """How many residents the bot knows are subscribed to `topic` (who a LINE topic push reaches)."""
+    stmt = (
+        select(func.count())
+        .select_from(LineUser)
+        .join(TopicSubscription, TopicSubscription.user_id == LineUser.user_id)
+        .where(TopicSubscription.topic == topic)
+    )
+    return int(session.scalar(stmt) or 0)

@@ -1,8 +1,10 @@
 """Chart of actual followers against the targets (matplotlib, Agg; PNG and SVG).
 
-Labels are Japanese with English when a CJK font is installed (`fonts-noto-cjk`), English only
-otherwise, so no glyph is ever missing. Only the object API is used (no pyplot state), so concurrent
-requests can draw at once.
+Labels are Japanese with English whenever a font with Japanese glyphs is installed (Noto CJK, Droid
+Sans Fallback, IPA, …: any font that has them), English only otherwise, so no glyph is ever missing.
+Each series is one line through its days (a break only after `BREAK_AFTER_DAYS` without figures);
+estimated (carried) days are marked with hollow dots. Only the object API is used (no pyplot state),
+so concurrent requests can draw at once.
 """
 
 from __future__ import annotations
@@ -19,13 +21,29 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
+from matplotlib.ft2font import FT2Font
 from matplotlib.ticker import FuncFormatter
 
 from kpi.kpi_channels import CHANNEL_LABELS
 from kpi.report import Report
 from kpi.series import Point
 
-CJK_FONTS = ("Noto Sans CJK JP", "Noto Sans JP", "IPAexGothic", "IPAGothic", "TakaoGothic", "Hiragino Sans")
+# Preferred, in order; failing these, any installed font with Japanese glyphs is used
+CJK_FONTS = (
+    "Noto Sans CJK JP",
+    "Noto Sans JP",
+    "Source Han Sans JP",
+    "IPAexGothic",
+    "IPAGothic",
+    "IPAPGothic",
+    "TakaoGothic",
+    "VL Gothic",
+    "Hiragino Sans",
+    "Droid Sans Japanese",
+    "Droid Sans Fallback",
+    "Noto Sans CJK SC",
+)
+GLYPHS = "吹田市フォロワー数推計目標"  # what the Japanese labels need
 BREAK_AFTER_DAYS = 45  # a longer stretch without figures is drawn as a break, not a straight line
 PROJECTION_YEARS = 3
 SPARSE_POINTS = 400  # the projection line is drawn at most this far ahead
@@ -38,6 +56,7 @@ LABELS = {
         "total": "合計 / Total",
         "target": "目標 / Target",
         "projection": "見込み / Projection",
+        "estimated": "推計 / Estimated",
         "y": "フォロワー数 / Followers",
     },
     "en": {
@@ -45,6 +64,7 @@ LABELS = {
         "total": "Total",
         "target": "Target",
         "projection": "Projection",
+        "estimated": "Estimated",
         "y": "Followers",
     },
 }
@@ -52,9 +72,22 @@ LABELS = {
 
 @lru_cache(maxsize=1)
 def cjk_font() -> str | None:
-    """The name of an installed font with Japanese glyphs, or None."""
-    installed = {f.name for f in font_manager.fontManager.ttflist}
-    return next((name for name in CJK_FONTS if name in installed), None)
+    """The name of an installed font with Japanese glyphs (a preferred one first), or None."""
+    fonts = [(f.name, f.fname) for f in font_manager.fontManager.ttflist]
+    names = {name for name, _path in fonts}
+    preferred = next((name for name in CJK_FONTS if name in names), None)
+    if preferred is not None:
+        return preferred
+    return next((name for name, path in fonts if has_japanese(path)), None)
+
+
+def has_japanese(path: str) -> bool:
+    """Whether the font file has every glyph the Japanese labels need."""
+    try:
+        font = FT2Font(path)
+    except (OSError, RuntimeError, ValueError):
+        return False
+    return all(font.get_char_index(ord(char)) for char in GLYPHS)
 
 
 def _x(dates: Sequence[dt.date]) -> list[float]:
@@ -62,12 +95,11 @@ def _x(dates: Sequence[dt.date]) -> list[float]:
     return [float((d - EPOCH).days) for d in dates]
 
 
-def _broken(points: Sequence[Point]) -> tuple[list[float], list[float]]:
-    """Measured figures (estimated ones left out) as x and y, with a NaN wherever figures are
-    missing for longer than `BREAK_AFTER_DAYS`."""
+def _joined(points: Sequence[Point]) -> tuple[list[float], list[float]]:
+    """Every figure (measured and estimated) as x and y, joined by one line, with a NaN (a break)
+    only where figures are missing for longer than `BREAK_AFTER_DAYS`."""
     xs: list[dt.date] = []
     ys: list[float] = []
-    points = [p for p in points if not p.estimated]
     for prev, p in zip([None, *points], points, strict=False):
         if prev is not None and (p.date - prev.date).days > BREAK_AFTER_DAYS:
             xs.append(prev.date + dt.timedelta(days=1))
@@ -107,14 +139,33 @@ def render_chart(report: Report, fmt: Format = "png", *, channels: bool = True) 
     fig = Figure(figsize=(10, 5.6), dpi=100, layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
-    if report.series.total:
-        xs, ys = _broken(report.series.total)
-        ax.plot(xs, ys, color="#00693e", linewidth=2.5, label=text["total"], **_markers(xs, 5))
+    series: list[tuple[str, Sequence[Point], dict[str, Any], int]] = [
+        (text["total"], report.series.total, {"color": "#00693e", "linewidth": 2.5}, 5)
+    ]
     if channels:
-        for name, points in report.series.channels.items():
-            xs, ys = _broken(points)
-            label = CHANNEL_LABELS.get(name, name)
-            ax.plot(xs, ys, linewidth=1, alpha=0.8, label=label, **_markers(xs, 3))
+        series += [
+            (CHANNEL_LABELS.get(n, n), p, {"linewidth": 1, "alpha": 0.8}, 3)
+            for n, p in report.series.channels.items()
+        ]
+    estimated_label = text["estimated"]
+    for label, points, style, size in series:
+        if not points:
+            continue
+        xs, ys = _joined(points)
+        (line,) = ax.plot(xs, ys, label=label, **style, **_markers(xs, size))
+        carried = [p for p in points if p.estimated]
+        if carried:  # hollow dots on the estimated days, one legend entry for all series
+            ax.plot(
+                _x([p.date for p in carried]),
+                [p.followers for p in carried],
+                linestyle="none",
+                marker="o",
+                markersize=size + 1,
+                markerfacecolor="white",
+                markeredgecolor=line.get_color(),
+                label=estimated_label,
+            )
+            estimated_label = "_nolegend_"
     if report.targets:
         tx = _x([t.date for t in report.targets])
         ty = [t.followers for t in report.targets]

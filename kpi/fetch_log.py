@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session
 
 from kpi.kpi_tables import FollowerFetch
+from notifier.channels.channel_base import DEMO_ACCOUNT
 from storage.leases import Lease, acquire
 
 LEASE = dt.timedelta(minutes=2)
@@ -94,8 +95,12 @@ def retry_dates(session: Session, channel: str, account: str, since: dt.date) ->
     return list(session.scalars(stmt.order_by(f.date)))
 
 
-def recent_problems(session: Session, since: dt.date, limit: int = 50) -> list[FollowerFetch]:
-    """Fetches since `since` that have no figure yet, newest first (for the staff page)."""
+def recent_problems(
+    session: Session, since: dt.date, limit: int = 50, *, demo: bool = False
+) -> list[FollowerFetch]:
+    """Fetches since `since` that have no figure yet, newest first (for the staff page); of the real
+    accounts, or with `demo` of the demo ones."""
     f = FollowerFetch
-    stmt = select(f).where(f.date >= since, f.status.in_(("unready", "error")))
+    real = f.account == DEMO_ACCOUNT if demo else f.account != DEMO_ACCOUNT
+    stmt = select(f).where(f.date >= since, f.status.in_(("unready", "error")), real)
     return list(session.scalars(stmt.order_by(f.date.desc(), f.channel).limit(limit)))

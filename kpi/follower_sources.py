@@ -38,3 +38,9 @@ async def open_sources(settings: Settings) -> AsyncIterator[list[Channel]]:
             stack.push_async_callback(channel.aclose)
             sources.append(channel)
         yield sources
+
+
+def configured_accounts(settings: Settings) -> dict[str, str]:
+    """The account of each channel with credentials (a real one, never a demo channel): where imported
+    history without an account column belongs, and the name of the channel's one account."""
+    return {name: cls.account_of(settings) for name, cls in CHANNELS.items() if cls.mode(settings) == "live"}

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.cli import config_errors_exit, open_database
 from app.settings import ConfigError, Settings
 from kpi.follower_collector import Collector, FetchResult
-from kpi.follower_sources import open_sources
+from kpi.follower_sources import configured_accounts, open_sources
 from kpi.history_import import CsvImportError, decode, import_csv
 from kpi.jst_dates import jst_date, parse_date
 from kpi.kpi_tables import TOTAL
@@ -122,11 +122,13 @@ def backfill(start: dt.date, end: dt.date | None, wait: bool) -> None:
 @config_errors_exit
 def import_(file: Path, replace: bool) -> None:
     """Import history from CSV: date,channel,followers[,account] (all or nothing)."""
-    with open_database() as (_settings, sessions):
+    with open_database() as (settings, sessions):
         try:
             with session_scope(sessions) as session:
                 begin_immediate(session)  # validated against stored rows, then written: one lock
-                result = import_csv(session, decode(file.read_bytes()), today=today(), replace=replace)
+                text = decode(file.read_bytes())
+                accounts = configured_accounts(settings)
+                result = import_csv(session, text, today=today(), replace=replace, accounts=accounts)
         except CsvImportError as exc:
             click.echo(f"error: {file}: {exc}", err=True)
             sys.exit(2)
@@ -177,7 +179,14 @@ def report(
         raise click.UsageError("choose one of --json, --csv, --png FILE, --svg FILE")
     with open_database() as (settings, sessions), sessions() as session:
         try:
-            result = load_report(session, start, end, today=today(), options=Options.from_settings(settings))
+            result = load_report(
+                session,
+                start,
+                end,
+                today=today(),
+                options=Options.from_settings(settings),
+                names=configured_accounts(settings),
+            )
         except RangeError as exc:
             raise click.BadParameter(str(exc)) from None
     if as_json:

@@ -1,6 +1,8 @@
 """The KPI report: pure functions over the daily series and the targets.
 
-- Growth per month: the last measured figure of each month and the change from the previous month's.
+- Growth per month: each month's last figure (a measured one when the month has any, else the last
+  estimated one, flagged) and the change from the previous month that has a figure (`since` names it
+  when months without figures lie between).
 - The next target: the first one dated on or after the latest figure; when every target date has
   passed, the last target (overdue while not reached; once reached, the projection says when).
 - The projection: the pace is the least-squares slope of the measured (not estimated) total over
@@ -26,12 +28,14 @@ MAX_PROJECTION_DAYS = 36_500
 
 @dataclass(frozen=True)
 class Month:
-    """A month's last figure and the change from the previous month's last figure."""
+    """A month's last figure and the change from the previous month with a figure (`since`)."""
 
     month: str  # YYYY-MM
     date: dt.date
     followers: int
     change: int | None
+    since: str | None = None  # the month the change is from (None: the first month)
+    estimated: bool = False  # the month has only carried (estimated) figures
 
 
 @dataclass(frozen=True)
@@ -71,19 +75,28 @@ class Report:
 
 
 def monthly_growth(points: Sequence[Point]) -> list[Month]:
-    """Last measured (not estimated) figure per calendar month and its change from the previous
-    month (None after a month without any figure, so a gap is never read as growth)."""
-    ends: dict[tuple[int, int], Point] = {}
+    """Each calendar month's last figure (measured when the month has one, else estimated) and its
+    change from the previous month that has a figure: computed wherever two months have figures,
+    and naming the month it is from, so a gap is never read as one month's growth."""
+    measured: dict[tuple[int, int], Point] = {}
+    carried: dict[tuple[int, int], Point] = {}
     for p in points:
-        if not p.estimated:
-            ends[(p.date.year, p.date.month)] = p
+        (carried if p.estimated else measured)[(p.date.year, p.date.month)] = p
     months: list[Month] = []
-    prev_key: tuple[int, int] | None = None
-    for (year, month), p in ends.items():
-        follows = prev_key is not None and (year * 12 + month) - (prev_key[0] * 12 + prev_key[1]) == 1
-        change = p.followers - months[-1].followers if follows else None
-        months.append(Month(f"{year:04d}-{month:02d}", p.date, p.followers, change))
-        prev_key = (year, month)
+    for key in sorted(measured.keys() | carried.keys()):
+        p = measured.get(key) or carried[key]
+        prev = months[-1] if months else None
+        change = p.followers - prev.followers if prev else None
+        months.append(
+            Month(
+                f"{key[0]:04d}-{key[1]:02d}",
+                p.date,
+                p.followers,
+                change,
+                prev.month if prev else None,
+                p.estimated,
+            )
+        )
     return months
 
 

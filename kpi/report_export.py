@@ -27,7 +27,14 @@ def _targets(targets: Sequence[Target]) -> list[dict[str, Any]]:
 
 def _months(months: Sequence[Month]) -> list[dict[str, Any]]:
     return [
-        {"month": m.month, "date": m.date.isoformat(), "followers": m.followers, "change": m.change}
+        {
+            "month": m.month,
+            "date": m.date.isoformat(),
+            "followers": m.followers,
+            "change": m.change,
+            "since": m.since,
+            "estimated": m.estimated,
+        }
         for m in months
     ]
 

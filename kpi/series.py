@@ -9,6 +9,9 @@ How days without a figure are treated (the report's rules):
   the day is missing: the channel's and the total's figure for that day is unknown, never zero, and
   the gap is listed with the recorded reason.
 - After its last activity plus `carry_days` the account was removed: it adds nothing any more.
+
+Each channel is one account (`one_account_per_channel`): imported history and live counts of the same
+channel are one series, never added up; on a day with both, the collected figure counts.
 """
 
 from __future__ import annotations
@@ -83,6 +86,45 @@ class _Absent:
 ABSENT = _Absent()
 # One account's day: (figure, carried forward?), None when missing, or ABSENT
 DayValue = tuple[int, bool] | _Absent | None
+
+
+def one_account_per_channel(readings: Iterable[ReadingRow], names: Mapping[str, str]) -> list[Reading]:
+    """Every account of a channel as the channel's one account, named `names[channel]` (else as its
+    last row): one figure per channel and day, the last one given for that day (`load_readings`
+    orders imported figures before collected ones)."""
+    figures: dict[tuple[str, dt.date], int] = {}
+    last_name: dict[str, str] = {}
+    for channel, account, date, followers in readings:
+        figures[(channel, date)] = followers
+        last_name[channel] = account
+    named = {**last_name, **names}
+    return [Reading(c, named[c], d, n) for (c, d), n in figures.items()]
+
+
+def merge_bounds(
+    bounds: Mapping[AccountKey, tuple[dt.date, dt.date]], names: Mapping[str, str]
+) -> dict[AccountKey, tuple[dt.date, dt.date]]:
+    """Per channel's one account: the earliest first figure and the latest activity of its accounts."""
+    merged: dict[AccountKey, tuple[dt.date, dt.date]] = {}
+    for (channel, account), (first, last) in bounds.items():
+        key = (channel, names.get(channel, account))
+        old = merged.get(key)
+        merged[key] = (min(first, old[0]), max(last, old[1])) if old else (first, last)
+    return merged
+
+
+def merge_since(since: Mapping[AccountKey, dt.date], names: Mapping[str, str]) -> dict[AccountKey, dt.date]:
+    """Per channel's one account: the first collected figure of any of its accounts."""
+    merged: dict[AccountKey, dt.date] = {}
+    for (channel, account), day in since.items():
+        key = (channel, names.get(channel, account))
+        merged[key] = min(day, merged.get(key, day))
+    return merged
+
+
+def rename_failures(failures: Iterable[Failure], names: Mapping[str, str]) -> list[Failure]:
+    """Failed fetches, each under its channel's one account."""
+    return [f._replace(account=names.get(f.channel, f.account)) for f in failures]
 
 
 def account_days(

@@ -2,6 +2,9 @@
 
 Writes that several workers may race on are single `INSERT … ON CONFLICT` statements, identical in
 effect on SQLite and PostgreSQL, so a rerun or a concurrent run leaves exactly one row.
+
+Every read takes one side: the real accounts' figures, or (`demo=True`) the figures of channels bound
+to the app's fakes in demo mode (`DEMO_ACCOUNT`), which are never mixed into real history.
 """
 
 from __future__ import annotations
@@ -11,12 +14,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, union_all
+from sqlalchemy import ColumnElement, case, func, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from kpi.kpi_tables import FollowerFetch, FollowerSnapshot
 from kpi.series import AccountKey, Failure, ReadingRow
+from notifier.channels.channel_base import DEMO_ACCOUNT
 from storage.base import Base, utcnow
 
 SNAPSHOT_FIELDS = ("followers", "platform_followers", "targeted_reaches", "blocks", "fan_count", "source")
@@ -73,11 +77,25 @@ def has_snapshot(session: Session, channel: str, account: str, date: dt.date) ->
     return session.scalar(stmt) is not None
 
 
-def load_readings(session: Session, start: dt.date | None, end: dt.date | None) -> Sequence[ReadingRow]:
-    """Snapshots from `start` to `end` (None: unbounded), as plain tuples. Without bounds the
-    table is scanned, which beats the date index when the range covers (nearly) all of it."""
+def side(account: Any, demo: bool) -> ColumnElement[bool]:
+    """The rows of the demo accounts, or of every real account."""
+    return account == DEMO_ACCOUNT if demo else account != DEMO_ACCOUNT  # type: ignore[no-any-return]
+
+
+def load_readings(
+    session: Session, start: dt.date | None, end: dt.date | None, *, demo: bool = False
+) -> Sequence[ReadingRow]:
+    """Snapshots from `start` to `end` (None: unbounded), as plain tuples, ordered by date with, on
+    one date, imported figures before collected ones and older before newer (so a reader keeping the
+    last figure per channel and date keeps the collected one). Without bounds the table is scanned,
+    which beats the date index when the range covers (nearly) all of it."""
     s = FollowerSnapshot
-    stmt = select(s.channel, s.account, s.date, s.followers)
+    imported_first = case((s.source == "import", 0), else_=1)
+    stmt = (
+        select(s.channel, s.account, s.date, s.followers)
+        .where(side(s.account, demo))
+        .order_by(s.date, imported_first, s.collected_at)
+    )
     if start is not None:
         stmt = stmt.where(s.date >= start)
     if end is not None:
@@ -86,10 +104,14 @@ def load_readings(session: Session, start: dt.date | None, end: dt.date | None) 
     return session.connection().execute(stmt).all()
 
 
-def load_failures(session: Session, start: dt.date | None, end: dt.date | None) -> list[Failure]:
+def load_failures(
+    session: Session, start: dt.date | None, end: dt.date | None, *, demo: bool = False
+) -> list[Failure]:
     """Fetches that ended without a figure (unready or error), with their reasons."""
     f = FollowerFetch
-    stmt = select(f.channel, f.account, f.date, f.status, f.reason).where(f.status.in_(("unready", "error")))
+    stmt = select(f.channel, f.account, f.date, f.status, f.reason).where(
+        f.status.in_(("unready", "error")), side(f.account, demo)
+    )
     if start is not None:
         stmt = stmt.where(f.date >= start)
     if end is not None:
@@ -97,37 +119,62 @@ def load_failures(session: Session, start: dt.date | None, end: dt.date | None) 
     return [Failure(*row) for row in session.execute(stmt.order_by(f.date))]
 
 
-def load_bounds(session: Session) -> dict[AccountKey, tuple[dt.date, dt.date]]:
+def load_bounds(session: Session, *, demo: bool = False) -> dict[AccountKey, tuple[dt.date, dt.date]]:
     """Per account: its first snapshot and its last activity (a snapshot or a failed fetch), over all
     history. An account is in service between the two; after that it was removed."""
     s, f = FollowerSnapshot, FollowerFetch
-    snaps = select(s.channel, s.account, s.date.label("d"))
-    fails = select(f.channel, f.account, f.date.label("d")).where(f.status.in_(("unready", "error")))
+    snaps = select(s.channel, s.account, s.date.label("d")).where(side(s.account, demo))
+    fails = select(f.channel, f.account, f.date.label("d")).where(
+        f.status.in_(("unready", "error")), side(f.account, demo)
+    )
     both = union_all(snaps, fails).subquery()
-    first = select(s.channel, s.account, func.min(s.date)).group_by(s.channel, s.account)
+    first = (
+        select(s.channel, s.account, func.min(s.date))
+        .where(side(s.account, demo))
+        .group_by(s.channel, s.account)
+    )
     last = select(both.c.channel, both.c.account, func.max(both.c.d)).group_by(both.c.channel, both.c.account)
     firsts = {(c, a): d for c, a, d in session.execute(first)}
     lasts = {(c, a): d for c, a, d in session.execute(last)}
     return {key: (begin, max(begin, lasts.get(key, begin))) for key, begin in firsts.items()}
 
 
-def load_daily_since(session: Session) -> dict[AccountKey, dt.date]:
+def load_daily_since(session: Session, *, demo: bool = False) -> dict[AccountKey, dt.date]:
     """Per account, its first figure that was collected (not imported from CSV)."""
     s = FollowerSnapshot
     stmt = (
         select(s.channel, s.account, func.min(s.date))
-        .where(s.source != "import")
+        .where(s.source != "import", side(s.account, demo))
         .group_by(s.channel, s.account)
     )
     return {(c, a): d for c, a, d in session.execute(stmt)}
 
 
-def snapshot_span(session: Session) -> tuple[dt.date, dt.date] | None:
+def snapshot_span(session: Session, *, demo: bool = False) -> tuple[dt.date, dt.date] | None:
     """The first and last snapshot dates, or None when there is none."""
+    s = FollowerSnapshot
     first, last = session.execute(
-        select(func.min(FollowerSnapshot.date), func.max(FollowerSnapshot.date))
+        select(func.min(s.date), func.max(s.date)).where(side(s.account, demo))
     ).one()
     return (first, last) if first is not None else None
+
+
+def channel_accounts(session: Session, *, demo: bool = False) -> dict[str, str]:
+    """Per channel, the account of its newest figure (on a tie, the one collected most recently):
+    the name the report gives the channel's one account."""
+    s = FollowerSnapshot
+    collected = func.max(case((s.source != "import", s.date)))
+    stmt = (
+        select(s.channel, s.account, func.max(s.date), collected)
+        .where(side(s.account, demo))
+        .group_by(s.channel, s.account)
+    )
+    best: dict[str, tuple[tuple[dt.date, dt.date], str]] = {}
+    for channel, account, newest, last_collected in session.execute(stmt):
+        key = (newest, last_collected or dt.date.min)
+        if channel not in best or key > best[channel][0]:
+            best[channel] = (key, account)
+    return {channel: account for channel, (_key, account) in best.items()}
 
 
 def existing_snapshots(session: Session, keys: Iterable[tuple[str, str, dt.date]]) -> dict[Any, int]:

@@ -1,7 +1,8 @@
 """Compose a post: check POST.json, render it for every chosen channel and check each platform's limit.
 
 Every problem names the field it is about (`channels[2]`, `scheduled_at`, `variants.en.body`), so the
-CLI can print it and the API can return it. Nothing is ever cut short later at send time.
+CLI can print it and the API can return it, with a message in Japanese and English that names the
+field in words (`notifier.problem_texts`). Nothing is ever cut short later at send time.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 from app.settings import Settings
 from app.topics import LANGUAGES
 from notifier.channels.channel_registry import CHANNELS, missing_credentials
+from notifier.problem_texts import from_pydantic, jst_text, say
 from notifier.render import Content, Draft, render_channel
 from storage.db import storable
 
+BODY_MAX = 10_000
 EXAMPLE: dict[str, Any] = {
     "title": "防災訓練のお知らせ",
     "body": "11月3日に市内全域で防災訓練を行います。",
@@ -36,7 +39,7 @@ class VariantIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     title: str = Field(min_length=1, max_length=200)
-    body: str = Field(min_length=1, max_length=10_000)
+    body: str = Field(min_length=1, max_length=BODY_MAX)
 
     _texts = field_validator("title", "body")(storable)
 
@@ -46,13 +49,19 @@ class PostIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE]})
     title: str = Field(min_length=1, max_length=200, description="Japanese title")
-    body: str = Field(min_length=1, max_length=10_000, description="Japanese text")
+    body: str = Field(min_length=1, max_length=BODY_MAX, description="Japanese text")
     link: str | None = Field(default=None, max_length=2000)
     topic: str | None = Field(default=None, description="Topic id; null on LINE = broadcast to everyone")
     urgency: Literal["normal", "emergency"] = "normal"
     channels: list[str] = Field(min_length=1, description="line, x, facebook, mastodon, bluesky")
-    scheduled_at: AwareDatetime | None = Field(default=None, description="ISO 8601 with offset; null = now")
+    scheduled_at: AwareDatetime | None = Field(
+        default=None, description="ISO 8601 with offset; null = now (a draft without a time: when scheduled)"
+    )
     variants: dict[str, VariantIn] = Field(default_factory=dict, description='e.g. {"en": {...}}')
+    channel_texts: dict[str, str] = Field(
+        default_factory=dict,
+        description='Japanese text used instead of `body` on one channel, e.g. {"x": "a shorter version"}',
+    )
 
     _texts = field_validator("title", "body", "link", "topic")(storable)
 
@@ -76,7 +85,8 @@ class ComposeError(ValueError):
 
 @dataclass(frozen=True)
 class PreparedPost:
-    """A checked post: UTC time and the rendered messages per channel and language."""
+    """A checked post: UTC time (the post's own, or now when it has none) and the rendered messages per
+    channel and language."""
 
     post: PostIn
     scheduled_at: dt.datetime
@@ -89,7 +99,13 @@ def parse(data: Any) -> PostIn:
     try:
         return PostIn.model_validate(data)
     except ValidationError as exc:
-        raise ComposeError([Problem(field_name(e["loc"]), e["msg"]) for e in exc.errors()]) from None
+        raise ComposeError([pydantic_problem(e["loc"], e) for e in exc.errors()]) from None
+
+
+def pydantic_problem(loc: tuple[int | str, ...], error: Any) -> Problem:
+    """A pydantic error as a `Problem` whose message names the field in words."""
+    field = field_name(loc)
+    return Problem(field, from_pydantic(error, field))
 
 
 def field_name(loc: tuple[int | str, ...]) -> str:
@@ -100,10 +116,12 @@ def field_name(loc: tuple[int | str, ...]) -> str:
     return text or "(body)"
 
 
-def draft_of(post: PostIn, settings: Settings) -> Draft:
+def draft_of(post: PostIn, settings: Settings, channel: str | None = None) -> Draft:
+    """What rendering needs; on `channel`, its own text (if the post has one) replaces the body."""
     topic = settings.topic(post.topic) if post.topic else None
+    body = post.channel_texts.get(channel, "") if channel else ""
     return Draft(
-        ja=Content(post.title, post.body),
+        ja=Content(post.title, body.strip() or post.body),
         link=post.link,
         topic_labels={lang: topic.label(lang) for lang in LANGUAGES} if topic else {},
         emergency=post.urgency == "emergency",
@@ -114,24 +132,53 @@ def draft_of(post: PostIn, settings: Settings) -> Draft:
 def check_fields(post: PostIn, settings: Settings, now: dt.datetime, *, credentials: bool) -> list[Problem]:
     """Problems with channels, topic, link, variants and time (not lengths)."""
     problems: list[Problem] = []
+
+    def add(field: str, ja: str, en: str) -> None:
+        problems.append(Problem(field, say(field, ja, en)))
+
+    known_channels = ", ".join(CHANNELS)
     for i, name in enumerate(post.channels):
+        field = f"channels[{i}]"
         if name not in CHANNELS:
-            problems.append(Problem(f"channels[{i}]", f"unknown channel {name!r} ({', '.join(CHANNELS)})"))
+            add(field, f"{name!r} というチャネルはありません", f"unknown channel {name!r} ({known_channels})")
         elif post.channels.index(name) != i:
-            problems.append(Problem(f"channels[{i}]", f"{name!r} is listed twice"))
+            add(field, f"{name} が 2 回選ばれています", f"{name!r} is listed twice")
         elif credentials and (missing := missing_credentials(name, settings)):
-            problems.append(Problem(f"channels[{i}]", f"{name} is not configured: set {', '.join(missing)}"))
+            label = CHANNELS[name].label
+            add(
+                field,
+                f"{label} は未設定です({', '.join(missing)} を設定してください)",
+                f"{name} is not configured: set {', '.join(missing)}",
+            )
     if post.topic is not None and settings.topic(post.topic) is None:
         known = ", ".join(t.id for t in settings.topics)
-        problems.append(Problem("topic", f"unknown topic {post.topic!r} ({known})"))
+        add("topic", f"{post.topic!r} というトピックはありません", f"unknown topic {post.topic!r} ({known})")
     if post.link is not None and not _is_web_url(post.link):
-        problems.append(Problem("link", "must be an http:// or https:// address"))
+        add(
+            "link",
+            "http:// か https:// で始まるアドレスにしてください",
+            "must be an http:// or https:// address",
+        )
     for lang in post.variants:
         if lang not in LANGUAGES or lang == "ja":
-            problems.append(Problem(f"variants.{lang}", "the post itself is Japanese; variants: en"))
+            add(
+                f"variants.{lang}",
+                "日本語以外は英語版 (en) だけです",
+                "the post itself is Japanese; variants: en",
+            )
+    for name, text in post.channel_texts.items():
+        field = f"channel_texts.{name}"
+        if name not in post.channels:
+            add(field, "配信先に選ばれていないチャネルです", f"{name!r} is not among the chosen channels")
+        elif len(text) > BODY_MAX:
+            add(field, f"{BODY_MAX:,} 文字以内にしてください", f"at most {BODY_MAX:,} characters")
     if post.scheduled_at is not None and post.scheduled_at < now:
-        shown = post.scheduled_at.isoformat()
-        problems.append(Problem("scheduled_at", f"{shown} is in the past (null = now)"))
+        shown = jst_text(post.scheduled_at)
+        add(
+            "scheduled_at",
+            f"{shown} は過去の日時です。「すぐに」を選ぶか、先の日時にしてください",
+            f"{shown} is in the past; choose “now” or a later time",
+        )
     return problems
 
 
@@ -141,10 +188,11 @@ def _is_web_url(value: str) -> bool:
 
 
 def render_all(post: PostIn, settings: Settings) -> dict[str, dict[str, list[str]]]:
-    """Messages per known channel and language."""
-    draft = draft_of(post, settings)
+    """Messages per known channel and language (each channel with its own text, if the post has one)."""
     return {
-        name: render_channel(name, cls.languages, draft, single=cls.max_messages == 1)
+        name: render_channel(
+            name, cls.languages, draft_of(post, settings, name), single=cls.max_messages == 1
+        )
         for name in post.channels
         if (cls := CHANNELS.get(name)) is not None
     }
@@ -167,19 +215,19 @@ def length_problems(
     problems = []
     for name, by_lang in texts.items():
         cls = CHANNELS[name]
+        own = f"channel_texts.{name}" if post.channel_texts.get(name, "").strip() else "body"
         limits = cls.limits(settings)
         for lang, messages in by_lang.items():
-            field = "body" if lang == "ja" else f"variants.{lang}.body"
+            field = own if lang == "ja" else f"variants.{lang}.body"
             for message in messages:
-                problems += [Problem(field, text) for text in limits.problems(message, cls.label)]
+                problems += [
+                    Problem(field, say(field, ja, en)) for ja, en in limits.problems(message, cls.label)
+                ]
         for group in cls.message_groups(by_lang, post.topic):
             if len(group) > cls.max_messages:
-                problems.append(
-                    Problem(
-                        "body",
-                        f"{cls.label}: {len(group)} messages in one call, the limit is {cls.max_messages}",
-                    )
-                )
+                ja = f"{cls.label} の 1 回の配信で {len(group)} 通になります(上限 {cls.max_messages} 通)"
+                en = f"{cls.label}: {len(group)} messages in one call, the limit is {cls.max_messages}"
+                problems.append(Problem("body", say("body", ja, en)))
     return problems
 
 
@@ -195,5 +243,5 @@ def prepare(data: Any, settings: Settings, now: dt.datetime) -> PreparedPost:
         post=post,
         scheduled_at=(post.scheduled_at or now).astimezone(dt.UTC),
         texts=texts,
-        accounts={name: CHANNELS[name].account_of(settings) for name in post.channels},
+        accounts={name: CHANNELS[name].bound_account(settings) for name in post.channels},
     )

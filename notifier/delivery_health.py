@@ -18,6 +18,7 @@ from notifier.channels.channel_registry import CHANNELS
 from notifier.ledger_tables import Delivery, NotifierWorker
 from notifier.post_ledger import JST, to_jst
 from notifier.post_views import OVERDUE_AFTER
+from notifier.problem_texts import jst_text
 from storage import rate_budgets
 
 ALIVE_WITHIN = dt.timedelta(seconds=30)
@@ -66,11 +67,21 @@ def summary(session: Session, now: dt.datetime) -> dict[str, Any]:
     due = by_state.get("pending", 0) + by_state.get("sending", 0)
     problems = []
     if overdue:
-        problems.append(f"{overdue} overdue deliveries (oldest due {to_jst(oldest)})")
+        when = jst_text(oldest) if oldest else "—"
+        problems.append(
+            f"遅れている配信 {overdue} 件(最も古い予定 {when})/ "
+            f"{overdue} overdue deliveries (oldest due {when})"
+        )
     if due and not workers:
-        problems.append("deliveries are waiting but no worker is running (python -m notifier worker)")
+        problems.append(
+            "配信待ちがありますが配信ワーカーが動いていません / "
+            "deliveries are waiting but no worker is running (python -m notifier worker)"
+        )
     if by_state.get("unknown"):
-        problems.append(f"{by_state['unknown']} deliveries need a person to check (state unknown)")
+        unknown = by_state["unknown"]
+        problems.append(
+            f"確認が必要な配信 {unknown} 件 / {unknown} deliveries need a person to check (state unknown)"
+        )
     paused = pauses(session, now)
     problems += [pause_problem(p["channel"], p["until"]) for p in paused]
     return {

@@ -1,8 +1,13 @@
 """The delivery ledger: posts, one delivery per post and channel account, attempts, LINE recipient chunks,
 per-account rate-limit state, worker heartbeats and periodic-job runs.
 
+Post states (`notifier.post_ledger` makes every change): `draft` (no deliveries; a time is optional)
+→ `scheduled` (one pending delivery per channel) → `sending` (a delivery has started) → `done` (every
+delivery final); `draft` and `scheduled` can be edited or become `cancelled` until a delivery starts.
+
 Delivery states: `pending` (due at `run_at`) → `sending` (leased by a worker until `lease_until`) →
 `sent` | `failed` | `unknown` (may or may not have been published: a person checks), or `cancelled`.
+A person may send an `unknown` or `failed` one again (`pending`), or settle it as `sent` / `failed`.
 """
 
 from __future__ import annotations
@@ -33,7 +38,10 @@ class Post(Base):
     topic: Mapped[str | None] = mapped_column(String(32), nullable=True)
     urgency: Mapped[str] = mapped_column(String(16), default="normal")
     channels: Mapped[list[str]] = mapped_column(JSON)
-    scheduled_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # the time to publish; NULL only for a draft saved without one (it goes out when scheduled)
+    scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Japanese text used instead of `body` on one channel (a shorter X or Bluesky version)
+    channel_texts: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     state: Mapped[str] = mapped_column(String(16), default="draft")
     author: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -89,6 +97,7 @@ class Delivery(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     post: Mapped[Post] = relationship(back_populates="deliveries")
+    parts: Mapped[list[DeliveryPart]] = relationship(viewonly=True, order_by="DeliveryPart.seq")
 
 
 class DeliveryAttempt(Base):

@@ -1,7 +1,8 @@
 """The notifier's place in the app (`app.main.AREAS`): the staff API and console page routes, and a
-lifespan that runs one delivery worker inside the app when RUN_WORKER_IN_APP is true and keeps the
-`/readyz` notes current: `notifier` (workers, overdue deliveries, paused channels) and one per
-configured channel that has something to say (`Channel.readiness`, e.g. Facebook's API version)."""
+lifespan that starts the demo channels' fakes (demo mode, `notifier.demo_platforms`), runs one delivery
+worker inside the app when RUN_WORKER_IN_APP is true and keeps the `/readyz` notes current: `notifier`
+(workers, overdue deliveries, paused channels) and one per configured channel that has something to say
+(`Channel.readiness`, e.g. Facebook's API version)."""
 
 from __future__ import annotations
 
@@ -12,14 +13,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
 from fastapi import APIRouter, FastAPI
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from app.settings import Settings
-from notifier import delivery_health, posts_api, posts_page
-from notifier.channels.channel_registry import CHANNELS
+from notifier import delivery_health, demo_page, posts_api, posts_page
+from notifier.channels.channel_registry import CHANNELS, demo_candidates, modes
 from notifier.delivery.delivery_worker import DeliveryWorker
+from notifier.demo_platforms import DemoPlatforms
 from notifier.post_ledger import JST
 from storage.base import utcnow
 
@@ -28,19 +31,42 @@ NOTE_REFRESH_SECONDS = 15.0
 
 __all__ = ["lifespan", "router"]
 
-router = APIRouter(routes=[*posts_api.router.routes, *posts_page.router.routes])
+router = APIRouter(routes=[*posts_api.router.routes, *posts_page.router.routes, *demo_page.router.routes])
 
 
-def features(settings: Settings) -> dict[str, bool]:
-    """For `/readyz` and `check`: each channel of the registry, configured when its credentials are set."""
-    return {name: not cls.missing_settings(settings) for name, cls in CHANNELS.items()}
+FEATURE_OF_MODE = {"live": "ready", "demo": "demo", "off": "not configured"}
+
+
+def features(settings: Settings) -> dict[str, str]:
+    """For `/readyz` and `check`: each channel of the registry, "ready" with its credentials, "demo"
+    when it runs against the app's own fake (demo mode), else "not configured"."""
+    return {name: FEATURE_OF_MODE[mode] for name, mode in modes(settings).items()}
+
+
+def demo_note(names: list[str], worker_in_app: bool) -> str:
+    """The `/readyz` note of demo mode."""
+    labels = ", ".join(CHANNELS[n].label for n in names)
+    note = (
+        f"デモモード: {labels} はアプリ内の模擬サーバーに投稿します(/demo)/ "
+        f"demo mode: {labels} post to the app's own fakes (see /demo), nowhere real"
+    )
+    if not worker_in_app:
+        note += "; RUN_WORKER_IN_APP=false: only the in-app worker can deliver demo posts"
+    return note
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
+    demo = DemoPlatforms(demo_candidates(settings))
+    if demo.names:
+        await anyio.to_thread.run_sync(demo.start)
+        app.state.feature_notes["demo"] = demo_note(list(demo.names), settings.run_worker_in_app)
+    app.state.demo_platforms = demo
+    app.state.demo_labels = [CHANNELS[name].label for name in demo.names]  # the banner on every page
+    app.state.channel_settings = bound = demo.bind(settings) if demo.names else settings
     app.state.feature_notes.update(channel_notes(settings))
-    worker = DeliveryWorker(settings, mode="in-app") if settings.run_worker_in_app else None
+    worker = DeliveryWorker(bound, mode="in-app") if settings.run_worker_in_app else None
     stop = asyncio.Event()
     tasks: list[asyncio.Task[Any]] = [asyncio.create_task(_keep_note(app, stop), name="notifier-note")]
     if worker is not None:
@@ -54,6 +80,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if worker is not None:
             worker.stop()
         await asyncio.gather(*tasks)
+        await anyio.to_thread.run_sync(demo.stop)
 
 
 async def _keep_note(app: FastAPI, stop: asyncio.Event) -> None:

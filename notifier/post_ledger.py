@@ -1,9 +1,21 @@
-"""Posts and their deliveries in the database: create, schedule, edit, cancel, resolve, and views.
+"""Posts and their deliveries in the database: create, schedule, edit, duplicate, cancel, resolve.
+
+The post's state machine (`notifier.ledger_tables`), one function per transition:
+
+| from                      | call              | to                                              |
+|---------------------------|-------------------|-------------------------------------------------|
+| (nothing)                 | `create_post`     | `draft` (time optional), or `scheduled`         |
+| `draft`                   | `schedule_post`   | `scheduled` (its time, a new one, or now)       |
+| `draft`, `scheduled`      | `edit_post`       | the same state, every field replaced            |
+| `draft`, `scheduled`      | `cancel_post`     | `cancelled`                                     |
+| any                       | `duplicate_post`  | a new `draft` with the same content, no time    |
+| `scheduled` → `sending` → `done`: the workers (`notifier.delivery.claims`, `refresh_post_state`)   |
 
 Scheduling writes the post and one delivery per channel account in ONE transaction, each with its
-stable idempotency key and the texts rendered (and length-checked) now. A post can be edited or
-cancelled only while none of its deliveries has started; that check and the change happen under the
-deliveries' row locks (SQLite: `BEGIN IMMEDIATE`), so a worker cannot claim one in between.
+stable idempotency key and the texts rendered (and length-checked) now. A post can be edited,
+scheduled or cancelled only while none of its deliveries has started; that check and the change happen
+under the deliveries' row locks (SQLite: `BEGIN IMMEDIATE`), so a worker cannot claim one in between.
+Refusals (`LedgerError`) are worded for staff: Japanese first, then English.
 """
 
 from __future__ import annotations
@@ -17,7 +29,8 @@ from sqlalchemy.orm import Session, selectinload
 from app.settings import Settings
 from notifier.channels.channel_registry import CHANNELS
 from notifier.compose import PostIn, PreparedPost, VariantIn, prepare
-from notifier.ledger_tables import FINAL_STATES, Delivery, Post, PostVariant
+from notifier.ledger_tables import FINAL_STATES, Delivery, DeliveryAttempt, Post, PostVariant
+from notifier.problem_texts import jst_text
 
 JST = dt.timezone(dt.timedelta(hours=9), "JST")
 
@@ -38,14 +51,33 @@ def write_lock(session: Session) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+POST_STATE_WORDS = {
+    "draft": "下書き / draft",
+    "scheduled": "予約済み / scheduled",
+    "sending": "配信中 / sending",
+    "done": "完了 / done",
+    "cancelled": "取消済み / cancelled",
+}
+DELIVERY_STATE_WORDS = {
+    "pending": "待機中 / pending",
+    "sending": "送信中 / sending",
+    "sent": "送信済み / sent",
+    "failed": "失敗 / failed",
+    "unknown": "要確認 / unknown",
+    "cancelled": "取消 / cancelled",
+}
+
+
 def to_jst(value: dt.datetime | None) -> str | None:
-    return value.astimezone(JST).isoformat() if value else None
+    """ISO 8601 in Japan time, whole seconds (what the API answers)."""
+    return value.astimezone(JST).replace(microsecond=0).isoformat() if value else None
 
 
 def create_post(session: Session, prepared: PreparedPost, *, author: str, draft: bool = False) -> Post:
-    """Store a prepared post; unless `draft`, also its deliveries (the caller commits)."""
+    """Store a prepared post; unless `draft`, also its deliveries (the caller commits). A draft keeps
+    "no time" as no time: it goes out when it is scheduled."""
     post = Post(author=author, state="draft")
-    _apply(post, prepared)
+    _apply(post, prepared, draft=draft)
     session.add(post)
     if not draft:
         _schedule(post, prepared)
@@ -53,15 +85,18 @@ def create_post(session: Session, prepared: PreparedPost, *, author: str, draft:
     return post
 
 
-def _apply(post: Post, prepared: PreparedPost) -> None:
+def _apply(post: Post, prepared: PreparedPost, *, draft: bool) -> None:
     data = prepared.post
     post.title, post.body, post.link, post.topic = data.title, data.body, data.link, data.topic
-    post.urgency, post.channels, post.scheduled_at = data.urgency, list(data.channels), prepared.scheduled_at
+    post.urgency, post.channels = data.urgency, list(data.channels)
+    post.scheduled_at = (data.scheduled_at and prepared.scheduled_at) if draft else prepared.scheduled_at
+    post.channel_texts = {k: v.strip() for k, v in data.channel_texts.items() if v.strip()}
     post.variants = [PostVariant(language=k, title=v.title, body=v.body) for k, v in data.variants.items()]
 
 
 def _schedule(post: Post, prepared: PreparedPost) -> None:
     post.state = "scheduled"
+    post.scheduled_at = prepared.scheduled_at
     priority = 1 if post.urgency == "emergency" else 0
     post.deliveries = [
         Delivery(
@@ -90,16 +125,23 @@ def as_input(post: Post, **changes: Any) -> PostIn:
         "channels": list(post.channels),
         "scheduled_at": post.scheduled_at,
         "variants": {v.language: VariantIn(title=v.title, body=v.body) for v in post.variants},
+        "channel_texts": dict(post.channel_texts or {}),
     }
     data.update(changes)
     return PostIn.model_validate(data)
 
 
+LOADED = (selectinload(Post.variants), selectinload(Post.deliveries).selectinload(Delivery.parts))
+
+
 def load(session: Session, post_id: int) -> Post:
-    post = session.get(Post, post_id, options=[selectinload(Post.variants), selectinload(Post.deliveries)])
+    post = session.get(Post, post_id, options=list(LOADED))
     if post is None:
-        raise LedgerError(f"no post with id {post_id}", status=404)
+        raise LedgerError(f"お知らせ No. {post_id} はありません / no post with id {post_id}", status=404)
     return post
+
+
+ACTIONS = {"edit": "編集", "schedule": "予約", "cancel": "取り消し"}
 
 
 def _lock_unstarted(session: Session, post_id: int, action: str) -> Post:
@@ -107,20 +149,26 @@ def _lock_unstarted(session: Session, post_id: int, action: str) -> Post:
     write_lock(session)
     rows = session.scalars(select(Delivery).where(Delivery.post_id == post_id).with_for_update()).all()
     post = load(session, post_id)
+    ja = ACTIONS[action]
     if post.state == "cancelled":
-        raise LedgerError(f"post {post_id} is cancelled")
+        raise LedgerError(f"No. {post_id} は取り消されているため{ja}できません / post {post_id} is cancelled")
     started = [d.channel for d in rows if d.state != "pending" or d.attempts > 0]
     if started:
-        raise LedgerError(f"cannot {action} post {post_id}: delivery already started on {', '.join(started)}")
+        where = ", ".join(started)
+        raise LedgerError(
+            f"No. {post_id} は {where} で配信が始まっているため{ja}できません / "
+            f"cannot {action} post {post_id}: delivery already started on {where}"
+        )
     return post
 
 
 def edit_post(session: Session, post_id: int, data: PostIn, settings: Settings, now: dt.datetime) -> Post:
-    """Replace a draft's or a not-yet-started post's content, channels and time (caller commits)."""
+    """Replace every field of a draft or a not-yet-started post (caller commits); it keeps its state."""
     post = _lock_unstarted(session, post_id, "edit")
     prepared = prepare(data, settings, now)
-    _apply(post, prepared)
-    if post.state != "draft":
+    draft = post.state == "draft"
+    _apply(post, prepared, draft=draft)
+    if not draft:
         post.deliveries = []
         session.flush()  # old rows go before new ones take their (post, channel, account) slots
         _schedule(post, prepared)
@@ -131,16 +179,41 @@ def edit_post(session: Session, post_id: int, data: PostIn, settings: Settings, 
 def schedule_post(
     session: Session, post_id: int, settings: Settings, now: dt.datetime, scheduled_at: Any = "keep"
 ) -> Post:
-    """Turn a draft into a scheduled post (optionally at a new time; None = now)."""
+    """Turn a draft into a scheduled post: at its own time ("keep"; a draft without one goes out now),
+    at a new time, or now (None)."""
     post = _lock_unstarted(session, post_id, "schedule")
     if post.state != "draft":
-        raise LedgerError(f"post {post_id} is {post.state}, not a draft")
+        state = POST_STATE_WORDS.get(post.state, post.state)
+        raise LedgerError(
+            f"No. {post_id} は下書きではありません({state})/ post {post_id} is {post.state}, not a draft"
+        )
     when = post.scheduled_at if scheduled_at == "keep" else scheduled_at
     prepared = prepare(as_input(post, scheduled_at=when), settings, now)
-    _apply(post, prepared)
+    _apply(post, prepared, draft=False)
     _schedule(post, prepared)
     session.flush()
     return post
+
+
+def duplicate_post(session: Session, post_id: int, *, author: str) -> Post:
+    """A new draft with the content, channels and texts of post `post_id` and no time (caller commits)."""
+    source = load(session, post_id)
+    copy = Post(
+        author=author,
+        state="draft",
+        title=source.title,
+        body=source.body,
+        link=source.link,
+        topic=source.topic,
+        urgency=source.urgency,
+        channels=list(source.channels),
+        scheduled_at=None,
+        channel_texts=dict(source.channel_texts or {}),
+        variants=[PostVariant(language=v.language, title=v.title, body=v.body) for v in source.variants],
+    )
+    session.add(copy)
+    session.flush()
+    return copy
 
 
 def cancel_post(session: Session, post_id: int) -> Post:
@@ -178,7 +251,7 @@ def list_posts(
     session: Session, *, state: str | None = None, limit: int = 50, before_id: int | None = None
 ) -> list[Post]:
     """Newest first, with variants and deliveries loaded."""
-    stmt = select(Post).options(selectinload(Post.variants), selectinload(Post.deliveries))
+    stmt = select(Post).options(*LOADED)
     if state:
         stmt = stmt.where(Post.state == state)
     if before_id:
@@ -191,6 +264,7 @@ def count_posts(session: Session) -> int:
 
 
 RESOLUTIONS = ("sent", "resend", "failed")
+RESEND_REQUESTED = "resend_requested"  # an audit row of delivery_attempts without a call
 
 
 def resolve_delivery(
@@ -207,23 +281,46 @@ def resolve_delivery(
     write_lock(session)
     delivery = session.get(Delivery, delivery_id, with_for_update=True)
     if delivery is None:
-        raise LedgerError(f"no delivery with id {delivery_id}", status=404)
+        raise LedgerError(f"配信 {delivery_id} はありません / no delivery with id {delivery_id}", status=404)
     allowed = ("unknown",) if outcome == "sent" else ("unknown", "failed")
     if outcome not in RESOLUTIONS:
-        raise LedgerError(f"outcome must be one of {', '.join(RESOLUTIONS)}", status=422)
-    if delivery.state not in allowed:
         raise LedgerError(
+            f"対応は {', '.join(RESOLUTIONS)} のどれかです / outcome must be one of {', '.join(RESOLUTIONS)}",
+            status=422,
+        )
+    if delivery.state not in allowed:
+        state = DELIVERY_STATE_WORDS.get(delivery.state, delivery.state)
+        words = "・".join(DELIVERY_STATE_WORDS[s] for s in allowed)
+        raise LedgerError(
+            f"配信 {delivery_id} は{state}です。この対応ができるのは {words} の配信だけです / "
             f"delivery {delivery_id} is {delivery.state}; only {'/'.join(allowed)} can be {outcome}"
         )
-    note = f"{outcome} by {by} at {to_jst(now)}"
+    note = f"{outcome} by {by} at {jst_text(now)}"
+    who = f"{by}、{jst_text(now)}"
     if outcome == "sent":
         delivery.state, delivery.platform_id, delivery.sent_at = "sent", platform_id, now
-        delivery.error = f"confirmed {note}"
+        delivery.error = f"投稿を確認済み({who})/ confirmed {note}"
     elif outcome == "resend":
-        delivery.state, delivery.run_at, delivery.error = "pending", now, f"{note}; was: {delivery.error}"
+        was = delivery.error
+        delivery.state, delivery.run_at = "pending", now
+        delivery.error = f"再送を指示({who})/ {note}; was: {was}"
         delivery.lease_owner = delivery.lease_until = None
+        # A person checked the account and found no post: the next worker publishes again instead
+        # of treating the earlier unclear call as possibly published (`claims.load_job`).
+        session.add(
+            DeliveryAttempt(
+                delivery_id=delivery.id,
+                worker=f"staff:{by}"[:100],
+                started_at=now,
+                finished_at=now,
+                outcome=RESEND_REQUESTED,
+            )
+        )
     else:
-        delivery.state, delivery.error = "failed", f"marked {note}; was: {delivery.error}"
+        delivery.state, delivery.error = (
+            "failed",
+            f"失敗として処理({who})/ marked {note}; was: {delivery.error}",
+        )
     session.flush()
     refresh_post_state(session, delivery.post_id)
     if outcome == "resend":

@@ -32,7 +32,17 @@ def show_json(post: Post) -> dict[str, Any]:
     }
 
 
-def delivery_view(delivery: Delivery, now: dt.datetime) -> dict[str, Any]:
+def recipients(delivery: Delivery, topic: str | None) -> int | None:
+    """How many residents a LINE topic delivery reached or is reaching (its chunks' recipients; 0 when
+    sent to a topic nobody subscribes to); None where the platform decides (broadcasts, SNS)."""
+    if delivery.channel != "line" or topic is None:
+        return None
+    if delivery.parts:
+        return sum(p.recipient_count for p in delivery.parts)
+    return 0 if delivery.state == "sent" else None
+
+
+def delivery_view(delivery: Delivery, now: dt.datetime, topic: str | None = None) -> dict[str, Any]:
     return {
         "id": delivery.id,
         "channel": delivery.channel,
@@ -44,6 +54,7 @@ def delivery_view(delivery: Delivery, now: dt.datetime) -> dict[str, Any]:
         "run_at": to_jst(delivery.run_at),
         "sent_at": to_jst(delivery.sent_at),
         "overdue": is_overdue(delivery, now),
+        "recipients": recipients(delivery, topic),
     }
 
 
@@ -63,5 +74,6 @@ def post_view(post: Post, now: dt.datetime) -> dict[str, Any]:
         "created_at": to_jst(post.created_at),
         "updated_at": to_jst(post.updated_at),
         "variants": {v.language: {"title": v.title, "body": v.body} for v in post.variants},
-        "deliveries": [delivery_view(d, now) for d in post.deliveries],
+        "channel_texts": dict(post.channel_texts or {}),
+        "deliveries": [delivery_view(d, now, post.topic) for d in post.deliveries],
     }

@@ -1,9 +1,11 @@
-"""Staff JSON API for posts: `/api/v1/posts…` (create, preview, schedule, edit, cancel, list) and the
-delivery status. Reads need a staff session; changes need the editor role. Times are returned in
-Asia/Tokyo; input times must carry an offset."""
+"""Staff JSON API for posts: `/api/v1/posts…` (create, preview, schedule, edit, duplicate, cancel, list,
+calendar, audience) and the delivery health. Reads need a staff session; changes need the editor role.
+Times are returned in Asia/Tokyo (whole seconds); input times must carry an offset. Refusals name the
+field in words, Japanese first (`notifier.problem_texts`)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Annotated, Any, Literal
 
@@ -12,15 +14,30 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
 
 from app.auth import EditorDep, StaffDep
-from app.deps import SessionDep, SettingsDep
-from notifier import delivery_health, post_ledger
-from notifier.compose import EXAMPLE, ComposeError, PostIn, field_name, prepare, prime_limits
-from notifier.ledger_tables import POST_STATES
+from app.deps import SessionDep
+from bot.audience import subscriber_count
+from notifier import delivery_health, post_calendar, post_ledger
+from notifier.compose import (
+    EXAMPLE,
+    ComposeError,
+    PostIn,
+    field_name,
+    prepare,
+    prime_limits,
+    pydantic_problem,
+)
+from notifier.demo_platforms import ChannelSettingsDep
+from notifier.ledger_tables import POST_STATES, Post
 from notifier.post_views import post_view
-from notifier.preview import preview
+from notifier.preview import audience_warnings, preview
 from storage.base import utcnow
+
+CalendarDay = Annotated[
+    dt.date | None, Query(alias="date", description="A day in the week or month (JST); default today")
+]
 
 
 class ProblemRoute(APIRoute):
@@ -47,9 +64,31 @@ class ProblemRoute(APIRoute):
 
 def _problem(error: Any) -> dict[str, Any]:
     loc = tuple(error.get("loc", ()))
-    where = field_name(loc[1:]) if loc[:1] == ("body",) else field_name(loc)
+    where = loc[1:] if loc[:1] == ("body",) else loc
+    problem = pydantic_problem(where, error)
     msg = str(error.get("msg", ""))
-    return {"field": where, "message": msg, "loc": list(loc), "msg": msg, "type": error.get("type")}
+    return {
+        "field": field_name(where),
+        "message": problem.message,
+        "loc": list(loc),
+        "msg": msg,
+        "type": error.get("type"),
+    }
+
+
+def subscribers_of(session: Session, post: PostIn | Post) -> int | None:
+    """The LINE audience of a topic post (None when LINE or a topic is not chosen)."""
+    if post.topic is None or "line" not in post.channels:
+        return None
+    return subscriber_count(session, post.topic)
+
+
+def saved(session: Session, post_id: int) -> dict[str, Any]:
+    """The stored post for the staff API, with the warnings of `notifier.preview.audience_warnings`."""
+    post = post_ledger.load(session, post_id)
+    view = post_view(post, utcnow())
+    view["warnings"] = audience_warnings(post_ledger.as_input(post), subscribers_of(session, post))
+    return view
 
 
 router = APIRouter(prefix="/api/v1", tags=["notifier"], route_class=ProblemRoute)
@@ -67,7 +106,7 @@ def wake_worker(request: Request) -> Iterator[None]:
 WAKES = [Depends(wake_worker)]
 
 
-def limits_first(settings: SettingsDep) -> None:
+def limits_first(settings: ChannelSettingsDep) -> None:
     """Before a route that composes: read the channels' text limits (a platform call the first time),
     so that composing later never waits for a platform while the request holds a database connection
     (route dependencies run before the session is first used)."""
@@ -93,7 +132,8 @@ class PostCreate(PostIn):
 
 
 class ScheduleIn(BaseModel):
-    """Schedule a draft; omit `scheduled_at` to keep its time, null = now."""
+    """Schedule a draft; omit `scheduled_at` to keep its time (a draft without one goes out now),
+    null = now."""
 
     model_config = ConfigDict(extra="forbid")
     scheduled_at: AwareDatetime | None = None
@@ -114,14 +154,14 @@ class ResolveIn(BaseModel):
     summary="Create (and schedule) a post",
     dependencies=COMPOSES + WAKES,
 )
-def create_post(body: PostCreate, staff: EditorDep, session: SessionDep, settings: SettingsDep) -> Any:
+def create_post(body: PostCreate, staff: EditorDep, session: SessionDep, settings: ChannelSettingsDep) -> Any:
     author = staff.username
     data = PostIn.model_validate(body.model_dump(exclude={"draft"}))
     post = post_ledger.create_post(
         session, prepare(data, settings, utcnow()), author=author, draft=body.draft
     )
     session.commit()
-    return post_view(post_ledger.load(session, post.id), utcnow())
+    return saved(session, post.id)
 
 
 @router.post(
@@ -130,8 +170,32 @@ def create_post(body: PostCreate, staff: EditorDep, session: SessionDep, setting
     summary="Preview a post on every chosen channel",
     dependencies=COMPOSES,
 )
-def preview_new(body: PostIn, staff: StaffDep, settings: SettingsDep) -> dict[str, Any]:
-    return preview(body, settings, utcnow())
+def preview_new(
+    body: PostIn, staff: StaffDep, session: SessionDep, settings: ChannelSettingsDep
+) -> dict[str, Any]:
+    return preview(body, settings, utcnow(), subscribers_of(session, body))
+
+
+@router.get("/posts/audience", responses=ERRORS, summary="How many residents a LINE topic push reaches")
+def audience(
+    staff: StaffDep, session: SessionDep, topic: str = Query(min_length=1, max_length=32)
+) -> dict[str, Any]:
+    """`{"topic", "subscribers"}`: the residents subscribed to `topic` (0: a push reaches nobody)."""
+    return {"topic": topic, "subscribers": subscriber_count(session, topic)}
+
+
+@router.get("/posts/calendar", responses=ERRORS, summary="Scheduled and sent posts per day and channel (JST)")
+def calendar(
+    staff: StaffDep,
+    session: SessionDep,
+    view: Literal["week", "month"] = "week",
+    day: CalendarDay = None,
+    channel: Annotated[str | None, Query(description="Only this channel", max_length=16)] = None,
+) -> dict[str, Any]:
+    """The days of the week or month around `date` (Japan time), each with the scheduled and sent posts
+    of that day: title, time, and each channel's delivery state."""
+    found = post_calendar.load_calendar(session, view, day, utcnow(), channel=channel)
+    return found.as_json()
 
 
 @router.get("/posts", responses=ERRORS, summary="List posts with their deliveries, newest first")
@@ -155,9 +219,13 @@ def get_post(post_id: int, staff: StaffDep, session: SessionDep) -> dict[str, An
 @router.get(
     "/posts/{post_id}/preview", responses=ERRORS, summary="Preview a stored post", dependencies=COMPOSES
 )
-def preview_post(post_id: int, staff: StaffDep, session: SessionDep, settings: SettingsDep) -> dict[str, Any]:
+def preview_post(
+    post_id: int, staff: StaffDep, session: SessionDep, settings: ChannelSettingsDep
+) -> dict[str, Any]:
     post = post_ledger.load(session, post_id)
-    return preview(post_ledger.as_input(post, scheduled_at=None), settings, utcnow())
+    return preview(
+        post_ledger.as_input(post, scheduled_at=None), settings, utcnow(), subscribers_of(session, post)
+    )
 
 
 @router.put(
@@ -167,11 +235,11 @@ def preview_post(post_id: int, staff: StaffDep, session: SessionDep, settings: S
     dependencies=COMPOSES + WAKES,
 )
 def edit_post(
-    post_id: int, body: PostIn, staff: EditorDep, session: SessionDep, settings: SettingsDep
+    post_id: int, body: PostIn, staff: EditorDep, session: SessionDep, settings: ChannelSettingsDep
 ) -> Any:
     post = post_ledger.edit_post(session, post_id, body, settings, utcnow())
     session.commit()
-    return post_view(post_ledger.load(session, post.id), utcnow())
+    return saved(session, post.id)
 
 
 @router.post(
@@ -181,13 +249,23 @@ def schedule_post(
     post_id: int,
     staff: EditorDep,
     session: SessionDep,
-    settings: SettingsDep,
+    settings: ChannelSettingsDep,
     body: Annotated[ScheduleIn | None, Body()] = None,
 ) -> Any:
     when = body.scheduled_at if body is not None and "scheduled_at" in body.model_fields_set else "keep"
     post = post_ledger.schedule_post(session, post_id, settings, utcnow(), scheduled_at=when)
     session.commit()
-    return post_view(post_ledger.load(session, post.id), utcnow())
+    return saved(session, post.id)
+
+
+@router.post(
+    "/posts/{post_id}/duplicate", status_code=201, responses=ERRORS, summary="Copy a post into a new draft"
+)
+def duplicate_post(post_id: int, staff: EditorDep, session: SessionDep) -> dict[str, Any]:
+    """A new draft with the post's content, channels and texts, and no time."""
+    post = post_ledger.duplicate_post(session, post_id, author=staff.username)
+    session.commit()
+    return saved(session, post.id)
 
 
 @router.post("/posts/{post_id}/cancel", responses=ERRORS, summary="Cancel a post until a delivery starts")

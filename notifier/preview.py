@@ -1,4 +1,5 @@
-"""A preview per channel: the exact texts that would be published, each with its count and limit."""
+"""A preview per channel: the exact texts that would be published, each with its count and limit, and
+the warnings staff should read before scheduling (a LINE topic nobody subscribes to)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,27 @@ from typing import Any
 from app.settings import Settings
 from notifier.channels.channel_registry import CHANNELS, missing_credentials
 from notifier.compose import PostIn, check_fields, length_problems, render_all
+from notifier.problem_texts import say
 
 
-def preview(post: PostIn, settings: Settings, now: dt.datetime) -> dict[str, Any]:
-    """Rendered messages per channel and language with counts; `problems` lists what would be refused."""
+def audience_warnings(post: PostIn, subscribers: int | None) -> list[dict[str, str]]:
+    """What staff should know before scheduling: a LINE push to a topic with no subscribers reaches
+    nobody (pure; `subscribers` is the topic's count, None when LINE or the topic is not chosen)."""
+    if subscribers != 0 or post.topic is None or "line" not in post.channels:
+        return []
+    ja = "LINE ではこのトピックの購読者が 0 人のため、0 人の市民に届きます"
+    en = "0 residents will receive this on LINE: nobody subscribes to this topic"
+    if post.urgency == "emergency":
+        ja += "。緊急のお知らせはトピックなし(友だち全員)にしてください"
+        en += "; send an emergency without a topic to reach every friend"
+    return [{"field": "topic", "message": say("topic", ja, en)}]
+
+
+def preview(
+    post: PostIn, settings: Settings, now: dt.datetime, subscribers: int | None = None
+) -> dict[str, Any]:
+    """Rendered messages per channel and language with counts; `problems` lists what would be refused,
+    `warnings` what would go out but reach nobody (`subscribers`: the topic's, for LINE)."""
     texts = render_all(post, settings)
     channels: dict[str, Any] = {}
     for name, by_lang in texts.items():
@@ -30,8 +48,14 @@ def preview(post: PostIn, settings: Settings, now: dt.datetime) -> dict[str, Any
             "unit": limits.unit,
             "limit_source": limits.source,
             "configured": not missing_credentials(name, settings),
+            "mode": cls.mode(settings),
             "ok": all(m["ok"] for msgs in languages.values() for m in msgs),
             "languages": languages,
         }
     problems = check_fields(post, settings, now, credentials=True) + length_problems(post, texts, settings)
-    return {"channels": channels, "problems": [{"field": p.field, "message": p.message} for p in problems]}
+    return {
+        "channels": channels,
+        "problems": [{"field": p.field, "message": p.message} for p in problems],
+        "warnings": audience_warnings(post, subscribers),
+        "subscribers": subscribers,
+    }

@@ -10,6 +10,15 @@ from dataclasses import dataclass, field
 from app.templating import render_text
 
 MESSAGE_BREAK = "<!-- next message -->"
+# The urgency markers the templates add (【緊急】, [EMERGENCY]) and the ways staff type them: a title
+# that already carries one gets no second one.
+URGENCY_MARKERS = ("【緊急】", "[緊急]", "［緊急］", "[emergency]", "［emergency］")
+
+
+def carries_marker(title: str) -> bool:
+    """Whether the title already carries an urgency marker, wherever it is."""
+    folded = title.casefold()
+    return any(marker in folded for marker in URGENCY_MARKERS)
 
 
 @dataclass(frozen=True)
@@ -49,7 +58,7 @@ def render_messages(channel: str, language: str, draft: Draft) -> list[str]:
         body=content.body,
         link=draft.link,
         topic_label=draft.topic_labels.get(language),
-        emergency=draft.emergency,
+        emergency=draft.emergency and not carries_marker(content.title),
         language=language,
     )
     return [part.strip() for part in text.split(MESSAGE_BREAK) if part.strip()]

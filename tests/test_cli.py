@@ -43,7 +43,7 @@ def test_migrate_then_check_then_create_staff(tmp_path: Path) -> None:
     assert r.exit_code == 0, r.stderr
     assert suita("migrate", env=env).exit_code == 0  # idempotent
     check = suita("check", env=env)
-    assert "current" in check.stdout and "line: not configured" in check.stdout
+    assert "current" in check.stdout and "line: demo" in check.stdout  # development: demo mode
     r = suita(
         "create-staff", "kouhou", "--role", "admin", env={**env, "STAFF_PASSWORD": "long enough password"}
     )
@@ -126,3 +126,21 @@ def test_serve_migrates_and_answers_health(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_serve_points_printed_links_at_where_it_listens(monkeypatch: pytest.MonkeyPatch, db_url: str) -> None:
+    """Without PUBLIC_BASE_URL, the first-run link names the address `serve` listens on."""
+    import uvicorn
+    from click.testing import CliRunner
+
+    from app.cli import cli
+
+    calls: list[dict[str, object]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: calls.append(kwargs))
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setenv("PUBLIC_BASE_URL", "")  # registered, so the test restores it
+    monkeypatch.delenv("PUBLIC_BASE_URL")
+    result = CliRunner().invoke(cli, ["serve", "--host", "0.0.0.0", "--port", "9123"])
+    assert result.exit_code == 0, result.output
+    assert calls and calls[0]["port"] == 9123
+    assert os.environ["PUBLIC_BASE_URL"] == "http://127.0.0.1:9123"

@@ -113,18 +113,28 @@ def test_production_hides_the_docs_by_default(db_url: str, monkeypatch: pytest.M
 
 
 @pytest.mark.parametrize(
-    ("docs_enabled", "menu"),
+    ("docs_enabled", "demo_mode", "menu"),
     [
-        (True, ["/posts", "/faq", "/kpi", "/simulator", "/docs"]),
-        (False, ["/posts", "/faq", "/kpi", "/simulator"]),
+        (True, False, ["/posts", "/posts/calendar", "/faq", "/kpi", "/simulator", "/docs"]),
+        (False, False, ["/posts", "/posts/calendar", "/faq", "/kpi", "/simulator"]),
+        (False, True, ["/posts", "/posts/calendar", "/faq", "/kpi", "/simulator", "/demo"]),
     ],
 )
 def test_the_signed_in_menu_links_every_staff_page(
-    db_url: str, sessions: sessionmaker[Session], docs_enabled: bool, menu: list[str]
+    db_url: str, sessions: sessionmaker[Session], docs_enabled: bool, demo_mode: bool, menu: list[str]
 ) -> None:
-    with TestClient(create_app(make_settings(db_url, docs_enabled=docs_enabled))) as client:
+    settings = make_settings(db_url, docs_enabled=docs_enabled, demo_mode=demo_mode)
+    with TestClient(create_app(settings)) as client:
         sign_in_as(client, sessions, "viewer")
-        for path in ("/", "/posts", "/faq", "/kpi", "/simulator"):
+        for path in (
+            "/",
+            "/posts",
+            "/posts/calendar",
+            "/faq",
+            "/kpi",
+            "/simulator",
+            *(["/demo"] if demo_mode else []),
+        ):
             nav = links(client.get(path).text).nav
             assert nav == menu, path
 

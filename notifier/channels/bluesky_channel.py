@@ -111,7 +111,7 @@ class BlueskyChannel(Channel):
                     self._client = None
                 client = Client(base_url=self._base, request=Request(timeout=self._timeout))
                 try:
-                    client.login(self.account, self._password, fetch_bsky_profile=False)
+                    client.login(self.platform_account, self._password, fetch_bsky_profile=False)
                 except BaseException:
                     client.request.close()
                     raise
@@ -202,7 +202,7 @@ class BlueskyChannel(Channel):
 
     async def follower_count(self, date: dt.date) -> FollowerCount:
         def profile(client: Client) -> object:
-            return client.get_profile(actor=self.account).followers_count
+            return client.get_profile(actor=self.platform_account).followers_count
 
         try:
             followers = await in_thread(self._guarded, profile)

@@ -17,7 +17,7 @@ import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, Self
 
 from pydantic import SecretStr
 
@@ -29,6 +29,13 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from app.settings import Settings
+
+
+# The account name of a channel bound to the app's own fake (demo mode): its deliveries and follower
+# figures are kept apart from every real account's.
+DEMO_ACCOUNT = "demo"
+# live: credentials set (the real platform); demo: the app's own fake; off: not configured
+ChannelMode = Literal["live", "demo", "off"]
 
 
 @dataclass(frozen=True)
@@ -43,13 +50,23 @@ class TextLimits:
     max_bytes: int | None = None
     source: str = "documented"
 
-    def problems(self, text: str, label: str) -> list[str]:
-        """What is wrong with `text` on this channel (empty: it fits)."""
+    def problems(self, text: str, label: str) -> list[tuple[str, str]]:
+        """What is wrong with `text` on this channel, each in Japanese and English (empty: it fits)."""
         found = []
         if (n := self.count(text)) > self.limit:
-            found.append(f"too long for {label}: {n} {self.unit}, the limit is {self.limit}")
+            found.append(
+                (
+                    f"{label} には長すぎます({n:,}、上限 {self.limit:,})",
+                    f"too long for {label}: {n} {self.unit}, the limit is {self.limit}",
+                )
+            )
         if self.max_bytes is not None and (size := len(text.encode("utf-8"))) > self.max_bytes:
-            found.append(f"too long for {label}: {size} bytes (UTF-8), the limit is {self.max_bytes}")
+            found.append(
+                (
+                    f"{label} には長すぎます(UTF-8 で {size:,} バイト、上限 {self.max_bytes:,})",
+                    f"too long for {label}: {size} bytes (UTF-8), the limit is {self.max_bytes}",
+                )
+            )
         return found
 
 
@@ -146,7 +163,8 @@ class Channel(ABC):
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.account = self.account_of(settings)
+        self.platform_account = self.account_of(settings)  # who the calls act as (page id, handle)
+        self.account = self.bound_account(settings)  # what deliveries and figures are recorded under
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Self:
@@ -162,6 +180,22 @@ class Channel(ABC):
     def account_of(settings: Settings) -> str:
         """The configured account's name on the platform (page id, handle, ...), without any call."""
         return "default"
+
+    @classmethod
+    def bound_account(cls, settings: Settings) -> str:
+        """The account deliveries and follower figures are recorded under: `DEMO_ACCOUNT` when the
+        channel runs against the app's fake, else `account_of`."""
+        return DEMO_ACCOUNT if settings.demo_bound(cls.name) else cls.account_of(settings)
+
+    @classmethod
+    def mode(cls, settings: Settings) -> ChannelMode:
+        """`demo` when bound to (or, in demo mode without credentials, about to be bound to) the
+        app's fake, `live` with credentials, else `off`. Production never has a demo channel."""
+        if settings.demo_bound(cls.name):
+            return "demo"
+        if not cls.missing_settings(settings):
+            return "live"
+        return "demo" if settings.demo_mode else "off"
 
     @classmethod
     def missing_settings(cls, settings: Settings) -> list[str]:

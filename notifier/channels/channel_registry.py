@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from app.settings import Settings
 from notifier.channels.bluesky_channel import BlueskyChannel
-from notifier.channels.channel_base import Channel
+from notifier.channels.channel_base import Channel, ChannelMode
 from notifier.channels.facebook_channel import FacebookChannel
 from notifier.channels.line_channel import LineChannel
 from notifier.channels.mastodon_channel import MastodonChannel
@@ -29,8 +29,22 @@ def missing_credentials(name: str, settings: Settings) -> list[str]:
 
 
 def configured(settings: Settings) -> list[str]:
-    """The channels whose credentials are set, in registry order."""
+    """The channels whose credentials are set (or that are bound to the app's fakes), in registry order."""
     return [name for name, cls in CHANNELS.items() if not cls.missing_settings(settings)]
+
+
+def modes(settings: Settings) -> dict[str, ChannelMode]:
+    """Every channel's mode (`live`, `demo` or `off`, see `Channel.mode`), in registry order."""
+    return {name: cls.mode(settings) for name, cls in CHANNELS.items()}
+
+
+def demo_candidates(settings: Settings) -> list[str]:
+    """The channels that run against the app's fakes in this app: demo mode, no credentials, not bound yet."""
+    return [
+        name
+        for name, cls in CHANNELS.items()
+        if cls.mode(settings) == "demo" and not settings.demo_bound(name)
+    ]
 
 
 def build(name: str, settings: Settings) -> Channel:

@@ -135,7 +135,7 @@ class FacebookChannel(Channel):
         data = {"message": out.text("ja")}
         if out.link:
             data["link"] = out.link
-        response = await self._call("POST", f"{self.account}/feed", "Facebook feed", data=data)
+        response = await self._call("POST", f"{self.platform_account}/feed", "Facebook feed", data=data)
         return Published(
             platform_id=str(response.json()["id"]),
             http_status=response.status_code,
@@ -149,7 +149,7 @@ class FacebookChannel(Channel):
             "fields": "id,message,created_time",
             "limit": "100",
         }
-        response = await self._call("GET", f"{self.account}/posts", "Facebook posts", params=params)
+        response = await self._call("GET", f"{self.platform_account}/posts", "Facebook posts", params=params)
         text = out.text("ja").strip()
         for post in response.json().get("data") or []:
             if str(post.get("message", "")).strip() == text:
@@ -159,7 +159,7 @@ class FacebookChannel(Channel):
     async def follower_count(self, date: dt.date) -> FollowerCount:
         params = {"fields": "followers_count,fan_count"}
         try:
-            body = (await self._call("GET", self.account, "Facebook page", params=params)).json()
+            body = (await self._call("GET", self.platform_account, "Facebook page", params=params)).json()
         except Exception as exc:  # a KPI reading never raises
             return FollowerCount("error", reason=short(getattr(exc, "reason", exc)))
         return FollowerCount.reading(

@@ -171,7 +171,10 @@ class LineChannel(Channel):
             if errors := [r for r in results if isinstance(r, BaseException)]:
                 raise errors[0]
         if not parts:
-            return Published(platform_id=None, note="no subscribers to this topic")
+            return Published(
+                platform_id=None,
+                note="このトピックの購読者は 0 人: 誰にも届いていません / no subscribers to this topic",
+            )
         people = sum(len(p.recipients) for p in todo)
         note = f"{len(parts)} multicast chunk(s); {len(todo)} sent in this attempt to {people} resident(s)"
         return Published(platform_id=f"multicast:{len(parts)}", note=note)

@@ -13,7 +13,7 @@ import datetime as dt
 import logging
 
 from app.settings import Settings
-from notifier.channels.channel_base import Channel, Outgoing, Published
+from notifier.channels.channel_base import DEMO_ACCOUNT, Channel, Outgoing, Published
 from notifier.channels.channel_registry import build
 from notifier.delivery import claims
 from notifier.delivery.claims import ClaimedDelivery
@@ -55,6 +55,9 @@ class Dispatcher:
         if job is None:
             return
         channel = self.channel(job.channel)
+        if (job.account == DEMO_ACCOUNT) != (channel.account == DEMO_ACCOUNT):
+            await self._finish(job, NextStep("failed", "rejected", demo_mismatch(job, channel)), None)
+            return
         out = self.outgoing(job)
         if out.resumed and await self._settle(job, channel, out):
             return
@@ -200,6 +203,20 @@ class Dispatcher:
     async def aclose(self) -> None:
         for channel in self.channels.values():
             await channel.aclose()
+
+
+def demo_mismatch(job: ClaimedDelivery, channel: Channel) -> str:
+    """Why a delivery is never sent here: a demo delivery only goes to the app's fake, a real one
+    never does (a worker without the fakes, or a demo app without the account's credentials)."""
+    if job.account == DEMO_ACCOUNT:
+        return (
+            f"デモ用の配信のため {channel.label} の実際のアカウントには送りません / a demo delivery: "
+            f"never sent to the real {channel.label} account (only the app's demo worker delivers it)"
+        )
+    return (
+        f"{channel.label} のアカウント {job.account} はここでは設定されていません(デモモード)/ the "
+        f"{channel.label} account {job.account} is not configured here (demo mode): not sent to a fake"
+    )
 
 
 def _key_expired(channel: Channel, job: ClaimedDelivery, now: dt.datetime) -> bool:

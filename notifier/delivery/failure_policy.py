@@ -23,7 +23,10 @@ from dataclasses import dataclass
 from platforms.call_errors import Ambiguous, ChannelError, RateLimited, Rejected, ServerError
 
 MAX_BACKOFF = 900.0
-UNKNOWN_HINT = "outcome unclear: check the account and resolve (sent / resend / failed)"
+UNKNOWN_HINT = (
+    "結果が不明です。アカウントを確認して「投稿を確認した」「再送する」「失敗とする」から選んでください / "
+    "outcome unclear: check the account and resolve (sent / resend / failed)"
+)
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,13 @@
     sent: "送信済み / Sent",
     failed: "失敗 / Failed",
     unknown: "要確認 / Check needed",
+    cancelled: "取消 / Cancelled",
   };
   const LABELS = Object.fromEntries(data.channels.map((c) => [c.name, c.label]));
   const TOPICS = Object.fromEntries(data.topics.map((t) => [t.id, `${t.labels.ja} / ${t.labels.en}`]));
+
+  // The post being edited ({id, state}), or null while composing a new one.
+  let editing = null;
 
   // ---- compose ---------------------------------------------------------------------------------
 
@@ -39,18 +43,26 @@
       channels: [...form.querySelectorAll("input[name=channels]:checked")].map((i) => i.value),
       scheduled_at: null,
       variants: {},
+      channel_texts: {},
     };
     const problems = [];
     if (form.querySelector("input[name=when]:checked").value === "at") {
       const local = value("scheduled_at");
-      if (!local) problems.push({ field: "scheduled_at", message: "日時を入力してください / enter a date and time" });
-      else post.scheduled_at = `${local.length === 16 ? local + ":00" : local}+09:00`;
+      if (!local) {
+        problems.push({ field: "scheduled_at", message: "配信日時: 日時を入力してください / When: enter a date and time" });
+      } else {
+        post.scheduled_at = `${local.length === 16 ? local + ":00" : local}+09:00`;
+      }
     }
     const titleEn = value("title_en");
     const bodyEn = form.elements.body_en.value.trim();
     if (titleEn || bodyEn) post.variants.en = { title: titleEn, body: bodyEn };
+    for (const box of form.querySelectorAll("#channel-texts textarea")) {
+      const text = box.value.trim();
+      if (text && post.channels.includes(box.dataset.channel)) post.channel_texts[box.dataset.channel] = text;
+    }
     if (post.channels.length === 0) {
-      problems.push({ field: "channels", message: "配信先を選んでください / choose at least one channel" });
+      problems.push({ field: "channels", message: "配信先: 1 つ以上選んでください / Channels: choose at least 1 channel" });
     }
     return { post, problems };
   }
@@ -65,6 +77,12 @@
     "variants.en.body": "body_en",
   };
 
+  function inputFor(field) {
+    if (field.startsWith("channel_texts.")) return $(`text_${field.slice("channel_texts.".length)}`);
+    return FIELD_INPUTS[field] ? $(FIELD_INPUTS[field]) : null;
+  }
+
+  // Problems from the server (or from collect) name their field in words, Japanese first.
   function showProblems(detail) {
     const box = $("compose-problems");
     box.replaceChildren();
@@ -73,21 +91,27 @@
     const items = Array.isArray(detail) ? detail : [{ field: "", message: String(detail) }];
     const list = el("ul", { class: "problems" });
     for (const p of items) {
-      list.append(el("li", {}, p.field ? `${p.field}: ${p.message}` : p.message));
-      const input = FIELD_INPUTS[p.field] && $(FIELD_INPUTS[p.field]);
+      list.append(el("li", {}, p.message));
+      const input = p.field ? inputFor(p.field) : null;
       if (input) input.setAttribute("aria-invalid", "true");
       if (p.field && p.field.startsWith("variants.en")) $("variant-en").open = true;
+      if (p.field && p.field.startsWith("channel_texts.")) $("channel-texts").open = true;
     }
     box.append(el("p", { class: "error" }, "受け付けられません / Not accepted"), list);
+  }
+
+  function showWarnings(box, warnings) {
+    box.replaceChildren(...(warnings || []).map((w) => el("p", { class: "warning" }, w.message)));
   }
 
   function renderPreview(result) {
     const box = $("preview");
     box.replaceChildren();
+    showWarnings($("preview-warnings"), result.warnings);
     for (const [name, channel] of Object.entries(result.channels)) {
       const card = el("article", { class: "preview-card", "data-channel": name });
       const status = channel.ok ? "" : " — 上限超過 / over the limit";
-      const note = channel.configured ? "" : " (未設定 / not configured)";
+      const note = channel.mode === "demo" ? " (デモ / demo)" : channel.configured ? "" : " (未設定 / not configured)";
       card.append(el("h3", {}, `${channel.label}${note}${status}`));
       for (const [lang, messages] of Object.entries(channel.languages)) {
         if (Object.keys(channel.languages).length > 1) card.append(el("h4", {}, LANGUAGE_NAMES[lang] || lang));
@@ -114,26 +138,132 @@
     renderPreview(result.data);
   }
 
-  async function submitPost(draft) {
-    $("compose-result").textContent = "";
-    const { post, problems } = collect();
-    if (problems.length) return showProblems(problems);
+  // How many residents a LINE push to the chosen topic reaches: 0 is warned about at once.
+  async function checkAudience() {
+    const topic = $("topic").value;
+    const box = $("audience");
+    box.className = "audience";
+    if (!topic) {
+      box.textContent = "";
+      return;
+    }
+    const result = await api("GET", `/api/v1/posts/audience?${new URLSearchParams({ topic })}`);
+    if (!result.ok || $("topic").value !== topic) return;
+    const n = result.data.subscribers;
+    if (n === 0) {
+      box.className = "audience warning";
+      box.textContent =
+        "このトピックの購読者は 0 人です。LINE では 0 人の市民に届きます / 0 residents will receive this on LINE: nobody subscribes to this topic";
+    } else {
+      box.textContent = `LINE では購読者 ${n.toLocaleString()} 人に届きます / ${n.toLocaleString()} residents will receive this on LINE`;
+    }
+  }
+
+  function describe(saved, action) {
+    const when = saved.scheduled_at ? shown(saved.scheduled_at) : null;
+    if (action === "draft") {
+      return when
+        ? `No. ${saved.id} を下書き保存しました(${when} 予定)/ Saved post ${saved.id} as a draft for ${when}`
+        : `No. ${saved.id} を下書き保存しました(日時なし: 予約したときに配信)/ Saved post ${saved.id} as a draft without a time (sent when scheduled)`;
+    }
+    if (action === "saved") return `No. ${saved.id} の変更を保存しました / Saved the changes to post ${saved.id}`;
+    return `No. ${saved.id} を ${when} に予約しました / Post ${saved.id} scheduled for ${when}`;
+  }
+
+  async function withButtons(work) {
     const buttons = document.querySelectorAll("#compose button");
     buttons.forEach((b) => (b.disabled = true));
     try {
-      const result = await api("POST", "/api/v1/posts", { ...post, draft });
-      if (!result.ok) return showProblems(result.detail);
-      showProblems(null);
-      const saved = result.data;
-      $("compose-result").textContent = draft
-        ? `No. ${saved.id} を下書き保存しました / Saved post ${saved.id} as a draft`
-        : `No. ${saved.id} を ${shown(saved.scheduled_at)} に予約しました / Post ${saved.id} scheduled for ${shown(saved.scheduled_at)}`;
-      $("compose").reset();
-      $("preview-section").hidden = true;
-      await loadPosts();
+      return await work();
     } finally {
       buttons.forEach((b) => (b.disabled = false));
     }
+  }
+
+  function finished(saved, action) {
+    showProblems(null);
+    $("compose-result").textContent = describe(saved, action);
+    showWarnings($("preview-warnings"), []);
+    const warnings = (saved.warnings || []).map((w) => w.message).join(" ");
+    if (warnings) $("compose-result").textContent += ` — ${warnings}`;
+    stopEditing();
+    return loadPosts();
+  }
+
+  // New post: save as a draft or schedule. Editing: save (draft or scheduled post), or schedule a draft.
+  async function submitPost(action) {
+    $("compose-result").textContent = "";
+    const { post, problems } = collect();
+    if (problems.length) return showProblems(problems);
+    await withButtons(async () => {
+      if (!editing) {
+        const result = await api("POST", "/api/v1/posts", { ...post, draft: action === "draft" });
+        if (!result.ok) return showProblems(result.detail);
+        return finished(result.data, action === "draft" ? "draft" : "scheduled");
+      }
+      const id = editing.id;
+      const put = await api("PUT", `/api/v1/posts/${id}`, post);
+      if (!put.ok) return showProblems(put.detail);
+      if (action !== "schedule" || editing.state !== "draft") return finished(put.data, editing.state === "draft" ? "draft" : "saved");
+      const body = { scheduled_at: post.scheduled_at };
+      const scheduled = await api("POST", `/api/v1/posts/${id}/schedule`, body);
+      if (!scheduled.ok) return showProblems(scheduled.detail);
+      return finished(scheduled.data, "scheduled");
+    });
+  }
+
+  function fill(post) {
+    const form = $("compose");
+    form.reset();
+    form.elements.title.value = post.title;
+    form.elements.body.value = post.body;
+    form.elements.link.value = post.link || "";
+    form.elements.topic.value = post.topic || "";
+    form.querySelector(`input[name=urgency][value=${post.urgency}]`).checked = true;
+    for (const box of form.querySelectorAll("input[name=channels]")) {
+      box.checked = post.channels.includes(box.value) && !box.disabled;
+    }
+    const at = post.scheduled_at ? post.scheduled_at.slice(0, 16) : "";
+    form.elements.scheduled_at.value = at;
+    form.querySelector(`input[name=when][value=${at ? "at" : "now"}]`).checked = true;
+    const en = post.variants.en;
+    form.elements.title_en.value = en ? en.title : "";
+    form.elements.body_en.value = en ? en.body : "";
+    $("variant-en").open = Boolean(en);
+    const texts = post.channel_texts || {};
+    for (const box of form.querySelectorAll("#channel-texts textarea")) box.value = texts[box.dataset.channel] || "";
+    $("channel-texts").open = Object.keys(texts).length > 0;
+  }
+
+  function startEditing(post) {
+    editing = { id: post.id, state: post.state };
+    fill(post);
+    const draft = post.state === "draft";
+    $("editing").hidden = false;
+    $("editing").textContent = draft
+      ? `下書き No. ${post.id} を編集中 / Editing draft ${post.id}`
+      : `予約済み No. ${post.id} を編集中(配信が始まるまで変更できます)/ Editing scheduled post ${post.id} (until a delivery starts)`;
+    $("draft-button").hidden = !draft;
+    $("schedule-button").hidden = !draft;
+    $("save-button").hidden = draft;
+    $("stop-edit-button").hidden = false;
+    $("compose-result").textContent = "";
+    showProblems(null);
+    $("preview-section").hidden = true;
+    checkAudience();
+    $("compose-h").focus();
+  }
+
+  function stopEditing() {
+    editing = null;
+    $("compose").reset();
+    $("editing").hidden = true;
+    $("draft-button").hidden = false;
+    $("schedule-button").hidden = false;
+    $("save-button").hidden = true;
+    $("stop-edit-button").hidden = true;
+    $("preview-section").hidden = true;
+    $("audience").textContent = "";
   }
 
   // ---- list ------------------------------------------------------------------------------------
@@ -142,8 +272,13 @@
   let paged = false; // more pages loaded: the automatic refresh would drop them
 
   function deliveryItem(d) {
-    const text = `${LABELS[d.channel] || d.channel}: ${DELIVERY_STATES[d.state] || d.state}`;
-    const item = el("li", { class: `delivery state-${d.state}`, "data-channel": d.channel }, text);
+    let text = `${LABELS[d.channel] || d.channel}: ${DELIVERY_STATES[d.state] || d.state}`;
+    if (d.recipients !== null && d.recipients !== undefined) {
+      text += ` — ${d.recipients.toLocaleString()} 人 / ${d.recipients.toLocaleString()} residents`;
+    }
+    const cls = d.recipients === 0 ? " no-recipients" : "";
+    const item = el("li", { class: `delivery state-${d.state}${cls}`, "data-channel": d.channel }, text);
+    if (d.recipients === 0) item.append(" ", el("strong", { class: "warning" }, "届いた市民はいません / reached nobody"));
     if (d.overdue) item.append(" ", el("strong", { class: "error" }, "遅延 / overdue"));
     if (d.platform_id) item.append(" ", el("small", {}, `(${d.platform_id})`));
     if (d.error) item.append(el("br"), el("small", { class: d.state === "sent" ? "" : "error" }, d.error));
@@ -161,29 +296,41 @@
     return item;
   }
 
+  function button(label, onclick, cls = "") {
+    return el("button", { type: "button", class: cls, onclick }, label);
+  }
+
   function postRow(post) {
     const title = el("td", {}, post.title);
     if (post.urgency === "emergency") title.prepend(el("strong", { class: "error" }, "緊急 / Emergency"), " ");
     if (post.topic) title.append(el("br"), el("small", {}, `トピック / topic: ${TOPICS[post.topic] || post.topic}`));
+    const own = Object.keys(post.channel_texts || {});
+    if (own.length) {
+      const names = own.map((c) => LABELS[c] || c).join(", ");
+      title.append(el("br"), el("small", {}, `チャネル別の本文 / own text: ${names}`));
+    }
     const deliveries = el("ul", { class: "deliveries" });
     if (post.deliveries.length === 0) {
       deliveries.append(el("li", {}, post.channels.map((c) => LABELS[c] || c).join(", ")));
     }
     for (const d of post.deliveries) deliveries.append(deliveryItem(d));
     const actions = el("td", { class: "actions" });
-    if (data.canEdit && post.state === "draft") {
-      actions.append(el("button", { type: "button", onclick: () => schedule(post) }, "予約 / Schedule"), " ");
-    }
     const started = post.deliveries.some((d) => d.state !== "pending");
-    if (data.canEdit && (post.state === "draft" || post.state === "scheduled") && !started) {
-      actions.append(el("button", { type: "button", class: "secondary", onclick: () => cancel(post) }, "取消 / Cancel"));
+    const open = (post.state === "draft" || post.state === "scheduled") && !started;
+    if (data.canEdit && post.state === "draft") {
+      const label = post.scheduled_at ? "予約 / Schedule" : "今すぐ配信 / Send now";
+      actions.append(button(label, () => schedule(post)), " ");
     }
+    if (data.canEdit && open) actions.append(button("編集 / Edit", () => startEditing(post), "secondary"), " ");
+    if (data.canEdit) actions.append(button("複製 / Duplicate", () => duplicate(post), "secondary"), " ");
+    if (data.canEdit && open) actions.append(button("取消 / Cancel", () => cancel(post), "secondary"));
+    const when = post.scheduled_at ? shown(post.scheduled_at) : "未定(予約したとき)/ when scheduled";
     return el(
       "tr",
       { "data-post-id": String(post.id) },
       el("td", {}, String(post.id)),
       title,
-      el("td", {}, shown(post.scheduled_at)),
+      el("td", {}, when),
       el("td", { class: `state state-${post.state}` }, POST_STATES[post.state] || post.state),
       el("td", {}, deliveries),
       actions
@@ -215,17 +362,22 @@
   async function act(method, path, body) {
     const result = await api(method, path, body);
     if (!result.ok) {
-      const detail = Array.isArray(result.detail)
-        ? result.detail.map((p) => `${p.field}: ${p.message}`).join("; ")
-        : result.detail;
+      const detail = Array.isArray(result.detail) ? result.detail.map((p) => p.message).join("; ") : result.detail;
       $("list-error").textContent = `操作できません / Not done: ${detail}`;
-      return;
+      return null;
     }
+    $("list-error").textContent = "";
     await loadPosts();
+    return result.data;
   }
 
   function schedule(post) {
     return act("POST", `/api/v1/posts/${post.id}/schedule`);
+  }
+
+  async function duplicate(post) {
+    const copy = await act("POST", `/api/v1/posts/${post.id}/duplicate`);
+    if (copy && data.canEdit) startEditing(copy);
   }
 
   function cancel(post) {
@@ -263,14 +415,17 @@
 
   if (data.canEdit) {
     $("preview-button").addEventListener("click", previewPost);
-    $("draft-button").addEventListener("click", () => submitPost(true));
+    $("draft-button").addEventListener("click", () => submitPost("draft"));
+    $("save-button").addEventListener("click", () => submitPost("save"));
+    $("stop-edit-button").addEventListener("click", stopEditing);
     $("compose").addEventListener("submit", (event) => {
       event.preventDefault();
-      submitPost(false);
+      submitPost("schedule");
     });
     $("scheduled_at").addEventListener("input", () => {
       document.querySelector("input[name=when][value=at]").checked = true;
     });
+    $("topic").addEventListener("change", checkAudience);
   }
   $("state-filter").addEventListener("change", () => loadPosts());
   $("refresh-button").addEventListener("click", () => Promise.all([loadPosts(), loadStatus()]));

@@ -100,7 +100,9 @@ def test_empty_database(staff_client: TestClient) -> None:
     data = staff_client.get("/api/v1/kpi/report").json()
     assert data["total"] == [] and data["latest"] is None and data["projection"]["reached_on"] is None
     page = staff_client.get("/kpi")
-    assert page.status_code == 200 and "この期間のデータはありません" in page.text
+    assert page.status_code == 200 and "まだ数値がありません / No figures yet" in page.text
+    assert "53,051 → 83,200 → 90,400" in page.text and "suita kpi import FILE.csv" in page.text
+    assert 'id="kpi-import"' in page.text  # an editor can import from the page
     assert staff_client.get("/api/v1/kpi/chart.png").content.startswith(b"\x89PNG")
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from matplotlib import font_manager
 
 from kpi import chart
 from kpi.report import Report, build_report
@@ -53,3 +54,42 @@ def test_empty_report_still_draws_the_targets() -> None:
     start = dt.date(2024, 1, 1)
     report = build_report(build_series([], [], start, start), PLAN_TARGETS, start, start)
     assert chart.render_chart(report, "png").startswith(b"\x89PNG")
+
+
+def test_any_font_with_japanese_glyphs_is_found(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not only the preferred names: a font with the glyphs under any name (Droid Sans Fallback, an
+    IPA font, …) gives Japanese labels; one without them never does."""
+    japanese = next((f for f in font_manager.fontManager.ttflist if chart.has_japanese(f.fname)), None)
+    if japanese is None:
+        pytest.skip("no CJK font installed (apt install fonts-noto-cjk)")
+    latin = next(f for f in font_manager.fontManager.ttflist if f.name == "DejaVu Sans")
+    assert not chart.has_japanese(latin.fname) and not chart.has_japanese("/no/such/font.ttf")
+    renamed = font_manager.FontEntry(fname=japanese.fname, name="Some Japanese Font")
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", [latin, renamed])
+    chart.cjk_font.cache_clear()
+    try:
+        assert chart.cjk_font() == "Some Japanese Font"
+        monkeypatch.setattr(font_manager.fontManager, "ttflist", [latin])
+        chart.cjk_font.cache_clear()
+        assert chart.cjk_font() is None
+    finally:
+        monkeypatch.undo()
+        chart.cjk_font.cache_clear()
+
+
+def test_series_are_joined_and_estimated_days_marked() -> None:
+    """Monthly history with a live count: one line per series through its figures, hollow dots on
+    the carried days, an 'Estimated' legend entry."""
+    start = dt.date(2024, 1, 31)
+    readings = [
+        Reading("x", "a", dt.date(2024, 1, 31), 24_000),
+        Reading("x", "a", dt.date(2024, 2, 29), 24_500),
+        Reading("x", "a", dt.date(2024, 3, 10), 24_700),
+    ]
+    end = dt.date(2024, 3, 12)
+    report = build_report(build_series(readings, [], start, end, carry_days=7), PLAN_TARGETS, start, end)
+    xs, ys = chart._joined(report.series.total)
+    assert all(y == y for y in ys)  # no NaN: gaps under 45 days are joined
+    assert len(xs) == len(report.series.total) > 3
+    svg = chart.render_chart(report, "svg").decode()
+    assert "Estimated" in svg

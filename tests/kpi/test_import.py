@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from sqlalchemy import select
@@ -69,9 +70,16 @@ BAD = """date,channel,followers
 """
 
 
+def english(errors: list[str]) -> list[str]:
+    """Each error's English half (every error is "N 行目: … / line N: …", Japanese first)."""
+    assert all(re.match(r"^\d+ 行目: .+ / line \d+: ", e) for e in errors), errors
+    return [e.split(" / ", 1)[1] for e in errors]
+
+
 def test_every_bad_row_is_reported_with_its_line_number() -> None:
     parsed, errors = parse_csv(BAD, today=TODAY)
-    assert errors == [
+    assert errors[2].startswith("6 行目: チャネル 'myspace' はありません")
+    assert english(errors) == [
         "line 3: not a valid date '2020-13-01' (expected YYYY-MM-DD or YYYY-MM)",
         "line 5: not a valid date '2020-04-31' (expected YYYY-MM-DD or YYYY-MM)",
         "line 6: unknown channel 'myspace' (use one of line, x, facebook, mastodon, bluesky)",
@@ -94,7 +102,7 @@ def test_every_bad_row_is_reported_with_its_line_number() -> None:
 )
 def test_unusable_files(text: str, error: str) -> None:
     _parsed, errors = parse_csv(text, today=TODAY)
-    assert len(errors) == 1 and errors[0].startswith(error)
+    assert len(errors) == 1 and english(errors)[0].startswith(error)
 
 
 def test_a_bad_file_imports_nothing(session: Session) -> None:
@@ -102,7 +110,8 @@ def test_a_bad_file_imports_nothing(session: Session) -> None:
         import_csv(session, BAD, today=TODAY)
     session.rollback()
     assert rows(session) == []
-    assert len(err.value.errors) == 8 and str(err.value).startswith("nothing imported:\nline 3:")
+    assert len(err.value.errors) == 8
+    assert str(err.value).startswith("何も取り込んでいません / nothing imported:\n3 行目:")
 
 
 def test_import_is_idempotent_and_refuses_silent_overwrites(session: Session) -> None:
@@ -124,11 +133,22 @@ def test_import_is_idempotent_and_refuses_silent_overwrites(session: Session) ->
     assert ("x", "", dt.date(2020, 3, 31), 15_052, "import") in rows(session)
 
 
-def test_rows_without_account_join_the_channels_only_account(session: Session) -> None:
+def test_rows_without_account_join_the_channels_account(session: Session) -> None:
     upsert_snapshots(session, [SnapshotValues("x", "SuitaCity", dt.date(2026, 4, 1), 20_000, "collect")])
     import_csv(session, "date,channel,followers\n2026-03,x,19000\n", today=TODAY)
     session.commit()
     assert ("x", "SuitaCity", dt.date(2026, 3, 31), 19_000, "import") in rows(session)
+
+
+def test_rows_without_account_belong_to_the_configured_account(session: Session) -> None:
+    """The configured account wins over what the history has; `demo` is never a real account."""
+    upsert_snapshots(session, [SnapshotValues("x", "", dt.date(2026, 3, 1), 18_000, "import")])
+    accounts = {"x": "1500000000000000001"}
+    import_csv(session, "date,channel,followers\n2026-03,x,19000\n", today=TODAY, accounts=accounts)
+    session.commit()
+    assert ("x", "1500000000000000001", dt.date(2026, 3, 31), 19_000, "import") in rows(session)
+    with pytest.raises(CsvImportError, match="kept for demo mode"):
+        import_csv(session, "date,channel,followers,account\n2026-03,x,1,demo\n", today=TODAY)
 
 
 def test_shift_jis_files_from_excel_are_read() -> None:

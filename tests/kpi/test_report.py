@@ -30,25 +30,32 @@ def line(start: D, days: int, first: int, per_day: float, estimated_last: bool =
         ([], []),
         (
             [Point(D(2024, 1, 10), 100), Point(D(2024, 1, 31), 130), Point(D(2024, 2, 29), 125)],
-            [("2024-01", 130, None), ("2024-02", 125, -5)],
+            [("2024-01", 130, None, None, False), ("2024-02", 125, -5, "2024-01", False)],
         ),
-        (  # a month without figures: the change after it is unknown, not a jump
+        (  # a month without figures: the change is computed from the month before it, and says so
             [Point(D(2024, 1, 31), 100), Point(D(2024, 3, 31), 160)],
-            [("2024-01", 100, None), ("2024-03", 160, None)],
+            [("2024-01", 100, None, None, False), ("2024-03", 160, 60, "2024-01", False)],
         ),
-        (  # estimated (carried) figures are not a month's figure
-            [Point(D(2024, 1, 31), 100), Point(D(2024, 2, 1), 100, True), Point(D(2024, 2, 29), 110)],
-            [("2024-01", 100, None), ("2024-02", 110, 10)],
+        (  # a measured figure is the month's figure even when carried ones come later
+            [Point(D(2024, 1, 31), 100), Point(D(2024, 2, 20), 110), Point(D(2024, 2, 21), 110, True)],
+            [("2024-01", 100, None, None, False), ("2024-02", 110, 10, "2024-01", False)],
+        ),
+        (  # a month with only carried figures still has one, flagged estimated
+            [Point(D(2024, 1, 31), 100), Point(D(2024, 2, 1), 100, True)],
+            [("2024-01", 100, None, None, False), ("2024-02", 100, 0, "2024-01", True)],
         ),
         (  # across the year end
             [Point(D(2023, 12, 31), 90), Point(D(2024, 1, 31), 100)],
-            [("2023-12", 90, None), ("2024-01", 100, 10)],
+            [("2023-12", 90, None, None, False), ("2024-01", 100, 10, "2023-12", False)],
         ),
     ],
-    ids=["empty", "decrease", "month-gap", "estimated-ignored", "year-end"],
+    ids=["empty", "decrease", "month-gap", "measured-first", "estimated-month", "year-end"],
 )
-def test_monthly_growth(points: list[Point], expected: list[tuple[str, int, int | None]]) -> None:
-    assert [(m.month, m.followers, m.change) for m in monthly_growth(points)] == expected
+def test_monthly_growth(
+    points: list[Point], expected: list[tuple[str, int, int | None, str | None, bool]]
+) -> None:
+    found = [(m.month, m.followers, m.change, m.since, m.estimated) for m in monthly_growth(points)]
+    assert found == expected
 
 
 T = [Target("total", D(2023, 3, 31), 83_200), Target("total", D(2024, 3, 31), 90_400)]
@@ -161,6 +168,8 @@ def test_json_shape_and_values() -> None:
         "date": "2024-02-29",
         "followers": 60_000 + 25 * 59,
         "change": 25 * 29,
+        "since": "2024-01",
+        "estimated": False,
     }
 
 

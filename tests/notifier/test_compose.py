@@ -57,30 +57,54 @@ def problems(data: Any, settings: Settings) -> dict[str, str]:
 
 
 @pytest.mark.parametrize(
-    ("changes", "field", "fragment"),
+    ("changes", "field", "fragments"),
     [
-        ({"channels": ["x", "myspace"]}, "channels[1]", "unknown channel 'myspace'"),
-        ({"channels": ["x", "x"]}, "channels[1]", "listed twice"),
-        ({"channels": []}, "channels", "at least 1"),
-        ({"scheduled_at": "2030-03-31T08:59:00+09:00"}, "scheduled_at", "in the past"),
-        ({"scheduled_at": "2030-04-01T18:00:00"}, "scheduled_at", "timezone"),
-        ({"scheduled_at": "tomorrow"}, "scheduled_at", "datetime"),
-        ({"topic": "gomi"}, "topic", "unknown topic 'gomi'"),
-        ({"urgency": "urgent"}, "urgency", "'normal' or 'emergency'"),
-        ({"link": "javascript:alert(1)"}, "link", "http"),
-        ({"title": ""}, "title", "at least 1"),
-        ({"variants": {"fr": {"title": "t", "body": "b"}}}, "variants.fr", "variants: en"),
-        ({"variants": {"en": {"title": "t"}}}, "variants.en.body", "required"),
-        ({"colour": "red"}, "colour", "not permitted"),
-        ({"body": "あ" * 200}, "body", "too long for X: 4"),
+        ({"channels": ["x", "myspace"]}, "channels[1]", ["配信先(2 番目)", "unknown channel 'myspace'"]),
+        ({"channels": ["x", "x"]}, "channels[1]", ["2 回選ばれています", "listed twice"]),
+        ({"channels": []}, "channels", ["配信先: 1 つ以上選んでください", "Channels: choose at least 1"]),
+        (
+            {"scheduled_at": "2030-03-31T08:59:00+09:00"},
+            "scheduled_at",
+            ["配信日時: 2030-03-31 08:59 (JST) は過去", "When: 2030-03-31 08:59 (JST) is in the past"],
+        ),
+        ({"scheduled_at": "2030-04-01T18:00:00"}, "scheduled_at", ["時差(+09:00 など)", "timezone offset"]),
+        ({"scheduled_at": "tomorrow"}, "scheduled_at", ["日時の形式", "not a valid datetime"]),
+        ({"topic": "gomi"}, "topic", ["トピック: 'gomi'", "unknown topic 'gomi'"]),
+        ({"urgency": "urgent"}, "urgency", ["緊急度:", "'normal' or 'emergency'"]),
+        ({"link": "javascript:alert(1)"}, "link", ["リンク: http://", "Link: must be an http"]),
+        ({"title": ""}, "title", ["タイトル: 入力してください", "Title: required"]),
+        (
+            {"variants": {"fr": {"title": "t", "body": "b"}}},
+            "variants.fr",
+            ["英語版 (en) だけ", "variants: en"],
+        ),
+        (
+            {"variants": {"en": {"title": "t"}}},
+            "variants.en.body",
+            ["英語版の本文: 入力", "English text: required"],
+        ),
+        ({"colour": "red"}, "colour", ["この項目は使えません", "not permitted"]),
+        ({"body": "あ" * 200}, "body", ["本文: X には長すぎます(4", "Text: too long for X: 4"]),
+        (
+            {"channel_texts": {"x": "あ" * 200}},
+            "channel_texts.x",
+            ["X 用の本文: X には長すぎます", "Text for X: too long for X"],
+        ),
+        (
+            {"channels": ["x"], "channel_texts": {"bluesky": "短く"}},
+            "channel_texts.bluesky",
+            ["選ばれていない"],
+        ),
     ],
 )
-def test_bad_input_names_the_field(
-    settings: Settings, changes: dict[str, Any], field: str, fragment: str
+def test_bad_input_names_the_field_in_words(
+    settings: Settings, changes: dict[str, Any], field: str, fragments: list[str]
 ) -> None:
     found = problems(post(**changes), settings)
     assert field in found, found
-    assert fragment in found[field]
+    for fragment in fragments:
+        assert fragment in found[field]
+    assert found[field].index(" / ") > 0  # Japanese first, then English
 
 
 def test_missing_credentials_name_the_settings() -> None:

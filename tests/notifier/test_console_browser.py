@@ -115,7 +115,7 @@ def test_a_draft_for_later_can_be_scheduled_or_cancelled(
     page.get_by_role("button", name="下書き保存 / Save draft").click()
     page.locator("#compose-result", has_text="を下書き保存しました").wait_for()
     (draft,) = posts(sessions)
-    assert draft.state == "draft" and draft.urgency == "emergency"
+    assert draft.state == "draft" and draft.urgency == "emergency" and draft.scheduled_at is not None
     assert draft.scheduled_at.astimezone(JST) == later
     r = row(page, draft.id)
     assert "下書き / Draft" in r.locator("td.state").inner_text()
@@ -161,7 +161,11 @@ def test_an_unknown_delivery_is_resolved_by_a_person(
     with sessions() as s:
         x = s.scalars(select(Delivery).where(Delivery.post_id == post_id, Delivery.channel == "x")).one()
     assert (x.state, x.platform_id) == ("sent", "1234567890")
-    assert x.error is not None and x.error.startswith(f"confirmed sent by {staff_user}")
+    assert (
+        x.error is not None
+        and x.error.startswith(f"投稿を確認済み({staff_user}、")
+        and f"confirmed sent by {staff_user}" in x.error
+    )
 
 
 def test_a_viewer_sees_the_posts_but_cannot_change_them(
@@ -175,3 +179,44 @@ def test_a_viewer_sees_the_posts_but_cannot_change_them(
     assert page.locator("#compose").count() == 0
     assert row(page, post_id).get_by_role("button").count() == 0
     assert "予約済み / Scheduled" in row(page, post_id).inner_text()
+
+
+def test_a_draft_without_a_time_is_edited_scheduled_goes_out_and_is_duplicated(
+    page: Any, live_server: ThreadedServer, staff_user: str, sessions: sessionmaker[Session], fakes: Fakes
+) -> None:
+    browser_sign_in(page, live_server, "/posts", staff_user)
+    page.get_by_label("タイトル(日本語) / Title (Japanese)").fill("粗大ごみの受付")
+    page.get_by_label("本文(日本語) / Text (Japanese)").fill("受付時間が変わります。")
+    page.get_by_role("button", name="下書き保存 / Save draft").click()
+    page.locator("#compose-result", has_text="日時なし").wait_for()
+    (draft,) = posts(sessions)
+    assert draft.state == "draft" and draft.scheduled_at is None
+    r = row(page, draft.id)
+    assert "未定" in r.inner_text() and r.get_by_role("button", name="今すぐ配信 / Send now").count() == 1
+
+    r.get_by_role("button", name="編集 / Edit").click()
+    assert page.get_by_label("タイトル(日本語) / Title (Japanese)").input_value() == "粗大ごみの受付"
+    page.get_by_label("タイトル(日本語) / Title (Japanese)").fill("粗大ごみの受付時間の変更")
+    page.locator("input[name=channels][value=x]").uncheck()
+    page.get_by_role("button", name="配信を予約 / Schedule").click()
+    page.locator("#compose-result", has_text="に予約しました").wait_for()
+    assert page.locator("#editing").is_hidden()
+
+    def all_sent() -> bool:
+        page.get_by_role("button", name="更新 / Refresh").click()
+        page.wait_for_timeout(300)
+        return "完了 / Done" in row(page, draft.id).locator("td.state").inner_text()
+
+    for _ in range(40):
+        if all_sent():
+            break
+    assert row(page, draft.id).locator("li.state-sent").count() == len(CHANNEL_NAMES) - 1
+    assert fakes.published("x") == [] and fakes.published("mastodon")[0]["text"].startswith(
+        "粗大ごみの受付時間の変更"
+    )
+
+    row(page, draft.id).get_by_role("button", name="複製 / Duplicate").click()
+    page.locator("#editing", has_text="下書き").wait_for()
+    copy = posts(sessions)[-1]
+    assert copy.id != draft.id and copy.state == "draft" and copy.title == "粗大ごみの受付時間の変更"
+    assert page.get_by_label("タイトル(日本語) / Title (Japanese)").input_value() == copy.title
