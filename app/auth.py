@@ -1,6 +1,11 @@
 """Staff accounts and sign-in: scrypt password hashes, sessions on the server (`app.staff_sessions`), the
 sign-in throttle (`app.login_throttle`), the password rules (`app.password_policy`) and the route
-dependencies (`StaffDep`, `EditorDep`, `OptionalStaffDep`).
+dependencies (`StaffDep`, `EditorDep`, `ApproverDep`, `AdminDep`, `OptionalStaffDep`).
+
+Roles (`ROLES`, each includes the powers of those after it): `admin` (staff accounts, settings,
+everything), `approver` (approves posts, publishes emergencies), `editor` (writes and submits),
+`viewer` (reads). The API enforces them through these dependencies; pages only hide what a role cannot
+do. A disabled account (`StaffUser.disabled_at`) cannot sign in and has no session.
 
 - `GET/POST /login`: the sign-in form (its CSRF token comes from a token cookie set by the GET);
   `POST /logout` ends the session.
@@ -33,7 +38,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app import login_throttle, staff_sessions
+from app import audit, login_throttle, staff_sessions
 from app.client_address import masked_address
 from app.client_limiter import client_of
 from app.csrf import csrf_token
@@ -47,8 +52,16 @@ from storage.base import utcnow
 
 log = logging.getLogger(__name__)
 
-ROLES = ("admin", "editor", "viewer")
-EDITOR_ROLES = ("admin", "editor")  # may change what the public sees (posts, FAQ entries)
+ROLES = ("admin", "approver", "editor", "viewer")
+EDITOR_ROLES = ("admin", "approver", "editor")  # may change what the public sees (posts, FAQ entries)
+APPROVER_ROLES = ("admin", "approver")  # may approve others' posts and publish emergencies
+ADMIN_ROLES = ("admin",)  # staff accounts and settings
+ROLE_WORDS = {
+    "admin": "管理者 / admin",
+    "approver": "承認者 / approver",
+    "editor": "編集者 / editor",
+    "viewer": "閲覧者 / viewer",
+}
 _N, _R, _P = 2**14, 8, 1
 # A hash of a random password nobody knows: an unknown username is checked against it, so it costs
 # exactly what a known one does (one scrypt).
@@ -166,8 +179,22 @@ def require_editor(user: Annotated[StaffUser, Depends(require_staff)]) -> StaffU
     return user
 
 
+def require_approver(user: Annotated[StaffUser, Depends(require_staff)]) -> StaffUser:
+    if user.role not in APPROVER_ROLES:
+        raise HTTPException(403, "承認権限が必要です / approver role required")
+    return user
+
+
+def require_admin(user: Annotated[StaffUser, Depends(require_staff)]) -> StaffUser:
+    if user.role not in ADMIN_ROLES:
+        raise HTTPException(403, "管理者権限が必要です / admin role required")
+    return user
+
+
 StaffDep = Annotated[StaffUser, Depends(require_staff)]
 EditorDep = Annotated[StaffUser, Depends(require_editor)]
+ApproverDep = Annotated[StaffUser, Depends(require_approver)]
+AdminDep = Annotated[StaffUser, Depends(require_admin)]
 OptionalStaffDep = Annotated[StaffUser | None, Depends(current_staff)]
 
 
@@ -194,19 +221,35 @@ def _candidate(session: Session, attempt: Attempt, policy: ThrottlePolicy) -> Si
     return SignInCandidate(user, login_throttle.retry_after(session, attempt, policy, utcnow(), since))
 
 
-def _failed(session: Session, attempt: Attempt, reason: str) -> None:
+def _failed(session: Session, attempt: Attempt, reason: str, origin: audit.Origin) -> None:
     login_throttle.record_failure(session, attempt, reason, utcnow())
+    audit.record(
+        session,
+        audit.Actor(attempt.username[:64], "none"),
+        origin,
+        "staff.sign_in_failed",
+        "staff_user",
+        attempt.username_key,
+        {"note": reason},
+    )
 
 
 def _signed_in(
-    session: Session, user_id: int, policy: SessionPolicy, previous: str | None, client: str, agent: str
+    session: Session,
+    user_id: int,
+    policy: SessionPolicy,
+    previous: str | None,
+    origin: audit.Origin,
+    agent: str,
+    action: str,
 ) -> tuple[StaffUser, str]:
     now = utcnow()
     user = session.get_one(StaffUser, user_id)
     user.last_login_at = now
     token = staff_sessions.start(
-        session, user, policy, now, previous=previous, client=client, user_agent=agent
+        session, user, policy, now, previous=previous, client=origin.client, user_agent=agent
     )
+    audit.record(session, audit.Actor.of(user), origin, action, "staff_user", user.id, now=now)
     staff_sessions.purge(session, now)
     login_throttle.purge(session, now)
     return user, token
@@ -231,24 +274,25 @@ async def check_password(request: Request, username: str, password: str) -> Staf
         return candidate.wait
     stored = candidate.user.password_hash if candidate.user is not None else _UNKNOWN_USER_HASH
     ok = await anyio.to_thread.run_sync(verify_password, password, stored, limiter=request.app.state.hashing)
-    if ok and candidate.user is not None:
+    if ok and candidate.user is not None and candidate.user.disabled_at is None:
         return candidate.user
-    reason = "password" if candidate.user is not None else "unknown_user"
-    await request.app.state.db.run(_failed, attempt, reason)
+    reason = "unknown_user" if candidate.user is None else "disabled" if ok else "password"
+    await request.app.state.db.run(_failed, attempt, reason, audit.Origin.of(request))
     log.warning("sign-in failed", extra={"username": attempt.username[:64], "client": attempt.client})
     return None
 
 
-async def sign_in(request: Request, user: StaffUser) -> str:
+async def sign_in(request: Request, user: StaffUser, action: str = "staff.sign_in") -> str:
     """Open a session for `user` in this browser, rotating its token (the previous one's session, if
-    any, ends); returns the new token for `session_cookie`."""
+    any, ends); returns the new token for `session_cookie`. `action` is what the audit log records."""
     _, token = await request.app.state.db.run(
         _signed_in,
         user.id,
         SessionPolicy.from_settings(request.app.state.settings),
         request.cookies.get(COOKIE),
-        masked_address(client_of(request)),
+        audit.Origin.of(request),
         request.headers.get("user-agent", ""),
+        action,
     )
     return str(token)
 
@@ -321,11 +365,16 @@ async def login(
     return response
 
 
+def _signed_out(session: Session, token: str, actor: audit.Actor, origin: audit.Origin) -> None:
+    if staff_sessions.revoke(session, token, "logout", utcnow()) and actor.name:
+        audit.record(session, actor, origin, "staff.sign_out", "staff_user", actor.name)
+
+
 @router.post("/logout", include_in_schema=False)
-async def logout(request: Request) -> Response:
+async def logout(request: Request, user: OptionalStaffDep) -> Response:
     token = request.cookies.get(COOKIE)
     if staff_sessions.well_formed(token):
-        await request.app.state.db.run(staff_sessions.revoke, token, "logout", utcnow())
+        await request.app.state.db.run(_signed_out, token, audit.Actor.of(user), audit.Origin.of(request))
     response = RedirectResponse("/login", status_code=303)
     staff_sessions.clear_cookie(response, secure=_secure(request.app.state.settings))
     return response
@@ -361,9 +410,10 @@ class PasswordChange(BaseModel):
     new_password: str = Field(max_length=MAX_LENGTH * 4)
 
 
-def _change(session: Session, user_id: int, new_password: str) -> None:
+def _change(session: Session, user_id: int, new_password: str, origin: audit.Origin) -> None:
     user = session.get_one(StaffUser, user_id)
     set_password(session, user, new_password)
+    audit.record(session, audit.Actor.of(user), origin, "staff.password_change", "staff_user", user.id)
 
 
 @router.post(
@@ -388,7 +438,7 @@ async def change_password(request: Request, user: StaffDep, body: PasswordChange
         )
     if outcome is None:
         raise HTTPException(401, "現在のパスワードが違います / The current password is wrong")
-    await request.app.state.db.run(_change, user.id, body.new_password)
+    await request.app.state.db.run(_change, user.id, body.new_password, audit.Origin.of(request))
     token = await sign_in(request, outcome)
     response = JSONResponse(session_view(request, outcome, token).model_dump())
     session_cookie(request, response, token)

@@ -154,7 +154,12 @@ def check() -> None:
 
 @cli.command("create-staff")
 @click.argument("username")
-@click.option("--role", type=click.Choice(["admin", "editor", "viewer"]), default="editor", show_default=True)
+@click.option(
+    "--role",
+    type=click.Choice(["admin", "approver", "editor", "viewer"]),
+    default="editor",
+    show_default=True,
+)
 @click.password_option(
     envvar="STAFF_PASSWORD", help="Password (prompted when absent; or env STAFF_PASSWORD)."
 )

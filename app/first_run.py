@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from app import audit
 from app.auth import UserError, create_staff_user, session_cookie, sign_in
 from app.deps import SessionDep
 from app.settings import Settings
@@ -88,7 +89,7 @@ def setup_page(request: Request, session: SessionDep, token: str = "") -> Respon
 
 
 def _create_admin(
-    session: Session, request: Request, token: str, username: str, password: str
+    session: Session, request: Request, token: str, username: str, password: str, origin: audit.Origin
 ) -> StaffUser | str:
     """The first admin, or why not (an error text); forgets the token once it is used."""
     with _lock:
@@ -98,6 +99,8 @@ def _create_admin(
             user = create_staff_user(session, username=username, password=password, role="admin")
         except UserError as exc:
             return f"作成できません / Not created: {exc}"
+        summary = {"changes": {"role": [None, "admin"]}, "note": "first-run setup link"}
+        audit.record(session, audit.Actor.of(user), origin, "staff.create", "staff_user", user.id, summary)
         session.commit()
         request.app.state.setup_token = None
         return user
@@ -115,7 +118,9 @@ async def create_first_admin(
     if password != password_again:
         error: StaffUser | str = "パスワードが一致しません / The passwords do not match"
     else:
-        error = await request.app.state.db.run(_create_admin, request, token, username, password)
+        error = await request.app.state.db.run(
+            _create_admin, request, token, username, password, audit.Origin.of(request)
+        )
     if error == "":
         return _invalid(request)
     if isinstance(error, str):

@@ -59,6 +59,15 @@ class Settings(BaseSettings):
     login_client_failure_limit: int = Field(default=20, ge=1, le=100_000)
     login_lockout_minutes: float = Field(default=15.0, gt=0, le=24 * 60)
 
+    # --- governance (docs/governance.md) ---
+    # a post goes out only after a second person (approver or admin) approved it; on by default
+    # because the city's PR rules require it: an install that forgot the setting stays safe
+    approval_required: bool = True
+    # the posts page warns when a post has waited for approval longer than this
+    approval_wait_warning_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
+    # hours a one-time set-password link made on /staff works
+    password_link_hours: int = Field(default=48, ge=1, le=14 * 24)
+
     # --- public endpoints (per client address, per process) ---
     search_rate_per_minute: int = Field(default=60, ge=1, le=100_000)
     simulator_rate_per_minute: int = Field(default=30, ge=1, le=100_000)

@@ -3,8 +3,8 @@
 - `start` at sign-in: a new token (the session ID is rotated: the browser's previous session, if any,
   is revoked), valid for `SessionPolicy.lifetime` and while used within `SessionPolicy.idle`.
 - `resolve` on each request: the signed-in user, or None for an unknown, revoked or expired token.
-- `revoke` (sign-out), `revoke_all` (password change; for later: an administrator's "sign out
-  everywhere", a disabled account), `active_sessions` (for later: a list of a user's sessions).
+- `revoke` (sign-out), `revoke_all` (password change, an administrator's "sign out everywhere", a
+  disabled account: `app.staff_admin`), `active_sessions` (a list of a user's sessions).
 
 Only SHA-256 of the token is stored, so the table cannot be used to sign in. Every browser that needs
 one (the sign-in page, the simulator, staff pages) has a token, signed in or not: it also binds the
@@ -105,7 +105,7 @@ def resolve(session: Session, token: str, policy: SessionPolicy, now: datetime) 
     if row is None:
         return None
     staff_session, user = row[0], row[1]
-    if not valid(staff_session, policy, now):
+    if not valid(staff_session, policy, now) or user.disabled_at is not None:
         return None
     if now - staff_session.last_seen_at >= TOUCH_EVERY:
         staff_session.last_seen_at = now

@@ -22,9 +22,14 @@ class StaffUser(Base):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     username_key: Mapped[str] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(16), default="editor")  # admin | editor | viewer
+    role: Mapped[str] = mapped_column(String(16), default="editor")  # admin | approver | editor | viewer
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # a disabled account cannot sign in and its sessions ended when it was disabled
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # a one-time set-password link (`app.staff_admin`): SHA-256 of its token and when it stops working
+    password_link_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    password_link_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class StaffSession(Base):

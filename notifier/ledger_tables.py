@@ -2,6 +2,7 @@
 per-account rate-limit state, worker heartbeats and periodic-job runs.
 
 Post states (`notifier.post_ledger` makes every change): `draft` (no deliveries; a time is optional)
+→ (`awaiting_approval`, no deliveries, when APPROVAL_REQUIRED: `notifier.post_approval`)
 → `scheduled` (one pending delivery per channel) → `sending` (a delivery has started) → `done` (every
 delivery final); `draft` and `scheduled` can be edited or become `cancelled` until a delivery starts.
 
@@ -20,7 +21,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.base import Base, UTCDateTime, utcnow
 
-POST_STATES = ("draft", "scheduled", "sending", "done", "cancelled")
+POST_STATES = ("draft", "awaiting_approval", "scheduled", "sending", "done", "cancelled")
+# not_required: published without approval (APPROVAL_REQUIRED=false, or written before approval existed);
+# not_submitted → awaiting_approval → approved | rejected (a draft again, with the reason);
+# emergency: published at once by an approver under the emergency rule, to be reviewed by someone else
+APPROVAL_STATES = ("not_required", "not_submitted", "awaiting_approval", "approved", "rejected", "emergency")
 DELIVERY_STATES = ("pending", "sending", "sent", "failed", "unknown", "cancelled")
 FINAL_STATES = ("sent", "failed", "unknown", "cancelled")
 URGENCIES = ("normal", "emergency")
@@ -46,6 +51,18 @@ class Post(Base):
     author: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # approval (`notifier.post_approval`): one of APPROVAL_STATES, who last submitted (or changed) it and
+    # who approved or rejected it; `approval_reason` is why it was rejected, or why an emergency went
+    # out without a second person
+    approval_state: Mapped[str] = mapped_column(String(24), default="not_required", index=True)
+    submitted_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    decided_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    approval_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # an emergency published without a second person is listed "to review" until someone else marks it
+    reviewed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     variants: Mapped[list[PostVariant]] = relationship(
         back_populates="post", cascade="all, delete-orphan", order_by="PostVariant.language"

@@ -6,9 +6,13 @@ The post's state machine (`notifier.ledger_tables`), one function per transition
 |---------------------------|-------------------|-------------------------------------------------|
 | (nothing)                 | `create_post`     | `draft` (time optional), or `scheduled`         |
 | `draft`                   | `schedule_post`   | `scheduled` (its time, a new one, or now)       |
-| `draft`, `scheduled`      | `edit_post`       | the same state, every field replaced            |
-| `draft`, `scheduled`      | `cancel_post`     | `cancelled`                                     |
+| `draft`, `awaiting_approval`, `scheduled` | `edit_post` | the same state, every field replaced   |
+| `draft`, `awaiting_approval`, `scheduled` | `cancel_post` | `cancelled`                          |
 | any                       | `duplicate_post`  | a new `draft` with the same content, no time    |
+
+With APPROVAL_REQUIRED, `notifier.post_approval` stands between `draft` and `scheduled`: creating or
+scheduling a post submits it (`awaiting_approval`, no deliveries), another person approves it
+(`scheduled`) or rejects it (`draft` again), and editing an approved post sends it back.
 | `scheduled` → `sending` → `done`: the workers (`notifier.delivery.claims`, `refresh_post_state`)   |
 
 Scheduling writes the post and one delivery per channel account in ONE transaction, each with its
@@ -31,6 +35,7 @@ from notifier.channels.channel_registry import CHANNELS
 from notifier.compose import PostIn, PreparedPost, VariantIn, prepare
 from notifier.ledger_tables import FINAL_STATES, Delivery, DeliveryAttempt, Post, PostVariant
 from notifier.problem_texts import jst_text
+from storage.db import write_lock
 
 JST = dt.timezone(dt.timedelta(hours=9), "JST")
 
@@ -43,16 +48,9 @@ class LedgerError(ValueError):
         self.status = status
 
 
-def write_lock(session: Session) -> None:
-    """SQLite: take the write lock now (`BEGIN IMMEDIATE`) unless this transaction already wrote and
-    holds it. PostgreSQL relies on the row locks taken next."""
-    conn = session.connection()
-    if conn.dialect.name == "sqlite" and not conn.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-
 POST_STATE_WORDS = {
     "draft": "下書き / draft",
+    "awaiting_approval": "承認待ち / awaiting approval",
     "scheduled": "予約済み / scheduled",
     "sending": "配信中 / sending",
     "done": "完了 / done",
@@ -73,19 +71,40 @@ def to_jst(value: dt.datetime | None) -> str | None:
     return value.astimezone(JST).replace(microsecond=0).isoformat() if value else None
 
 
-def create_post(session: Session, prepared: PreparedPost, *, author: str, draft: bool = False) -> Post:
-    """Store a prepared post; unless `draft`, also its deliveries (the caller commits). A draft keeps
-    "no time" as no time: it goes out when it is scheduled."""
+def create_post(
+    session: Session,
+    prepared: PreparedPost,
+    *,
+    author: str,
+    draft: bool = False,
+    approval_required: bool = False,
+    now: dt.datetime | None = None,
+) -> Post:
+    """Store a prepared post; unless `draft`, also its deliveries (the caller commits), or, when
+    `approval_required`, submit it for approval instead (no deliveries). A draft keeps "no time" as no
+    time: it goes out when it is scheduled."""
     post = Post(author=author, state="draft")
-    _apply(post, prepared, draft=draft)
+    post.approval_state = "not_submitted" if approval_required else "not_required"
+    apply_prepared(post, prepared, draft=draft or approval_required)
     session.add(post)
-    if not draft:
-        _schedule(post, prepared)
+    if approval_required and not draft:
+        submitted(post, author, now or prepared.scheduled_at)
+    elif not draft:
+        schedule_deliveries(post, prepared)
     session.flush()
     return post
 
 
-def _apply(post: Post, prepared: PreparedPost, *, draft: bool) -> None:
+def submitted(post: Post, by: str, now: dt.datetime) -> None:
+    """Mark `post` as waiting for someone other than `by` (and its author) to approve it."""
+    post.state = post.approval_state = "awaiting_approval"
+    post.submitted_by, post.submitted_at = by, now
+    post.decided_by = post.decided_at = None
+    post.deliveries = []
+
+
+def apply_prepared(post: Post, prepared: PreparedPost, *, draft: bool) -> None:
+    """Copy a prepared post's fields onto `post` (a draft keeps "no time" as no time)."""
     data = prepared.post
     post.title, post.body, post.link, post.topic = data.title, data.body, data.link, data.topic
     post.urgency, post.channels = data.urgency, list(data.channels)
@@ -94,7 +113,8 @@ def _apply(post: Post, prepared: PreparedPost, *, draft: bool) -> None:
     post.variants = [PostVariant(language=k, title=v.title, body=v.body) for k, v in data.variants.items()]
 
 
-def _schedule(post: Post, prepared: PreparedPost) -> None:
+def schedule_deliveries(post: Post, prepared: PreparedPost) -> None:
+    """`scheduled`, with one pending delivery per channel account and its texts rendered now."""
     post.state = "scheduled"
     post.scheduled_at = prepared.scheduled_at
     priority = 1 if post.urgency == "emergency" else 0
@@ -144,8 +164,9 @@ def load(session: Session, post_id: int) -> Post:
 ACTIONS = {"edit": "編集", "schedule": "予約", "cancel": "取り消し"}
 
 
-def _lock_unstarted(session: Session, post_id: int, action: str) -> Post:
-    """Lock the post's deliveries; refuse when any has started (claimed, attempted or finished)."""
+def lock_unstarted(session: Session, post_id: int, action: str) -> Post:
+    """Lock the post's deliveries; refuse when any has started (claimed, attempted or finished) or the
+    post is cancelled."""
     write_lock(session)
     rows = session.scalars(select(Delivery).where(Delivery.post_id == post_id).with_for_update()).all()
     post = load(session, post_id)
@@ -162,16 +183,26 @@ def _lock_unstarted(session: Session, post_id: int, action: str) -> Post:
     return post
 
 
-def edit_post(session: Session, post_id: int, data: PostIn, settings: Settings, now: dt.datetime) -> Post:
-    """Replace every field of a draft or a not-yet-started post (caller commits); it keeps its state."""
-    post = _lock_unstarted(session, post_id, "edit")
+def edit_post(
+    session: Session, post_id: int, data: PostIn, settings: Settings, now: dt.datetime, *, by: str = ""
+) -> Post:
+    """Replace every field of a draft or a not-yet-started post (caller commits); it keeps its state,
+    except that a post approved (or published as an emergency) goes back for approval when approval
+    is required: what was approved is not what would be published any more."""
+    post = lock_unstarted(session, post_id, "edit")
     prepared = prepare(data, settings, now)
-    draft = post.state == "draft"
-    _apply(post, prepared, draft=draft)
-    if not draft:
+    held = post.state in ("draft", "awaiting_approval")
+    if settings.approval_required and post.state == "scheduled" and post.approval_state != "not_required":
+        held = True
+        submitted(post, by or post.author, now)
+        session.flush()
+    elif post.state == "awaiting_approval":
+        post.submitted_by, post.submitted_at = by or post.submitted_by, now
+    apply_prepared(post, prepared, draft=held)
+    if not held:
         post.deliveries = []
         session.flush()  # old rows go before new ones take their (post, channel, account) slots
-        _schedule(post, prepared)
+        schedule_deliveries(post, prepared)
     session.flush()
     return post
 
@@ -181,7 +212,7 @@ def schedule_post(
 ) -> Post:
     """Turn a draft into a scheduled post: at its own time ("keep"; a draft without one goes out now),
     at a new time, or now (None)."""
-    post = _lock_unstarted(session, post_id, "schedule")
+    post = lock_unstarted(session, post_id, "schedule")
     if post.state != "draft":
         state = POST_STATE_WORDS.get(post.state, post.state)
         raise LedgerError(
@@ -189,18 +220,19 @@ def schedule_post(
         )
     when = post.scheduled_at if scheduled_at == "keep" else scheduled_at
     prepared = prepare(as_input(post, scheduled_at=when), settings, now)
-    _apply(post, prepared, draft=False)
-    _schedule(post, prepared)
+    apply_prepared(post, prepared, draft=False)
+    schedule_deliveries(post, prepared)
     session.flush()
     return post
 
 
-def duplicate_post(session: Session, post_id: int, *, author: str) -> Post:
+def duplicate_post(session: Session, post_id: int, *, author: str, approval_required: bool = False) -> Post:
     """A new draft with the content, channels and texts of post `post_id` and no time (caller commits)."""
     source = load(session, post_id)
     copy = Post(
         author=author,
         state="draft",
+        approval_state="not_submitted" if approval_required else "not_required",
         title=source.title,
         body=source.body,
         link=source.link,
@@ -218,7 +250,7 @@ def duplicate_post(session: Session, post_id: int, *, author: str) -> Post:
 
 def cancel_post(session: Session, post_id: int) -> Post:
     """Cancel a post none of whose deliveries has started."""
-    post = _lock_unstarted(session, post_id, "cancel")
+    post = lock_unstarted(session, post_id, "cancel")
     post.state = "cancelled"
     for delivery in post.deliveries:
         delivery.state = "cancelled"

@@ -58,6 +58,48 @@ def delivery_view(delivery: Delivery, now: dt.datetime, topic: str | None = None
     }
 
 
+def audit_fields(post: Post) -> dict[str, Any]:
+    """What the audit log compares before and after a post action (`app.audit.changes`)."""
+    return {
+        "state": post.state,
+        "approval": post.approval_state,
+        "title": post.title,
+        "body": post.body,
+        "link": post.link,
+        "topic": post.topic,
+        "urgency": post.urgency,
+        "channels": list(post.channels or []),
+        "scheduled_at": to_jst(post.scheduled_at),
+        "channel_texts": dict(post.channel_texts or {}),
+        "variants": {v.language: f"{v.title}\n{v.body}" for v in post.variants},
+    }
+
+
+def approval_view(post: Post) -> dict[str, Any]:
+    """`approval` of a post's JSON: its state, who approved it and when (also for an emergency
+    published on one approver's word), why it was rejected or published as an emergency, who it waits
+    for, and the review of an emergency."""
+    decided = post.approval_state in ("approved", "emergency")
+    return {
+        "state": post.approval_state,
+        "approved_by": post.decided_by if decided else None,
+        "approved_at": to_jst(post.decided_at) if decided else None,
+        "reason": post.approval_reason,
+        "rejected_by": post.decided_by if post.approval_state == "rejected" else None,
+        "submitted_by": post.submitted_by,
+        "submitted_at": to_jst(post.submitted_at),
+        "review": (
+            {
+                "needed": post.reviewed_at is None,
+                "reviewed_by": post.reviewed_by,
+                "reviewed_at": to_jst(post.reviewed_at),
+            }
+            if post.approval_state == "emergency"
+            else None
+        ),
+    }
+
+
 def post_view(post: Post, now: dt.datetime) -> dict[str, Any]:
     """The full post for the staff API."""
     return {
@@ -76,4 +118,5 @@ def post_view(post: Post, now: dt.datetime) -> dict[str, Any]:
         "variants": {v.language: {"title": v.title, "body": v.body} for v in post.variants},
         "channel_texts": dict(post.channel_texts or {}),
         "deliveries": [delivery_view(d, now, post.topic) for d in post.deliveries],
+        "approval": approval_view(post),
     }

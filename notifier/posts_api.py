@@ -16,10 +16,12 @@ from fastapi.routing import APIRoute
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from app.auth import EditorDep, StaffDep
+from app import audit
+from app.auth import APPROVER_ROLES, ApproverDep, EditorDep, StaffDep
 from app.deps import SessionDep
+from app.staff_tables import StaffUser
 from bot.audience import subscriber_count
-from notifier import delivery_health, post_calendar, post_ledger
+from notifier import delivery_health, post_approval, post_calendar, post_ledger
 from notifier.compose import (
     EXAMPLE,
     ComposeError,
@@ -31,7 +33,7 @@ from notifier.compose import (
 )
 from notifier.demo_platforms import ChannelSettingsDep
 from notifier.ledger_tables import POST_STATES, Post
-from notifier.post_views import post_view
+from notifier.post_views import audit_fields, post_view
 from notifier.preview import audience_warnings, preview
 from storage.base import utcnow
 
@@ -115,6 +117,8 @@ def limits_first(settings: ChannelSettingsDep) -> None:
 
 COMPOSES = [Depends(limits_first)]
 
+EMERGENCY_ROLE = "緊急公開は承認者か管理者だけができます / only an approver or admin may publish an emergency"
+
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "Not signed in"},
     403: {"description": "Editor role required"},
@@ -129,6 +133,8 @@ class PostCreate(PostIn):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{**EXAMPLE, "draft": False}]})
     draft: bool = False
+    # an approver or admin publishes an emergency post at once, saying why (APPROVAL_REQUIRED)
+    emergency_reason: str | None = Field(default=None, min_length=1, max_length=1000)
 
 
 class ScheduleIn(BaseModel):
@@ -139,6 +145,13 @@ class ScheduleIn(BaseModel):
     scheduled_at: AwareDatetime | None = None
 
 
+class ReasonIn(BaseModel):
+    """Why a post is rejected, or why an emergency goes out without a second person."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=1000)
+
+
 class ResolveIn(BaseModel):
     """A person's decision on an `unknown` (or `failed`) delivery."""
 
@@ -147,19 +160,57 @@ class ResolveIn(BaseModel):
     platform_id: str | None = Field(default=None, max_length=200)
 
 
+def audited(
+    session: Session,
+    request: Request,
+    staff: StaffUser,
+    action: str,
+    post: Post,
+    before: dict[str, Any] | None = None,
+    note: str | None = None,
+) -> None:
+    """Record a post action in the audit log (same transaction): the fields it changed, masked."""
+    summary: dict[str, Any] = {"changes": audit.changes(before or {}, audit_fields(post))}
+    if note:
+        summary["note"] = audit.masked(note)
+    audit.record(session, audit.Actor.of(staff), audit.Origin.of(request), action, "post", post.id, summary)
+
+
 @router.post(
     "/posts",
     status_code=201,
     responses=ERRORS,
-    summary="Create (and schedule) a post",
+    summary="Create (and schedule, or submit for approval) a post",
     dependencies=COMPOSES + WAKES,
 )
-def create_post(body: PostCreate, staff: EditorDep, session: SessionDep, settings: ChannelSettingsDep) -> Any:
-    author = staff.username
-    data = PostIn.model_validate(body.model_dump(exclude={"draft"}))
+def create_post(
+    request: Request, body: PostCreate, staff: EditorDep, session: SessionDep, settings: ChannelSettingsDep
+) -> Any:
+    """With APPROVAL_REQUIRED a post that is not a draft is submitted (`awaiting_approval`) instead of
+    scheduled; with `emergency_reason` an approver or admin publishes an emergency post at once."""
+    if body.emergency_reason is not None and staff.role not in APPROVER_ROLES:
+        raise post_ledger.LedgerError(EMERGENCY_ROLE, status=403)
+    data = PostIn.model_validate(body.model_dump(exclude={"draft", "emergency_reason"}))
+    now = utcnow()
+    emergency = body.emergency_reason is not None and settings.approval_required
     post = post_ledger.create_post(
-        session, prepare(data, settings, utcnow()), author=author, draft=body.draft
+        session,
+        prepare(data, settings, now),
+        author=staff.username,
+        draft=body.draft or emergency,
+        approval_required=settings.approval_required,
+        now=now,
     )
+    audited(session, request, staff, "post.create", post)
+    if emergency:
+        post = post_approval.emergency(
+            session, post.id, settings, now, by=staff.username, reason=str(body.emergency_reason)
+        )
+        audited(session, request, staff, "post.emergency", post, note=body.emergency_reason)
+    elif post.state == "awaiting_approval":
+        audited(session, request, staff, "post.submit", post)
+    elif post.state == "scheduled":
+        audited(session, request, staff, "post.schedule", post)
     session.commit()
     return saved(session, post.id)
 
@@ -198,6 +249,37 @@ def calendar(
     return found.as_json()
 
 
+@router.get(
+    "/posts/approvals", responses=ERRORS, summary="What waits for approval, and emergencies to review"
+)
+def approvals(staff: StaffDep, session: SessionDep, settings: ChannelSettingsDep) -> dict[str, Any]:
+    """`waiting`: posts awaiting approval, longest-waiting first, each with `waited_too_long` (longer
+    than APPROVAL_WAIT_WARNING_MINUTES) and `can_approve` (for the signed-in person);
+    `to_review`: emergencies published without a second person, until someone else marks them reviewed."""
+    now = utcnow()
+    approver = staff.role in APPROVER_ROLES
+
+    def entry(post: Post, can: bool) -> dict[str, Any]:
+        return {
+            **post_view(post, now),
+            "waited_too_long": post_approval.waited_too_long(post, settings, now),
+            "can_act": can,
+        }
+
+    return {
+        "approval_required": settings.approval_required,
+        "warning_minutes": settings.approval_wait_warning_minutes,
+        "waiting": [
+            entry(p, approver and not post_approval.own(p, staff.username))
+            for p in post_approval.waiting(session)
+        ],
+        "to_review": [
+            entry(p, approver and staff.username not in (p.decided_by, p.author))
+            for p in post_approval.to_review(session)
+        ],
+    }
+
+
 @router.get("/posts", responses=ERRORS, summary="List posts with their deliveries, newest first")
 def list_posts(
     staff: StaffDep,
@@ -222,30 +304,50 @@ def get_post(post_id: int, staff: StaffDep, session: SessionDep) -> dict[str, An
 def preview_post(
     post_id: int, staff: StaffDep, session: SessionDep, settings: ChannelSettingsDep
 ) -> dict[str, Any]:
+    """What each channel will publish: what an approver checks before approving."""
     post = post_ledger.load(session, post_id)
     return preview(
         post_ledger.as_input(post, scheduled_at=None), settings, utcnow(), subscribers_of(session, post)
     )
 
 
+def _before(session: Session, post_id: int) -> dict[str, Any]:
+    """The post's audited fields before a change. Everything loaded is expired again: the change
+    reads the rows afresh under its locks (`post_ledger.lock_unstarted`), never from this read."""
+    fields = audit_fields(post_ledger.load(session, post_id))
+    session.expire_all()
+    return fields
+
+
 @router.put(
     "/posts/{post_id}",
     responses=ERRORS,
-    summary="Edit a post until a delivery starts",
+    summary="Edit a post until a delivery starts (an approved post goes back for approval)",
     dependencies=COMPOSES + WAKES,
 )
 def edit_post(
-    post_id: int, body: PostIn, staff: EditorDep, session: SessionDep, settings: ChannelSettingsDep
+    request: Request,
+    post_id: int,
+    body: PostIn,
+    staff: EditorDep,
+    session: SessionDep,
+    settings: ChannelSettingsDep,
 ) -> Any:
-    post = post_ledger.edit_post(session, post_id, body, settings, utcnow())
+    before = _before(session, post_id)
+    post = post_ledger.edit_post(session, post_id, body, settings, utcnow(), by=staff.username)
+    audited(session, request, staff, "post.edit", post, before)
     session.commit()
     return saved(session, post.id)
 
 
 @router.post(
-    "/posts/{post_id}/schedule", responses=ERRORS, summary="Schedule a draft", dependencies=COMPOSES + WAKES
+    "/posts/{post_id}/schedule",
+    responses=ERRORS,
+    summary="Schedule a draft (with APPROVAL_REQUIRED: submit it for approval)",
+    dependencies=COMPOSES + WAKES,
 )
 def schedule_post(
+    request: Request,
     post_id: int,
     staff: EditorDep,
     session: SessionDep,
@@ -253,7 +355,97 @@ def schedule_post(
     body: Annotated[ScheduleIn | None, Body()] = None,
 ) -> Any:
     when = body.scheduled_at if body is not None and "scheduled_at" in body.model_fields_set else "keep"
-    post = post_ledger.schedule_post(session, post_id, settings, utcnow(), scheduled_at=when)
+    before = _before(session, post_id)
+    now = utcnow()
+    if settings.approval_required:
+        post = post_approval.submit(session, post_id, settings, now, by=staff.username, scheduled_at=when)
+        audited(session, request, staff, "post.submit", post, before)
+    else:
+        post = post_ledger.schedule_post(session, post_id, settings, now, scheduled_at=when)
+        audited(session, request, staff, "post.schedule", post, before)
+    session.commit()
+    return saved(session, post.id)
+
+
+@router.post(
+    "/posts/{post_id}/submit", responses=ERRORS, summary="Submit a draft for approval", dependencies=COMPOSES
+)
+def submit_post(
+    request: Request, post_id: int, staff: EditorDep, session: SessionDep, settings: ChannelSettingsDep
+) -> Any:
+    """The draft waits (`awaiting_approval`) for an approver or admin other than its author."""
+    before = _before(session, post_id)
+    post = post_approval.submit(session, post_id, settings, utcnow(), by=staff.username)
+    audited(session, request, staff, "post.submit", post, before)
+    session.commit()
+    return saved(session, post.id)
+
+
+@router.post(
+    "/posts/{post_id}/approve",
+    responses={**ERRORS, 403: {"description": "Approver role required, or one's own post"}},
+    summary="Approve a waiting post (not one's own): it is scheduled",
+    dependencies=COMPOSES + WAKES,
+)
+def approve_post(
+    request: Request, post_id: int, staff: ApproverDep, session: SessionDep, settings: ChannelSettingsDep
+) -> Any:
+    before = _before(session, post_id)
+    post = post_approval.approve(session, post_id, settings, utcnow(), by=staff.username)
+    audited(session, request, staff, "post.approve", post, before)
+    session.commit()
+    return saved(session, post.id)
+
+
+@router.post(
+    "/posts/{post_id}/reject",
+    responses={**ERRORS, 403: {"description": "Approver role required"}},
+    summary="Send a waiting post back to its author as a draft, with the reason",
+)
+def reject_post(
+    request: Request, post_id: int, body: ReasonIn, staff: ApproverDep, session: SessionDep
+) -> Any:
+    before = _before(session, post_id)
+    post = post_approval.reject(session, post_id, utcnow(), by=staff.username, reason=body.reason)
+    audited(session, request, staff, "post.reject", post, before)
+    session.commit()
+    return saved(session, post.id)
+
+
+@router.post(
+    "/posts/{post_id}/emergency",
+    responses={**ERRORS, 403: {"description": "Approver role required"}},
+    summary="Publish an emergency post at once on one approver's word, with the reason",
+    dependencies=COMPOSES + WAKES,
+)
+def emergency_post(
+    request: Request,
+    post_id: int,
+    body: ReasonIn,
+    staff: ApproverDep,
+    session: SessionDep,
+    settings: ChannelSettingsDep,
+) -> Any:
+    """Only for urgency `emergency`; the post is then listed "to review" until someone else marks it
+    reviewed (`POST /api/v1/posts/{id}/reviewed`)."""
+    before = _before(session, post_id)
+    post = post_approval.emergency(
+        session, post_id, settings, utcnow(), by=staff.username, reason=body.reason
+    )
+    audited(session, request, staff, "post.emergency", post, before, note=body.reason)
+    session.commit()
+    return saved(session, post.id)
+
+
+@router.post(
+    "/posts/{post_id}/reviewed",
+    responses={**ERRORS, 403: {"description": "Approver role required, or one's own emergency"}},
+    summary="Mark an emergency published without a second person as reviewed",
+)
+def reviewed_post(request: Request, post_id: int, staff: ApproverDep, session: SessionDep) -> Any:
+    before = _before(session, post_id)
+    post = post_approval.mark_reviewed(session, post_id, utcnow(), by=staff.username)
+    audited(session, request, staff, "post.reviewed", post, before)
     session.commit()
     return saved(session, post.id)
 
@@ -261,16 +453,23 @@ def schedule_post(
 @router.post(
     "/posts/{post_id}/duplicate", status_code=201, responses=ERRORS, summary="Copy a post into a new draft"
 )
-def duplicate_post(post_id: int, staff: EditorDep, session: SessionDep) -> dict[str, Any]:
+def duplicate_post(
+    request: Request, post_id: int, staff: EditorDep, session: SessionDep, settings: ChannelSettingsDep
+) -> dict[str, Any]:
     """A new draft with the post's content, channels and texts, and no time."""
-    post = post_ledger.duplicate_post(session, post_id, author=staff.username)
+    post = post_ledger.duplicate_post(
+        session, post_id, author=staff.username, approval_required=settings.approval_required
+    )
+    audited(session, request, staff, "post.create", post, note=f"copy of post {post_id}")
     session.commit()
     return saved(session, post.id)
 
 
 @router.post("/posts/{post_id}/cancel", responses=ERRORS, summary="Cancel a post until a delivery starts")
-def cancel_post(post_id: int, staff: EditorDep, session: SessionDep) -> dict[str, Any]:
+def cancel_post(request: Request, post_id: int, staff: EditorDep, session: SessionDep) -> dict[str, Any]:
+    before = _before(session, post_id)
     post = post_ledger.cancel_post(session, post_id)
+    audited(session, request, staff, "post.cancel", post, before)
     session.commit()
     return post_view(post_ledger.load(session, post.id), utcnow())
 
@@ -282,11 +481,24 @@ def cancel_post(post_id: int, staff: EditorDep, session: SessionDep) -> dict[str
     dependencies=WAKES,
 )
 def resolve_delivery(
-    delivery_id: int, body: ResolveIn, staff: EditorDep, session: SessionDep
+    request: Request, delivery_id: int, body: ResolveIn, staff: EditorDep, session: SessionDep
 ) -> dict[str, Any]:
     who = staff.username
     delivery = post_ledger.resolve_delivery(
         session, delivery_id, body.outcome, by=who, now=utcnow(), platform_id=body.platform_id
+    )
+    summary = {
+        "changes": {"state": [None, delivery.state]},
+        "note": f"delivery {delivery.id} ({delivery.channel}): {body.outcome}",
+    }
+    audit.record(
+        session,
+        audit.Actor.of(staff),
+        audit.Origin.of(request),
+        "post.resolve",
+        "post",
+        delivery.post_id,
+        summary,
     )
     session.commit()
     return post_view(post_ledger.load(session, delivery.post_id), utcnow())

@@ -139,3 +139,11 @@ def describe(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:
         return "<unparsable database URL>"
+
+
+def write_lock(session: Session) -> None:
+    """SQLite: take the write lock now (`BEGIN IMMEDIATE`) unless this transaction already wrote and
+    holds it. PostgreSQL relies on the row locks (or advisory locks) the caller takes next."""
+    conn = session.connection()
+    if conn.dialect.name == "sqlite" and not conn.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -10,6 +10,7 @@ import importlib
 
 MODEL_MODULES: tuple[str, ...] = (
     "app.staff_tables",
+    "app.audit_tables",
     "storage.budget_tables",
     "bot.bot_tables",
     "faq.faq_tables",

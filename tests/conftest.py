@@ -127,7 +127,13 @@ def session(sessions: sessionmaker[Session]) -> Iterator[Session]:
 
 def make_settings(db_url: str, **overrides: Any) -> Settings:
     """Settings for a test: nothing from the environment or `.env`, nothing configured by default."""
-    values: dict[str, Any] = {"app_env": "test", "database_url": db_url, "run_worker_in_app": False}
+    # approval off unless a test turns it on: most tests are about one step of a post's life
+    values: dict[str, Any] = {
+        "app_env": "test",
+        "database_url": db_url,
+        "run_worker_in_app": False,
+        "approval_required": False,
+    }
     values.update(overrides)
     return Settings(_env_file=None, **values)
 

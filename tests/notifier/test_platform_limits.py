@@ -97,6 +97,9 @@ def test_the_staff_api_reads_the_limits_before_using_the_database(
         ("/api/v1/posts/{post_id}/preview", "GET"),
         ("/api/v1/posts/{post_id}", "PUT"),
         ("/api/v1/posts/{post_id}/schedule", "POST"),
+        ("/api/v1/posts/{post_id}/submit", "POST"),
+        ("/api/v1/posts/{post_id}/approve", "POST"),
+        ("/api/v1/posts/{post_id}/emergency", "POST"),
         ("/posts", "GET"),
     }
     assert all(r.dependant.dependencies[0].call is limits_first for r in composing)  # before the session
