@@ -16,6 +16,7 @@ Nothing here updates or deletes a row; on PostgreSQL a trigger refuses both (mig
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 import hashlib
 import json
 from collections.abc import Iterator, Mapping
@@ -64,6 +65,15 @@ class Origin:
 
 
 CLI = Origin("cli", "local")
+
+
+def cli_actor() -> Actor:
+    """A command run on the server: the operating-system user who ran it."""
+    try:
+        name = getpass.getuser()
+    except (KeyError, OSError):
+        name = "unknown"
+    return Actor(f"cli:{name}"[:64], "cli")
 
 
 def masked(value: Any) -> Any:
@@ -143,6 +153,14 @@ def record(
     session.add(event)
     session.flush()
     return event
+
+
+def first_row(session: Session) -> tuple[int, str] | None:
+    """The oldest row kept and its `prev_hash` (GENESIS unless older rows were archived)."""
+    row = session.execute(
+        select(AuditEvent.id, AuditEvent.prev_hash).order_by(AuditEvent.id).limit(1)
+    ).first()
+    return (row[0], row[1]) if row else None
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """The one command line, `suita` (also `python -m app`), with a group of sub-commands per area:
 
-    suita serve | migrate | check | create-staff | set-password | mask
+    suita serve | migrate | check | create-staff | set-password | mask | audit verify
     suita faq ask | rank | bench | build | import | export
     suita bot richmenu json | image | deploy
     suita notifier post create | show | list | cancel | resolve, worker, status
@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 import click
 from sqlalchemy.orm import Session, sessionmaker
 
+from app import audit
 from app.privacy import mask_pii
 from app.settings import ConfigError, Settings, load_settings, require_database
 from storage import migrate as migrations
@@ -171,10 +172,12 @@ def create_staff(username: str, role: str, password: str) -> None:
 
     with open_database(pool_size=1) as (_settings, sessions), session_scope(sessions) as session:
         try:
-            create_staff_user(session, username=username, password=password, role=role)
+            user = create_staff_user(session, username=username, password=password, role=role)
         except UserError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(2)
+        summary = {"changes": {"role": [None, role]}}
+        audit.record(session, audit.cli_actor(), audit.CLI, "staff.create", "staff_user", user.id, summary)
     click.echo(f"created {role} {username}")
 
 
@@ -198,6 +201,7 @@ def set_password_command(username: str, password: str) -> None:
         except UserError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(2)
+        audit.record(session, audit.cli_actor(), audit.CLI, "staff.password_set", "staff_user", user.id)
     click.echo(f"password of {user.username} changed; {ended} session(s) ended")
 
 
@@ -235,3 +239,24 @@ def mask() -> None:
     for raw in sys.stdin.buffer:  # bytes, whatever the locale's encoding
         line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
         click.echo(mask_pii(line).encode("utf-8") + b"\n", nl=False)
+
+
+@cli.group("audit")
+def audit_group() -> None:
+    """The audit log (`audit_events`): check that no row was changed or removed."""
+
+
+@audit_group.command("verify")
+@config_errors_exit
+def audit_verify() -> None:
+    """Check the hash chain of the audit log; names the first broken row and exits 1."""
+    with open_database(pool_size=1) as (_settings, sessions), sessions() as session:
+        checked, broken = audit.verify(session)
+        first = audit.first_row(session)
+    if broken is not None:
+        click.echo(f"audit log broken at row {broken.row}: {broken.problem} ({checked} rows read)", err=True)
+        sys.exit(1)
+    click.echo(f"audit log intact: {checked} rows")
+    if first is not None and first[1] != audit.GENESIS:
+        # rows before were archived: this hash must be the last archived row's (docs/governance.md)
+        click.echo(f"it continues from archived rows: row {first[0]} follows hash {first[1]}")

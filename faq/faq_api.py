@@ -15,10 +15,12 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from app import audit
 from app.auth import EditorDep, OptionalStaffDep, StaffDep
 from app.client_limiter import enforce
 from app.deps import SessionDep
 from app.settings import Settings
+from app.staff_tables import StaffUser
 from faq import entry_store, semantic
 from faq.answer_types import Decision, FaqService
 from faq.corpus import CorpusError, Entry, parse_bytes, parse_file, parse_objects
@@ -177,38 +179,71 @@ def _saved(request: Request, session: Session, entries: list[Entry]) -> None:
     _service(request).refresh(force=True)
 
 
+def faq_audited(
+    session: Session,
+    request: Request,
+    staff: StaffUser,
+    action: str,
+    key: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> None:
+    """Record an FAQ change in the audit log (same transaction), with the fields it changed."""
+    summary = {"changes": audit.changes(before or {}, after or {})}
+    audit.record(session, audit.Actor.of(staff), audit.Origin.of(request), action, "faq_entry", key, summary)
+
+
+def _json(entry: Entry | None) -> dict[str, Any] | None:
+    return entry.to_json() if entry is not None else None
+
+
 @router.post("/entries", status_code=201)
-def create_entry(request: Request, session: SessionDep, _: EditorDep, payload: dict[str, Any]) -> Any:
+def create_entry(request: Request, session: SessionDep, staff: EditorDep, payload: dict[str, Any]) -> Any:
     entry = _validated(payload)
     if entry_store.get(session, entry.id, entry.lang) is not None:
         raise HTTPException(409, f"FAQ entry {entry.id!r} ({entry.lang}) already exists / 既に存在します")
+    faq_audited(session, request, staff, "faq.create", f"{entry.lang}/{entry.id}", None, entry.to_json())
     _saved(request, session, [entry])
     return entry.to_json()
 
 
 @router.put("/entries/{lang}/{entry_id}")
 def update_entry(
-    request: Request, session: SessionDep, _: EditorDep, lang: str, entry_id: str, payload: dict[str, Any]
+    request: Request, session: SessionDep, staff: EditorDep, lang: str, entry_id: str, payload: dict[str, Any]
 ) -> Any:
-    if entry_store.get(session, entry_id, lang) is None:
+    before = entry_store.get(session, entry_id, lang)
+    if before is None:
         raise HTTPException(404, f"no FAQ entry {entry_id!r} ({lang}) / FAQ項目が見つかりません")
     entry = _validated({**payload, "id": entry_id, "lang": lang, "updated_at": None})
+    faq_audited(session, request, staff, "faq.edit", f"{lang}/{entry_id}", _json(before), entry.to_json())
     _saved(request, session, [entry])
     return entry.to_json()
 
 
 @router.delete("/entries/{lang}/{entry_id}", status_code=204)
-def delete_entry(request: Request, session: SessionDep, _: EditorDep, lang: str, entry_id: str) -> Response:
-    if not entry_store.delete(session, entry_id, lang):
+def delete_entry(
+    request: Request, session: SessionDep, staff: EditorDep, lang: str, entry_id: str
+) -> Response:
+    before = entry_store.get(session, entry_id, lang)
+    if before is None or not entry_store.delete(session, entry_id, lang):
         raise HTTPException(404, f"no FAQ entry {entry_id!r} ({lang}) / FAQ項目が見つかりません")
+    faq_audited(session, request, staff, "faq.delete", f"{lang}/{entry_id}", _json(before), None)
     session.commit()
     _service(request).refresh(force=True)
     return Response(status_code=204)
 
 
+def _imported(
+    session: Session, entries: list[Entry], actor: audit.Actor, origin: audit.Origin, filename: str
+) -> None:
+    entry_store.upsert(session, entries)
+    summary = {"note": audit.masked(f"{len(entries)} entries from {filename}")}
+    audit.record(session, actor, origin, "faq.import", "faq_entry", "*", summary)
+
+
 @router.post("/import")
 async def import_file(
-    request: Request, _: EditorDep, file: Annotated[UploadFile, File()], encoding: str | None = None
+    request: Request, staff: EditorDep, file: Annotated[UploadFile, File()], encoding: str | None = None
 ) -> Any:
     """Import a JSONL or CSV (UTF-8 or Shift_JIS) file; with any error nothing is imported (422)."""
     data = await file.read(MAX_UPLOAD_BYTES + 1)
@@ -221,6 +256,8 @@ async def import_file(
     except LookupError:
         raise HTTPException(422, f"unknown encoding {encoding!r}") from None
 
-    await request.app.state.db.run(entry_store.upsert, entries)
+    await request.app.state.db.run(
+        _imported, entries, audit.Actor.of(staff), audit.Origin.of(request), file.filename or ""
+    )
     await anyio.to_thread.run_sync(partial(_service(request).refresh, force=True))
     return {"imported": len(entries)}

@@ -21,8 +21,10 @@ from sqlalchemy.orm import Session
 
 from app.auth import EditorDep, StaffDep
 from app.deps import SessionDep
+from app.staff_tables import StaffUser
 from faq import answer_log, entry_store, monthly_report
 from faq.corpus import CorpusError, Entry, parse_objects
+from faq.faq_api import faq_audited
 from faq.faq_tables import UnansweredQuestion
 from faq.question_groups import Asked, group
 from faq.service import FaqIndexService
@@ -98,7 +100,12 @@ def _with_alternatives(entry: Entry, texts: list[str]) -> Entry:
     return _validated(data)
 
 
-def _save(request: Request, session: Session, entry: Entry, ids: list[int]) -> None:
+def _save(
+    request: Request, session: Session, staff: StaffUser, entry: Entry, ids: list[int], before: Entry | None
+) -> None:
+    action = "faq.edit" if before is not None else "faq.create"
+    old = before.to_json() if before is not None else None
+    faq_audited(session, request, staff, action, f"{entry.lang}/{entry.id}", old, entry.to_json())
     entry_store.upsert(session, [entry])
     resolve(session, ids, entry.id)
     session.commit()
@@ -106,7 +113,7 @@ def _save(request: Request, session: Session, entry: Entry, ids: list[int]) -> N
 
 
 @router.post("/unanswered/groups/apply")
-def apply_group(request: Request, session: SessionDep, _: EditorDep, action: GroupAction) -> Any:
+def apply_group(request: Request, session: SessionDep, staff: EditorDep, action: GroupAction) -> Any:
     """Create the entry (or extend the existing one) with the group's questions as alternatives."""
     rows = session.scalars(select(UnansweredQuestion).where(UnansweredQuestion.id.in_(action.ids))).all()
     if not rows:
@@ -116,17 +123,17 @@ def apply_group(request: Request, session: SessionDep, _: EditorDep, action: Gro
         new = _validated(action.entry)
         if entry_store.get(session, new.id, new.lang) is not None:
             raise HTTPException(409, f"FAQ entry {new.id!r} ({new.lang}) already exists / 既に存在します")
-        entry = _with_alternatives(new, [t for t in texts if t != new.question])
+        entry, before = _with_alternatives(new, [t for t in texts if t != new.question]), None
     elif action.entry_id:
         existing = entry_store.get(session, action.entry_id, action.lang)
         if existing is None:
             raise HTTPException(
                 404, f"no FAQ entry {action.entry_id!r} ({action.lang}) / FAQ項目が見つかりません"
             )
-        entry = _with_alternatives(existing, texts)
+        entry, before = _with_alternatives(existing, texts), existing
     else:
         raise HTTPException(422, "give `entry` or `entry_id` / 新しい項目か既存の項目を指定してください")
-    _save(request, session, entry, [r.id for r in rows])
+    _save(request, session, staff, entry, [r.id for r in rows], before)
     return entry.to_json()
 
 
@@ -136,14 +143,14 @@ class Texts(BaseModel):
 
 @router.post("/entries/{lang}/{entry_id}/alternatives")
 def add_alternatives(
-    request: Request, session: SessionDep, _: EditorDep, lang: str, entry_id: str, body: Texts
+    request: Request, session: SessionDep, staff: EditorDep, lang: str, entry_id: str, body: Texts
 ) -> Any:
     """Add phrasings (e.g. a picked suggestion's question) to an entry; the bot uses them at once."""
     existing = entry_store.get(session, entry_id, lang)
     if existing is None:
         raise HTTPException(404, f"no FAQ entry {entry_id!r} ({lang}) / FAQ項目が見つかりません")
     entry = _with_alternatives(existing, body.texts)
-    _save(request, session, entry, [])
+    _save(request, session, staff, entry, [], existing)
     return entry.to_json()
 
 

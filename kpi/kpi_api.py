@@ -20,13 +20,14 @@ from fastapi import APIRouter, File, Form, HTTPException, Query, Request, Upload
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
+from app import audit
 from app.auth import EDITOR_ROLES, EditorDep, OptionalStaffDep, StaffDep, sign_in_redirect
 from app.deps import SessionDep, SettingsDep
 from app.settings import Settings
 from app.templating import render
 from kpi.fetch_log import recent_problems
 from kpi.follower_sources import configured_accounts
-from kpi.history_import import CsvImportError, decode, import_csv
+from kpi.history_import import CsvImportError, ImportResult, decode, import_csv
 from kpi.jst_dates import jst_date
 from kpi.kpi_channels import CHANNEL_LABELS
 from kpi.report import Report
@@ -123,10 +124,26 @@ def kpi_chart(
     )
 
 
+def import_counts(result: ImportResult) -> dict[str, Any]:
+    return {"note": f"{result.added} added, {result.replaced} replaced, {result.unchanged} unchanged"}
+
+
+def kpi_audited(
+    session: Session,
+    actor: audit.Actor,
+    origin: audit.Origin,
+    action: str,
+    object_id: str,
+    summary: dict[str, Any],
+) -> None:
+    """Record a KPI import or target change in the audit log (same transaction)."""
+    audit.record(session, actor, origin, action, "kpi", object_id, summary)
+
+
 @router.post("/api/v1/kpi/import", responses={422: {"description": "`detail.errors`: every bad line"}})
 async def kpi_import(
     request: Request,
-    _editor: EditorDep,
+    staff: EditorDep,
     settings: SettingsDep,
     file: Annotated[UploadFile, File(description="CSV: date,channel,followers[,account]")],
     replace: Annotated[bool, Form(description="Overwrite figures already stored for the same dates")] = False,
@@ -137,12 +154,14 @@ async def kpi_import(
     if len(data) > MAX_UPLOAD_BYTES:
         raise HTTPException(413, "ファイルが大きすぎます(2 MB まで)/ file larger than 2 MB")
     accounts = configured_accounts(settings)
+    actor, origin = audit.Actor.of(staff), audit.Origin.of(request)
 
     def store(session: Session) -> dict[str, int]:
         begin_immediate(session)  # validated against stored rows, then written: one lock
         result = import_csv(
             session, decode(data), today=jst_date(utcnow()), replace=replace, accounts=accounts
         )
+        kpi_audited(session, actor, origin, "kpi.import", "history", import_counts(result))
         return {"added": result.added, "replaced": result.replaced, "unchanged": result.unchanged}
 
     try:

@@ -13,12 +13,14 @@ from pathlib import Path
 import click
 from sqlalchemy.orm import Session, sessionmaker
 
+from app import audit
 from app.cli import config_errors_exit, open_database
 from app.settings import ConfigError, Settings
 from kpi.follower_collector import Collector, FetchResult
 from kpi.follower_sources import configured_accounts, open_sources
 from kpi.history_import import CsvImportError, decode, import_csv
 from kpi.jst_dates import jst_date, parse_date
+from kpi.kpi_api import import_counts, kpi_audited
 from kpi.kpi_tables import TOTAL
 from kpi.report import Report
 from kpi.report_export import report_csv, report_json
@@ -129,6 +131,9 @@ def import_(file: Path, replace: bool) -> None:
                 text = decode(file.read_bytes())
                 accounts = configured_accounts(settings)
                 result = import_csv(session, text, today=today(), replace=replace, accounts=accounts)
+                kpi_audited(
+                    session, audit.cli_actor(), audit.CLI, "kpi.import", "history", import_counts(result)
+                )
         except CsvImportError as exc:
             click.echo(f"error: {file}: {exc}", err=True)
             sys.exit(2)
@@ -233,7 +238,11 @@ def set_(date: dt.date, followers: int, scope: str, label: str) -> None:
         try:
             with session_scope(sessions) as session:
                 begin_immediate(session)
+                before = {t.date.isoformat(): t.followers for t in load_targets(session) if t.scope == scope}
                 set_target(session, Target(scope, date, followers, label))
+                after = {**before, date.isoformat(): followers}
+                changes = {"changes": audit.changes(before, after), "note": label}
+                kpi_audited(session, audit.cli_actor(), audit.CLI, "kpi.target_set", scope, changes)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--scope") from None
     click.echo(f"target {scope} {date}: {followers:,}")
@@ -249,6 +258,9 @@ def remove(date: dt.date, scope: str) -> None:
         try:
             with session_scope(sessions) as session:
                 found = remove_target(session, scope, date)
+                if found:
+                    note = {"note": f"removed {date.isoformat()}"}
+                    kpi_audited(session, audit.cli_actor(), audit.CLI, "kpi.target_remove", scope, note)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--scope") from None
     if not found:
@@ -263,4 +275,5 @@ def reset() -> None:
     """Go back to the plan's targets."""
     with open_database() as (_settings, sessions), session_scope(sessions) as session:
         reset_targets(session)
+        kpi_audited(session, audit.cli_actor(), audit.CLI, "kpi.target_reset", "*", {})
     click.echo("targets reset to the plan's")
