@@ -46,22 +46,15 @@ from app.login_throttle import Attempt, ThrottlePolicy
 from app.password_policy import MAX_LENGTH, password_problems
 from app.settings import Settings
 from app.staff_sessions import COOKIE, SessionPolicy
-from app.staff_tables import StaffUser
+from app.staff_tables import ROLES, StaffUser
 from app.templating import render
 from storage.base import utcnow
 
 log = logging.getLogger(__name__)
 
-ROLES = ("admin", "approver", "editor", "viewer")
 EDITOR_ROLES = ("admin", "approver", "editor")  # may change what the public sees (posts, FAQ entries)
 APPROVER_ROLES = ("admin", "approver")  # may approve others' posts and publish emergencies
 ADMIN_ROLES = ("admin",)  # staff accounts and settings
-ROLE_WORDS = {
-    "admin": "管理者 / admin",
-    "approver": "承認者 / approver",
-    "editor": "編集者 / editor",
-    "viewer": "閲覧者 / viewer",
-}
 _N, _R, _P = 2**14, 8, 1
 # A hash of a random password nobody knows: an unknown username is checked against it, so it costs
 # exactly what a known one does (one scrypt).
@@ -106,9 +99,12 @@ class UserError(ValueError):
     """A username, password or role that cannot be used (the message says why, Japanese first)."""
 
 
-def create_staff_user(session: Session, *, username: str, password: str, role: str = "editor") -> StaffUser:
+def create_staff_user(
+    session: Session, *, username: str, password: str | None, role: str = "editor"
+) -> StaffUser:
     """Create a staff account; raises `UserError` for a bad name, a weak password, an unknown role or a
-    name already taken (in any case)."""
+    name already taken (in any case). `password` None: a random one nobody knows (the account's holder
+    sets theirs through a one-time link, `app.staff_admin`)."""
     username = username.strip()
     if not username or len(username) > 64 or not username.isprintable():
         raise UserError(
@@ -118,9 +114,10 @@ def create_staff_user(session: Session, *, username: str, password: str, role: s
         raise UserError(
             f"役割は {', '.join(ROLES)} のいずれかです / The role must be one of {', '.join(ROLES)}"
         )
-    problems = password_problems(password, username)
+    problems = password_problems(password, username) if password is not None else []
     if problems:
         raise UserError("; ".join(problems))
+    password = password if password is not None else secrets.token_urlsafe(32)
     key = username_key(username)
     if session.scalar(select(StaffUser.id).where(StaffUser.username_key == key)) is not None:
         raise UserError(f"ユーザー {username!r} は既に存在します / User {username!r} already exists")

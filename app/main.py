@@ -52,6 +52,8 @@ AREAS: tuple[str, ...] = (
     "app.health",
     "app.auth",
     "app.first_run",
+    "app.staff_admin",
+    "app.audit_page",
     "faq.faq_area",
     "bot.bot_area",
     "kpi.kpi_api",

@@ -10,6 +10,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base, UTCDateTime, utcnow
 
+ROLES = ("admin", "approver", "editor", "viewer")  # each has the powers of those after it (`app.auth`)
+ROLE_WORDS = {
+    "admin": "管理者 / admin",
+    "approver": "承認者 / approver",
+    "editor": "編集者 / editor",
+    "viewer": "閲覧者 / viewer",
+}
+
 
 class StaffUser(Base):
     """A city staff member who may use the console, the simulator and the JSON API. `username_key` (the

@@ -12,6 +12,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from app.csrf import csrf_token
 from app.staff_sessions import COOKIE
+from app.staff_tables import ROLE_WORDS
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -36,7 +37,8 @@ def render_text(name: str, **context: Any) -> str:
 
 def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
     """Render an HTML page; every page gets `request`, `signed_in` (the route resolved a signed-in
-    staff member: `app.auth.current_staff`), `features`, `csrf_token` (for the page's scripts and
+    staff member: `app.auth.current_staff`), `me` (that member, or None) and `role_words`,
+    `features`, `csrf_token` (for the page's scripts and
     forms: `app.csrf`; empty for a browser without a session cookie) and `demo_channels` (what runs
     against the app's own fakes, named by the area that started them: the demo banner)."""
     cookie = request.cookies.get(COOKIE)
@@ -47,6 +49,8 @@ def render(request: Request, name: str, context: dict[str, Any], status_code: in
         .render(
             request=request,
             signed_in=getattr(request.state, "staff", None) is not None,
+            me=getattr(request.state, "staff", None),
+            role_words=ROLE_WORDS,
             features=request.app.state.features,
             csrf_token=csrf_token(request.app.state.secret, cookie) if cookie else "",
             demo_channels=demo,

@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from app.tokyo_time import JST, to_jst
 from notifier.channels.channel_registry import CHANNELS
 from notifier.ledger_tables import Delivery, NotifierWorker
-from notifier.post_ledger import JST, to_jst
 from notifier.post_views import OVERDUE_AFTER
 from notifier.problem_texts import jst_text
 from storage import rate_budgets

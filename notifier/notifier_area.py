@@ -19,11 +19,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from app.settings import Settings
+from app.tokyo_time import JST
 from notifier import delivery_health, demo_page, posts_api, posts_page
 from notifier.channels.channel_registry import CHANNELS, demo_candidates, modes
 from notifier.delivery.delivery_worker import DeliveryWorker
 from notifier.demo_platforms import DemoPlatforms
-from notifier.post_ledger import JST
 from storage.base import utcnow
 
 log = logging.getLogger(__name__)

@@ -21,6 +21,7 @@ import click
 from sqlalchemy.orm import Session
 
 from app.cli import config_errors_exit, open_database
+from app.tokyo_time import to_jst
 from notifier import delivery_health, post_ledger
 from notifier.compose import ComposeError, prepare
 from notifier.post_views import post_view, show_json
@@ -110,7 +111,7 @@ def list_(limit: int) -> None:
     with db_session() as session:
         for p in post_ledger.list_posts(session, limit=limit):
             states = ",".join(f"{d.channel}:{d.state}" for d in p.deliveries)
-            click.echo(f"#{p.id} {p.state:<9} {post_ledger.to_jst(p.scheduled_at)} {p.title}  [{states}]")
+            click.echo(f"#{p.id} {p.state:<9} {to_jst(p.scheduled_at)} {p.title}  [{states}]")
 
 
 @post.command("cancel")

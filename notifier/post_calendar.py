@@ -12,8 +12,8 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from app.tokyo_time import JST
 from notifier.ledger_tables import Post
-from notifier.post_ledger import JST
 
 View = Literal["week", "month"]
 SHOWN_STATES = ("scheduled", "sending", "done")

@@ -37,8 +37,6 @@ from notifier.ledger_tables import FINAL_STATES, Delivery, DeliveryAttempt, Post
 from notifier.problem_texts import jst_text
 from storage.db import write_lock
 
-JST = dt.timezone(dt.timedelta(hours=9), "JST")
-
 
 class LedgerError(ValueError):
     """A request the post's current state does not allow; `status` is the HTTP status to answer."""
@@ -64,11 +62,6 @@ DELIVERY_STATE_WORDS = {
     "unknown": "要確認 / unknown",
     "cancelled": "取消 / cancelled",
 }
-
-
-def to_jst(value: dt.datetime | None) -> str | None:
-    """ISO 8601 in Japan time, whole seconds (what the API answers)."""
-    return value.astimezone(JST).replace(microsecond=0).isoformat() if value else None
 
 
 def create_post(

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from app.tokyo_time import to_jst
 from notifier.ledger_tables import Delivery, Post
-from notifier.post_ledger import to_jst
 
 # A pending delivery this late, or a sending one whose lease ran out, is "overdue": no worker got to it.
 OVERDUE_AFTER = dt.timedelta(seconds=60)

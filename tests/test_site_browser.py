@@ -18,11 +18,11 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.settings import Settings
+from app.tokyo_time import JST
 from fakes.fake_server import ThreadedServer
 from notifier import post_ledger
 from notifier.compose import prepare
 from notifier.ledger_tables import Delivery
-from notifier.post_ledger import JST
 from storage.base import utcnow
 from storage.db import session_scope
 from tests.conftest import STAFF_PASSWORD, make_settings

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.auth import create_staff_user
 from app.settings import Settings
+from app.tokyo_time import JST
 from fakes.fake_server import ThreadedServer
 from notifier.ledger_tables import Delivery, Post
-from notifier.post_ledger import JST
 from storage.base import utcnow
 from storage.db import session_scope
 from tests.conftest import STAFF_PASSWORD, browser_sign_in, make_settings

@@ -14,10 +14,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.settings import Settings
+from app.tokyo_time import JST
 from bot.bot_tables import LineUser, TopicSubscription
 from notifier.ledger_tables import Delivery, DeliveryAttempt, Post
 from notifier.post_calendar import period
-from notifier.post_ledger import JST
 from storage.base import utcnow
 from storage.db import session_scope
 from tests.conftest import make_settings
