@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
-from app.auth import EDITOR_ROLES, OptionalStaffDep, sign_in_redirect
+from app.auth import APPROVER_ROLES, EDITOR_ROLES, OptionalStaffDep, sign_in_redirect
 from app.deps import SessionDep
 from app.templating import render
 from app.topics import LANGUAGES
@@ -46,6 +46,8 @@ def posts_page(request: Request, settings: ChannelSettingsDep, staff: OptionalSt
             {"id": t.id, "labels": {lang: t.label(lang) for lang in LANGUAGES}} for t in settings.topics
         ],
         "can_edit": staff.role in EDITOR_ROLES,
+        "can_approve": staff.role in APPROVER_ROLES,
+        "approval_required": settings.approval_required,
         "active": "posts",
     }
     return render(request, "pages/posts.html.j2", context)

@@ -10,6 +10,7 @@
 
   const POST_STATES = {
     draft: "下書き / Draft",
+    awaiting_approval: "承認待ち / Awaiting approval",
     scheduled: "予約済み / Scheduled",
     sending: "配信中 / Sending",
     done: "完了 / Done",
@@ -166,6 +167,12 @@
         ? `No. ${saved.id} を下書き保存しました(${when} 予定)/ Saved post ${saved.id} as a draft for ${when}`
         : `No. ${saved.id} を下書き保存しました(日時なし: 予約したときに配信)/ Saved post ${saved.id} as a draft without a time (sent when scheduled)`;
     }
+    if (saved.state === "awaiting_approval") {
+      return `No. ${saved.id} は承認待ちです。別の承認者が承認すると配信されます / Post ${saved.id} waits for approval: it goes out once another approver approves it`;
+    }
+    if (saved.approval && saved.approval.state === "emergency") {
+      return `No. ${saved.id} を緊急投稿として今すぐ配信します(事後確認が必要です)/ Post ${saved.id} goes out now as an emergency (to be reviewed afterwards)`;
+    }
     if (action === "saved") return `No. ${saved.id} の変更を保存しました / Saved the changes to post ${saved.id}`;
     return `No. ${saved.id} を ${when} に予約しました / Post ${saved.id} scheduled for ${when}`;
   }
@@ -316,14 +323,22 @@
     for (const d of post.deliveries) deliveries.append(deliveryItem(d));
     const actions = el("td", { class: "actions" });
     const started = post.deliveries.some((d) => d.state !== "pending");
-    const open = (post.state === "draft" || post.state === "scheduled") && !started;
+    const open = ["draft", "awaiting_approval", "scheduled"].includes(post.state) && !started;
     if (data.canEdit && post.state === "draft") {
-      const label = post.scheduled_at ? "予約 / Schedule" : "今すぐ配信 / Send now";
+      const label = data.approvalRequired
+        ? "承認を依頼 / Submit for approval"
+        : post.scheduled_at
+          ? "予約 / Schedule"
+          : "今すぐ配信 / Send now";
       actions.append(button(label, () => schedule(post)), " ");
     }
     if (data.canEdit && open) actions.append(button("編集 / Edit", () => startEditing(post), "secondary"), " ");
     if (data.canEdit) actions.append(button("複製 / Duplicate", () => duplicate(post), "secondary"), " ");
     if (data.canEdit && open) actions.append(button("取消 / Cancel", () => cancel(post), "secondary"));
+    approvalNotes(post, title);
+    if (data.canApprove && post.state === "awaiting_approval" && !ownPost(post)) {
+      actions.prepend(button("承認 / Approve", () => approve(post)), " ", button("差し戻し / Reject", () => reject(post), "secondary"), " ");
+    }
     const when = post.scheduled_at ? shown(post.scheduled_at) : "未定(予約したとき)/ when scheduled";
     return el(
       "tr",
@@ -395,6 +410,112 @@
     return act("POST", `/api/v1/deliveries/${delivery.id}/resolve`, body);
   }
 
+  // ---- approval (APPROVAL_REQUIRED; the API refuses what a role may not do) ----------------------
+
+  const APPROVAL_WORDS = {
+    not_submitted: "未依頼 / not submitted",
+    awaiting_approval: "承認待ち / awaiting approval",
+    approved: "承認済み / approved",
+    rejected: "差し戻し / rejected",
+    emergency: "緊急公開 / emergency",
+  };
+
+  function ownPost(post) {
+    return [post.author, post.approval.submitted_by].includes(data.me);
+  }
+
+  function approvalNotes(post, cell) {
+    const a = post.approval;
+    if (!a || a.state === "not_required") return;
+    let line = APPROVAL_WORDS[a.state] || a.state;
+    if (a.state === "approved" || a.state === "emergency") line += `: ${a.approved_by}(${shown(a.approved_at)})`;
+    if (a.state === "awaiting_approval") {
+      line += ` — ${a.submitted_by} 以外の承認者を待っています / waits for an approver other than ${a.submitted_by}`;
+    }
+    cell.append(el("br"), el("small", { class: `approval approval-${a.state}` }, line));
+    if (a.state === "rejected" && a.reason) {
+      cell.append(el("br"), el("small", { class: "error" }, `差し戻しの理由 / Why rejected (${a.rejected_by}): ${a.reason}`));
+    }
+    if (a.state === "emergency" && a.reason) cell.append(el("br"), el("small", {}, `緊急の理由 / Why: ${a.reason}`));
+  }
+
+  async function approve(post) {
+    const done = await act("POST", `/api/v1/posts/${post.id}/approve`);
+    if (done) await loadApprovals();
+  }
+
+  async function reject(post) {
+    const reason = window.prompt("差し戻しの理由(作成者に表示されます)/ Why (shown to the author)", "");
+    if (!reason || !reason.trim()) return;
+    const done = await act("POST", `/api/v1/posts/${post.id}/reject`, { reason: reason.trim() });
+    if (done) await loadApprovals();
+  }
+
+  async function reviewed(post) {
+    const done = await act("POST", `/api/v1/posts/${post.id}/reviewed`);
+    if (done) await loadApprovals();
+  }
+
+  async function showPreviewOf(post) {
+    const result = await api("GET", `/api/v1/posts/${post.id}/preview`);
+    if (result.ok && $("preview")) renderPreview(result.data);
+  }
+
+  function queueItem(post, kind) {
+    const a = post.approval;
+    const since = kind === "waiting" ? a.submitted_at : a.approved_at;
+    const who = kind === "waiting" ? a.submitted_by : a.approved_by;
+    const item = el(
+      "li",
+      { "data-post-id": String(post.id), class: post.waited_too_long ? "late" : "" },
+      `No. ${post.id}「${post.title}」 — ${who}、${shown(since)}`,
+      " "
+    );
+    if (post.waited_too_long) item.append(el("strong", { class: "error" }, "長く待っています / waiting long"), " ");
+    if (kind === "to_review" && a.reason) item.append(el("small", {}, `(${a.reason})`), " ");
+    item.append(button("プレビュー / Preview", () => showPreviewOf(post), "secondary"), " ");
+    if (post.can_act && kind === "waiting") {
+      item.append(button("承認 / Approve", () => approve(post)), " ", button("差し戻し / Reject", () => reject(post), "secondary"));
+    } else if (post.can_act) {
+      item.append(button("確認済みにする / Mark reviewed", () => reviewed(post)));
+    } else {
+      item.append(el("small", { class: "muted" }, kind === "waiting" ? "別の承認者を待っています / waits for another approver" : "別の人の確認を待っています / waits for someone else"));
+    }
+    return item;
+  }
+
+  async function loadApprovals() {
+    if (!$("approvals")) return;
+    const result = await api("GET", "/api/v1/posts/approvals");
+    if (!result.ok) return;
+    const q = result.data;
+    $("waiting-list").replaceChildren(...q.waiting.map((p) => queueItem(p, "waiting")));
+    $("review-list").replaceChildren(...q.to_review.map((p) => queueItem(p, "to_review")));
+    $("waiting-empty").hidden = q.waiting.length > 0;
+    $("review-empty").hidden = q.to_review.length > 0;
+    const late = q.waiting.filter((p) => p.waited_too_long).length;
+    $("approval-late").hidden = late === 0;
+    $("approval-late").textContent = late
+      ? `${late} 件が ${q.warning_minutes} 分以上承認を待っています / ${late} post(s) have waited more than ${q.warning_minutes} min for approval`
+      : "";
+  }
+
+  async function publishEmergency() {
+    const { post, problems } = collect();
+    if (problems.length) return showProblems(problems);
+    if (post.urgency !== "emergency") {
+      return showProblems("緊急(emergency)を選んでください / choose the emergency urgency first");
+    }
+    const reason = window.prompt("承認を待たずに公開する理由(記録され、事後に別の人が確認します)/ Why publish without a second person (recorded; someone else reviews it afterwards)", "");
+    if (!reason || !reason.trim()) return;
+    await withButtons(async () => {
+      const result = await api("POST", "/api/v1/posts", { ...post, emergency_reason: reason.trim() });
+      if (!result.ok) return showProblems(result.detail);
+      await finished(result.data, "scheduled");
+      return loadApprovals();
+    });
+  }
+
   // ---- worker status ---------------------------------------------------------------------------
 
   async function loadStatus() {
@@ -426,6 +547,7 @@
       document.querySelector("input[name=when][value=at]").checked = true;
     });
     $("topic").addEventListener("change", checkAudience);
+    if ($("emergency-button")) $("emergency-button").addEventListener("click", publishEmergency);
   }
   $("state-filter").addEventListener("change", () => loadPosts());
   $("refresh-button").addEventListener("click", () => Promise.all([loadPosts(), loadStatus()]));
@@ -434,8 +556,10 @@
   const refresh = () => {
     if (document.visibilityState === "visible" && !paged) loadPosts();
     loadStatus();
+    loadApprovals();
   };
   loadPosts();
   loadStatus();
+  loadApprovals();
   window.setInterval(refresh, REFRESH_MS);
 })();
