@@ -21,9 +21,9 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from app.audit_tables import AuditEvent
-from app.auth import AdminDep, OptionalStaffDep, sign_in_redirect
+from app.auth import AdminDep, OptionalStaffDep
 from app.deps import SessionDep
-from app.templating import render
+from app.staff_admin import admin_page
 from app.tokyo_time import JST, to_jst
 
 router = APIRouter(tags=["audit"])
@@ -145,8 +145,4 @@ def export_csv(admin: AdminDep, session: SessionDep, where: FilterDep) -> Respon
 
 @router.get("/audit", response_class=HTMLResponse, include_in_schema=False)
 def audit_page(request: Request, staff: OptionalStaffDep) -> Response:
-    if staff is None:
-        return sign_in_redirect(request)
-    if staff.role != "admin":
-        return render(request, "pages/forbidden.html.j2", {"active": "audit"}, status_code=403)
-    return render(request, "pages/audit.html.j2", {"active": "audit"})
+    return admin_page(request, staff, "pages/audit.html.j2", {"active": "audit"})

@@ -20,7 +20,7 @@ import hashlib
 import hmac
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Form, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
@@ -47,6 +47,7 @@ from storage.base import utcnow
 
 router = APIRouter(tags=["staff"])
 Role = Literal["admin", "approver", "editor", "viewer"]
+UserId = Annotated[int, Path(ge=1, le=2**62)]
 LAST_ADMIN = (
     "有効な管理者が 1 人もいなくなるため変更できません / "
     "refused: no enabled admin would be left to manage accounts"
@@ -162,7 +163,7 @@ def create_staff(request: Request, body: NewStaff, admin: AdminDep, session: Ses
 
 @router.post("/api/v1/staff/{user_id}/role", summary="Change a staff account's role")
 def change_role(
-    request: Request, user_id: int, body: RoleIn, admin: AdminDep, session: SessionDep
+    request: Request, user_id: UserId, body: RoleIn, admin: AdminDep, session: SessionDep
 ) -> dict[str, Any]:
     user = _target(session, user_id)
     _keeps_an_admin(session, admin, user, losing_admin=body.role != "admin")
@@ -181,7 +182,7 @@ def change_role(
 
 
 @router.post("/api/v1/staff/{user_id}/disable", summary="Disable an account: its sessions end at once")
-def disable(request: Request, user_id: int, admin: AdminDep, session: SessionDep) -> dict[str, Any]:
+def disable(request: Request, user_id: UserId, admin: AdminDep, session: SessionDep) -> dict[str, Any]:
     user = _target(session, user_id)
     _keeps_an_admin(session, admin, user, losing_admin=True)
     now = utcnow()
@@ -196,7 +197,7 @@ def disable(request: Request, user_id: int, admin: AdminDep, session: SessionDep
 
 
 @router.post("/api/v1/staff/{user_id}/enable", summary="Enable a disabled account again")
-def enable(request: Request, user_id: int, admin: AdminDep, session: SessionDep) -> dict[str, Any]:
+def enable(request: Request, user_id: UserId, admin: AdminDep, session: SessionDep) -> dict[str, Any]:
     user = _target(session, user_id)
     if user.disabled_at is not None:
         user.disabled_at = None
@@ -206,7 +207,7 @@ def enable(request: Request, user_id: int, admin: AdminDep, session: SessionDep)
 
 
 @router.post("/api/v1/staff/{user_id}/sign-out", summary="End every session of an account")
-def force_sign_out(request: Request, user_id: int, admin: AdminDep, session: SessionDep) -> dict[str, Any]:
+def force_sign_out(request: Request, user_id: UserId, admin: AdminDep, session: SessionDep) -> dict[str, Any]:
     user = _target(session, user_id)
     ended = staff_sessions.revoke_all(session, user.id, "admin", utcnow())
     _audited(session, request, admin, "staff.sign_out_forced", user, {"note": f"{ended} session(s) ended"})
@@ -215,7 +216,7 @@ def force_sign_out(request: Request, user_id: int, admin: AdminDep, session: Ses
 
 
 @router.post("/api/v1/staff/{user_id}/password-link", summary="A new one-time set-password link")
-def password_link(request: Request, user_id: int, admin: AdminDep, session: SessionDep) -> dict[str, Any]:
+def password_link(request: Request, user_id: UserId, admin: AdminDep, session: SessionDep) -> dict[str, Any]:
     user = _target(session, user_id)
     if user.disabled_at is not None:
         raise HTTPException(409, "無効なアカウントです / the account is disabled")
@@ -225,13 +226,18 @@ def password_link(request: Request, user_id: int, admin: AdminDep, session: Sess
     return {**staff_view(user), "set_password_url": link}
 
 
-@router.get("/staff", response_class=HTMLResponse, include_in_schema=False)
-def staff_page(request: Request, staff: OptionalStaffDep) -> Response:
+def admin_page(request: Request, staff: StaffUser | None, page: str, context: dict[str, Any]) -> Response:
+    """An admin's page: the sign-in page without a session, 403 (a page saying so) for other roles."""
     if staff is None:
         return sign_in_redirect(request)
     if staff.role != "admin":
-        return render(request, "pages/forbidden.html.j2", {"active": "staff"}, status_code=403)
-    return render(request, "pages/staff.html.j2", {"active": "staff", "roles": ROLE_WORDS})
+        return render(request, "pages/forbidden.html.j2", context, status_code=403)
+    return render(request, page, context)
+
+
+@router.get("/staff", response_class=HTMLResponse, include_in_schema=False)
+def staff_page(request: Request, staff: OptionalStaffDep) -> Response:
+    return admin_page(request, staff, "pages/staff.html.j2", {"active": "staff", "roles": ROLE_WORDS})
 
 
 # ---- the one-time set-password link -----------------------------------------------------------

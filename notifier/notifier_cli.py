@@ -20,6 +20,7 @@ from typing import Any, NoReturn
 import click
 from sqlalchemy.orm import Session
 
+from app import audit
 from app.cli import config_errors_exit, open_database
 from app.tokyo_time import to_jst
 from notifier import delivery_health, post_ledger
@@ -61,13 +62,20 @@ def post() -> None:
     """お知らせの作成・確認・取消 / Create, show and cancel posts."""
 
 
+def cli_audited(session: Session, action: str, post_id: int, note: str | None = None) -> None:
+    """Record a post action taken from the command line in the audit log (same transaction)."""
+    summary = {"note": audit.masked(note)} if note else {}
+    audit.record(session, audit.cli_actor(), audit.CLI, action, "post", post_id, summary)
+
+
 @post.command("create")
 @click.option("--json-file", "path", required=True, help="POST.json (`-` for stdin)")
 @click.option("--author", default=getpass.getuser, show_default="current user", help="Who wrote it")
 @click.option("--draft", is_flag=True, help="Save without scheduling")
 @config_errors_exit
 def create(path: str, author: str, draft: bool) -> None:
-    """Create a post from POST.json and print its id."""
+    """Create a post from POST.json and print its id (with APPROVAL_REQUIRED it waits for approval
+    on /posts, as any post does)."""
     data = _read_json(path)
     with open_database(pool_size=1) as (settings, sessions):
         try:
@@ -77,7 +85,15 @@ def create(path: str, author: str, draft: bool) -> None:
                 click.echo(f"error: {problem}", err=True)
             sys.exit(2)
         with session_scope(sessions) as session:
-            new = post_ledger.create_post(session, prepared, author=author[:64], draft=draft)
+            new = post_ledger.create_post(
+                session,
+                prepared,
+                author=author[:64],
+                draft=draft,
+                approval_required=settings.approval_required,
+                now=utcnow(),
+            )
+            cli_audited(session, "post.create", new.id, f"state {new.state}, author {author[:64]}")
             post_id = new.id
     click.echo(post_id)
 
@@ -122,6 +138,7 @@ def cancel(post_id: int) -> None:
     with db_session() as session:
         try:
             post_ledger.cancel_post(session, post_id)
+            cli_audited(session, "post.cancel", post_id)
         except post_ledger.LedgerError as exc:
             fail(str(exc))
     click.echo(f"cancelled {post_id}")
@@ -136,9 +153,10 @@ def resolve(delivery_id: int, outcome: str, platform_id: str | None) -> None:
     """Record a person's check of an unknown delivery: sent, resend or failed."""
     with db_session() as session:
         try:
-            post_ledger.resolve_delivery(
+            delivery = post_ledger.resolve_delivery(
                 session, delivery_id, outcome, by=getpass.getuser(), now=utcnow(), platform_id=platform_id
             )
+            cli_audited(session, "post.resolve", delivery.post_id, f"delivery {delivery_id}: {outcome}")
         except post_ledger.LedgerError as exc:
             fail(str(exc))
     click.echo(f"delivery {delivery_id}: {outcome}")

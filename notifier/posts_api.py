@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Coroutine, Iterator
+from functools import partial
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -37,6 +38,8 @@ from notifier.post_views import audit_fields, post_view
 from notifier.preview import audience_warnings, preview
 from storage.base import utcnow
 
+# ids in paths stay within what both databases store (a larger one is simply not found: 404 or 422)
+PostId = Annotated[int, Path(ge=1, le=2**62)]
 CalendarDay = Annotated[
     dt.date | None, Query(alias="date", description="A day in the week or month (JST); default today")
 ]
@@ -294,7 +297,7 @@ def list_posts(
 
 
 @router.get("/posts/{post_id}", responses=ERRORS, summary="A post and its deliveries")
-def get_post(post_id: int, staff: StaffDep, session: SessionDep) -> dict[str, Any]:
+def get_post(post_id: PostId, staff: StaffDep, session: SessionDep) -> dict[str, Any]:
     return post_view(post_ledger.load(session, post_id), utcnow())
 
 
@@ -302,7 +305,7 @@ def get_post(post_id: int, staff: StaffDep, session: SessionDep) -> dict[str, An
     "/posts/{post_id}/preview", responses=ERRORS, summary="Preview a stored post", dependencies=COMPOSES
 )
 def preview_post(
-    post_id: int, staff: StaffDep, session: SessionDep, settings: ChannelSettingsDep
+    post_id: PostId, staff: StaffDep, session: SessionDep, settings: ChannelSettingsDep
 ) -> dict[str, Any]:
     """What each channel will publish: what an approver checks before approving."""
     post = post_ledger.load(session, post_id)
@@ -319,6 +322,24 @@ def _before(session: Session, post_id: int) -> dict[str, Any]:
     return fields
 
 
+def changed(
+    session: Session,
+    request: Request,
+    staff: StaffUser,
+    action: str,
+    post_id: int,
+    change: Callable[[], Post],
+    note: str | None = None,
+) -> dict[str, Any]:
+    """Make one change to a stored post, record it in the audit log with what it changed, commit, and
+    answer the post as saved."""
+    before = _before(session, post_id)
+    post = change()
+    audited(session, request, staff, action, post, before, note)
+    session.commit()
+    return saved(session, post.id)
+
+
 @router.put(
     "/posts/{post_id}",
     responses=ERRORS,
@@ -327,17 +348,16 @@ def _before(session: Session, post_id: int) -> dict[str, Any]:
 )
 def edit_post(
     request: Request,
-    post_id: int,
+    post_id: PostId,
     body: PostIn,
     staff: EditorDep,
     session: SessionDep,
     settings: ChannelSettingsDep,
 ) -> Any:
-    before = _before(session, post_id)
-    post = post_ledger.edit_post(session, post_id, body, settings, utcnow(), by=staff.username)
-    audited(session, request, staff, "post.edit", post, before)
-    session.commit()
-    return saved(session, post.id)
+    def change() -> Post:
+        return post_ledger.edit_post(session, post_id, body, settings, utcnow(), by=staff.username)
+
+    return changed(session, request, staff, "post.edit", post_id, change)
 
 
 @router.post(
@@ -348,37 +368,30 @@ def edit_post(
 )
 def schedule_post(
     request: Request,
-    post_id: int,
+    post_id: PostId,
     staff: EditorDep,
     session: SessionDep,
     settings: ChannelSettingsDep,
     body: Annotated[ScheduleIn | None, Body()] = None,
 ) -> Any:
     when = body.scheduled_at if body is not None and "scheduled_at" in body.model_fields_set else "keep"
-    before = _before(session, post_id)
-    now = utcnow()
+    by = staff.username
     if settings.approval_required:
-        post = post_approval.submit(session, post_id, settings, now, by=staff.username, scheduled_at=when)
-        audited(session, request, staff, "post.submit", post, before)
-    else:
-        post = post_ledger.schedule_post(session, post_id, settings, now, scheduled_at=when)
-        audited(session, request, staff, "post.schedule", post, before)
-    session.commit()
-    return saved(session, post.id)
+        submit = partial(post_approval.submit, session, post_id, settings, utcnow(), by=by, scheduled_at=when)
+        return changed(session, request, staff, "post.submit", post_id, submit)
+    schedule = partial(post_ledger.schedule_post, session, post_id, settings, utcnow(), scheduled_at=when)
+    return changed(session, request, staff, "post.schedule", post_id, schedule)
 
 
 @router.post(
     "/posts/{post_id}/submit", responses=ERRORS, summary="Submit a draft for approval", dependencies=COMPOSES
 )
 def submit_post(
-    request: Request, post_id: int, staff: EditorDep, session: SessionDep, settings: ChannelSettingsDep
+    request: Request, post_id: PostId, staff: EditorDep, session: SessionDep, settings: ChannelSettingsDep
 ) -> Any:
     """The draft waits (`awaiting_approval`) for an approver or admin other than its author."""
-    before = _before(session, post_id)
-    post = post_approval.submit(session, post_id, settings, utcnow(), by=staff.username)
-    audited(session, request, staff, "post.submit", post, before)
-    session.commit()
-    return saved(session, post.id)
+    submit = partial(post_approval.submit, session, post_id, settings, utcnow(), by=staff.username)
+    return changed(session, request, staff, "post.submit", post_id, submit)
 
 
 @router.post(
@@ -388,13 +401,10 @@ def submit_post(
     dependencies=COMPOSES + WAKES,
 )
 def approve_post(
-    request: Request, post_id: int, staff: ApproverDep, session: SessionDep, settings: ChannelSettingsDep
+    request: Request, post_id: PostId, staff: ApproverDep, session: SessionDep, settings: ChannelSettingsDep
 ) -> Any:
-    before = _before(session, post_id)
-    post = post_approval.approve(session, post_id, settings, utcnow(), by=staff.username)
-    audited(session, request, staff, "post.approve", post, before)
-    session.commit()
-    return saved(session, post.id)
+    approve = partial(post_approval.approve, session, post_id, settings, utcnow(), by=staff.username)
+    return changed(session, request, staff, "post.approve", post_id, approve)
 
 
 @router.post(
@@ -403,13 +413,10 @@ def approve_post(
     summary="Send a waiting post back to its author as a draft, with the reason",
 )
 def reject_post(
-    request: Request, post_id: int, body: ReasonIn, staff: ApproverDep, session: SessionDep
+    request: Request, post_id: PostId, body: ReasonIn, staff: ApproverDep, session: SessionDep
 ) -> Any:
-    before = _before(session, post_id)
-    post = post_approval.reject(session, post_id, utcnow(), by=staff.username, reason=body.reason)
-    audited(session, request, staff, "post.reject", post, before)
-    session.commit()
-    return saved(session, post.id)
+    reject = partial(post_approval.reject, session, post_id, utcnow(), by=staff.username, reason=body.reason)
+    return changed(session, request, staff, "post.reject", post_id, reject)
 
 
 @router.post(
@@ -420,7 +427,7 @@ def reject_post(
 )
 def emergency_post(
     request: Request,
-    post_id: int,
+    post_id: PostId,
     body: ReasonIn,
     staff: ApproverDep,
     session: SessionDep,
@@ -428,13 +435,10 @@ def emergency_post(
 ) -> Any:
     """Only for urgency `emergency`; the post is then listed "to review" until someone else marks it
     reviewed (`POST /api/v1/posts/{id}/reviewed`)."""
-    before = _before(session, post_id)
-    post = post_approval.emergency(
-        session, post_id, settings, utcnow(), by=staff.username, reason=body.reason
+    publish = partial(
+        post_approval.emergency, session, post_id, settings, utcnow(), by=staff.username, reason=body.reason
     )
-    audited(session, request, staff, "post.emergency", post, before, note=body.reason)
-    session.commit()
-    return saved(session, post.id)
+    return changed(session, request, staff, "post.emergency", post_id, publish, body.reason)
 
 
 @router.post(
@@ -442,19 +446,16 @@ def emergency_post(
     responses={**ERRORS, 403: {"description": "Approver role required, or one's own emergency"}},
     summary="Mark an emergency published without a second person as reviewed",
 )
-def reviewed_post(request: Request, post_id: int, staff: ApproverDep, session: SessionDep) -> Any:
-    before = _before(session, post_id)
-    post = post_approval.mark_reviewed(session, post_id, utcnow(), by=staff.username)
-    audited(session, request, staff, "post.reviewed", post, before)
-    session.commit()
-    return saved(session, post.id)
+def reviewed_post(request: Request, post_id: PostId, staff: ApproverDep, session: SessionDep) -> Any:
+    review = partial(post_approval.mark_reviewed, session, post_id, utcnow(), by=staff.username)
+    return changed(session, request, staff, "post.reviewed", post_id, review)
 
 
 @router.post(
     "/posts/{post_id}/duplicate", status_code=201, responses=ERRORS, summary="Copy a post into a new draft"
 )
 def duplicate_post(
-    request: Request, post_id: int, staff: EditorDep, session: SessionDep, settings: ChannelSettingsDep
+    request: Request, post_id: PostId, staff: EditorDep, session: SessionDep, settings: ChannelSettingsDep
 ) -> dict[str, Any]:
     """A new draft with the post's content, channels and texts, and no time."""
     post = post_ledger.duplicate_post(
@@ -466,7 +467,7 @@ def duplicate_post(
 
 
 @router.post("/posts/{post_id}/cancel", responses=ERRORS, summary="Cancel a post until a delivery starts")
-def cancel_post(request: Request, post_id: int, staff: EditorDep, session: SessionDep) -> dict[str, Any]:
+def cancel_post(request: Request, post_id: PostId, staff: EditorDep, session: SessionDep) -> dict[str, Any]:
     before = _before(session, post_id)
     post = post_ledger.cancel_post(session, post_id)
     audited(session, request, staff, "post.cancel", post, before)
@@ -481,7 +482,7 @@ def cancel_post(request: Request, post_id: int, staff: EditorDep, session: Sessi
     dependencies=WAKES,
 )
 def resolve_delivery(
-    request: Request, delivery_id: int, body: ResolveIn, staff: EditorDep, session: SessionDep
+    request: Request, delivery_id: PostId, body: ResolveIn, staff: EditorDep, session: SessionDep
 ) -> dict[str, Any]:
     who = staff.username
     delivery = post_ledger.resolve_delivery(

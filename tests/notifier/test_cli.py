@@ -17,7 +17,13 @@ from tests.notifier.conftest import FAST, Fakes, post_data
 
 
 def env_for(db_url: str, fakes: Fakes | None, **extra: Any) -> dict[str, str]:
-    values: dict[str, Any] = {"database_url": db_url, "app_env": "test", **FAST, **extra}
+    values: dict[str, Any] = {
+        "database_url": db_url,
+        "app_env": "test",
+        "approval_required": False,
+        **FAST,
+        **extra,
+    }
     if fakes is not None:
         values.update(fakes.settings())
     return {k.upper(): str(v) for k, v in values.items()}
@@ -88,3 +94,18 @@ def test_status_exit_code(db_url: str, fakes: Fakes, tmp_path: Path) -> None:
     notifier("post", "create", "--json-file", write(tmp_path, post_data(channels=["x"])), env=env)
     r = notifier("status", "--json", env=env)
     assert r.exit_code == 1 and "no worker is running" in json.loads(r.stdout)["problems"][0]
+
+
+def test_with_approval_required_a_post_from_the_command_line_waits_too(
+    db_url: str, fakes: Fakes, tmp_path: Path, engine: Engine
+) -> None:
+    env = env_for(db_url, fakes, approval_required=True)
+    created = notifier("post", "create", "--json-file", write(tmp_path, post_data()), env=env)
+    assert created.exit_code == 0, created.stderr
+    shown = json.loads(notifier("post", "show", created.stdout.strip(), "--json", env=env).stdout)
+    assert shown["state"] == "awaiting_approval" and shown["deliveries"] == []
+    assert notifier("worker", "--once", env=env).exit_code == 0
+    assert fakes.published("x") == []
+    with engine.connect() as conn:
+        actions = conn.exec_driver_sql("SELECT action, actor_role FROM audit_events").all()
+    assert [tuple(a) for a in actions] == [("post.create", "cli")]
