@@ -77,5 +77,5 @@ class LoginFailure(Base):
     username_key: Mapped[str] = mapped_column(String(64))
     client: Mapped[str] = mapped_column(String(64))
     client_key: Mapped[str] = mapped_column(String(64))
-    reason: Mapped[str] = mapped_column(String(16))  # password | unknown_user
+    reason: Mapped[str] = mapped_column(String(16))  # password | unknown_user | disabled
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -47,7 +47,7 @@ class Post(Base):
     scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # Japanese text used instead of `body` on one channel (a shorter X or Bluesky version)
     channel_texts: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
-    state: Mapped[str] = mapped_column(String(16), default="draft")
+    state: Mapped[str] = mapped_column(String(24), default="draft")  # "awaiting_approval" is 17
     author: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

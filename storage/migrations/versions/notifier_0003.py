@@ -5,6 +5,8 @@ Revises: notifier_0002
 Create Date: 2026-12-07 00:10:00.000000
 
 Posts written before approval existed are `not_required`: they were published under the old rules.
+`posts.state` widens to 24 characters for `awaiting_approval`. (A downgrade first needs no post waiting
+for approval: cancel or approve them.)
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("posts", schema=None) as batch_op:
+        batch_op.alter_column(
+            "state", existing_type=sa.String(length=16), type_=sa.String(length=24), existing_nullable=False
+        )
         batch_op.add_column(
             sa.Column("approval_state", sa.String(length=24), nullable=False, server_default="not_required")
         )
@@ -51,3 +56,6 @@ def downgrade() -> None:
             "approval_state",
         ):
             batch_op.drop_column(column)
+        batch_op.alter_column(
+            "state", existing_type=sa.String(length=24), type_=sa.String(length=16), existing_nullable=False
+        )
