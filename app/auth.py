@@ -238,7 +238,6 @@ def _signed_in(
     previous: str | None,
     origin: audit.Origin,
     agent: str,
-    action: str,
 ) -> tuple[StaffUser, str]:
     now = utcnow()
     user = session.get_one(StaffUser, user_id)
@@ -246,7 +245,7 @@ def _signed_in(
     token = staff_sessions.start(
         session, user, policy, now, previous=previous, client=origin.client, user_agent=agent
     )
-    audit.record(session, audit.Actor.of(user), origin, action, "staff_user", user.id, now=now)
+    audit.record(session, audit.Actor.of(user), origin, "staff.sign_in", "staff_user", user.id, now=now)
     staff_sessions.purge(session, now)
     login_throttle.purge(session, now)
     return user, token
@@ -279,9 +278,9 @@ async def check_password(request: Request, username: str, password: str) -> Staf
     return None
 
 
-async def sign_in(request: Request, user: StaffUser, action: str = "staff.sign_in") -> str:
+async def sign_in(request: Request, user: StaffUser) -> str:
     """Open a session for `user` in this browser, rotating its token (the previous one's session, if
-    any, ends); returns the new token for `session_cookie`. `action` is what the audit log records."""
+    any, ends; the audit log records the sign-in); returns the new token for `session_cookie`."""
     _, token = await request.app.state.db.run(
         _signed_in,
         user.id,
@@ -289,7 +288,6 @@ async def sign_in(request: Request, user: StaffUser, action: str = "staff.sign_i
         request.cookies.get(COOKIE),
         audit.Origin.of(request),
         request.headers.get("user-agent", ""),
-        action,
     )
     return str(token)
 

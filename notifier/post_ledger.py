@@ -9,11 +9,11 @@ The post's state machine (`notifier.ledger_tables`), one function per transition
 | `draft`, `awaiting_approval`, `scheduled` | `edit_post` | the same state, every field replaced   |
 | `draft`, `awaiting_approval`, `scheduled` | `cancel_post` | `cancelled`                          |
 | any                       | `duplicate_post`  | a new `draft` with the same content, no time    |
-
-With APPROVAL_REQUIRED, `notifier.post_approval` stands between `draft` and `scheduled`: creating or
-scheduling a post submits it (`awaiting_approval`, no deliveries), another person approves it
-(`scheduled`) or rejects it (`draft` again), and editing an approved post sends it back.
 | `scheduled` → `sending` → `done`: the workers (`notifier.delivery.claims`, `refresh_post_state`)   |
+
+With APPROVAL_REQUIRED, `notifier.post_approval` stands between `draft` and `scheduled`: creating a
+post submits it (`awaiting_approval`, no deliveries), another person approves it (`scheduled`) or
+rejects it (`draft` again), and editing an approved post sends it back.
 
 Scheduling writes the post and one delivery per channel account in ONE transaction, each with its
 stable idempotency key and the texts rendered (and length-checked) now. A post can be edited,
