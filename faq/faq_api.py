@@ -233,9 +233,10 @@ def delete_entry(
     return Response(status_code=204)
 
 
-def _imported(
+def imported_entries(
     session: Session, entries: list[Entry], actor: audit.Actor, origin: audit.Origin, filename: str
 ) -> None:
+    """Upsert imported entries and record the import in the audit log (one transaction)."""
     entry_store.upsert(session, entries)
     summary = {"note": audit.masked(f"{len(entries)} entries from {filename}")}
     audit.record(session, actor, origin, "faq.import", "faq_entry", "*", summary)
@@ -257,7 +258,7 @@ async def import_file(
         raise HTTPException(422, f"unknown encoding {encoding!r}") from None
 
     await request.app.state.db.run(
-        _imported, entries, audit.Actor.of(staff), audit.Origin.of(request), file.filename or ""
+        imported_entries, entries, audit.Actor.of(staff), audit.Origin.of(request), file.filename or ""
     )
     await anyio.to_thread.run_sync(partial(_service(request).refresh, force=True))
     return {"imported": len(entries)}

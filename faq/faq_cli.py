@@ -171,14 +171,15 @@ def _database() -> Iterator[Session]:
 @click.option("--dry-run", is_flag=True, help="check the file only")
 def import_(file: Path, encoding: str | None, dry_run: bool) -> None:
     """Import a JSONL or CSV file into the database (all or nothing; entries upserted by id+lang)."""
-    from faq import entry_store
+    from app import audit
+    from faq.faq_api import imported_entries
 
     entries = _load(file, encoding)
     if dry_run:
         click.echo(f"{file}: {len(entries)} entries, no errors")
         return
     with _database() as session:
-        entry_store.upsert(session, entries)
+        imported_entries(session, entries, audit.cli_actor(), audit.CLI, file.name)
     click.echo(f"imported {len(entries)} entries from {file}")
 
 

@@ -145,3 +145,20 @@ def test_password_change_is_recorded(
     body = {"current_password": STAFF_PASSWORD, "new_password": new}
     assert client.post("/api/v1/session/password", json=body).status_code == 200
     assert [e.action for e in rows(sessions)][-2:] == ["staff.password_change", "staff.sign_in"]
+
+
+def test_imports_and_targets_from_the_command_line_are_recorded(
+    db_url: str, tmp_path: Any, sessions: sessionmaker[Session]
+) -> None:
+    env = {"DATABASE_URL": db_url, "APP_ENV": "test"}
+    source = tmp_path / "new.csv"
+    source.write_bytes("id,question,answer\nsodai,粗大ごみの出し方,申し込み制です\n".encode("cp932"))
+    assert suita("faq", "import", str(source), env=env).exit_code == 0
+    assert suita("kpi", "targets", "set", "2030-03-31", "120000", env=env).exit_code == 0
+    events = rows(sessions)
+    assert [(e.action, e.actor_role, e.object_id) for e in events] == [
+        ("faq.import", "cli", "*"),
+        ("kpi.target_set", "cli", "total"),
+    ]
+    assert events[0].actor.startswith("cli:") and events[0].summary["note"] == "1 entries from new.csv"
+    assert events[1].summary["changes"]["2030-03-31"][1] == 120000
