@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.audit_page import csv_cell
 from app.auth import create_staff_user, find_user
+from app.main import create_app
+from app.settings import Settings
 from storage.db import session_scope
 from tests.conftest import STAFF_PASSWORD, post_login, sign_in
 
@@ -48,14 +50,14 @@ def _set_password(client: TestClient, token: str, password: str = NEW_PASSWORD) 
 
 
 def test_an_admin_creates_an_account_whose_holder_sets_the_password_once(
-    admin_client: TestClient, app: object
+    admin_client: TestClient, settings: Settings
 ) -> None:
     created = admin_client.post("/api/v1/staff", json={"username": "hensyu", "role": "editor"})
     assert created.status_code == 201, created.text
     body = created.json()
     assert body["role"] == "editor" and body["password_link_pending"] is True
     token = _token(body["set_password_url"])
-    with TestClient(app) as holder:  # type: ignore[arg-type]
+    with TestClient(create_app(settings)) as holder:  # another browser: an app of its own
         assert _set_password(holder, token) == 303
         who = holder.get("/api/v1/session").json()
         assert (who["user"], who["role"]) == ("hensyu", "editor")
@@ -65,11 +67,11 @@ def test_an_admin_creates_an_account_whose_holder_sets_the_password_once(
 
 
 def test_disabling_ends_the_sessions_at_once_and_blocks_sign_in(
-    admin_client: TestClient, app: object, sessions: sessionmaker[Session]
+    admin_client: TestClient, settings: Settings, sessions: sessionmaker[Session]
 ) -> None:
     with session_scope(sessions) as s:
         user_id = create_staff_user(s, username="hensyu", password=STAFF_PASSWORD, role="editor").id
-    with TestClient(app) as other:  # type: ignore[arg-type]
+    with TestClient(create_app(settings)) as other:
         sign_in(other, "hensyu")
         assert other.get("/api/v1/session").status_code == 200
         disabled = admin_client.post(f"/api/v1/staff/{user_id}/disable")
