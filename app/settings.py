@@ -167,6 +167,7 @@ class Settings(BaseSettings):
         for name, value in super().__repr_args__():
             yield name, describe(value) if name == "database_url" else value
 
+    @model_validator(mode="after")
     def _resolve_demo_mode(self) -> Settings:
         if self.demo_mode and self.app_env == "production":
             raise ValueError(

@@ -17,7 +17,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from app.auth import EditorDep, StaffDep
-from app.deps import SessionDep
+from app.deps import RowId, SessionDep
 from bot.audience import subscriber_count
 from notifier import delivery_health, post_calendar, post_ledger
 from notifier.compose import (
@@ -212,7 +212,7 @@ def list_posts(
 
 
 @router.get("/posts/{post_id}", responses=ERRORS, summary="A post and its deliveries")
-def get_post(post_id: int, staff: StaffDep, session: SessionDep) -> dict[str, Any]:
+def get_post(post_id: RowId, staff: StaffDep, session: SessionDep) -> dict[str, Any]:
     return post_view(post_ledger.load(session, post_id), utcnow())
 
 
@@ -220,7 +220,7 @@ def get_post(post_id: int, staff: StaffDep, session: SessionDep) -> dict[str, An
     "/posts/{post_id}/preview", responses=ERRORS, summary="Preview a stored post", dependencies=COMPOSES
 )
 def preview_post(
-    post_id: int, staff: StaffDep, session: SessionDep, settings: ChannelSettingsDep
+    post_id: RowId, staff: StaffDep, session: SessionDep, settings: ChannelSettingsDep
 ) -> dict[str, Any]:
     post = post_ledger.load(session, post_id)
     return preview(
@@ -235,7 +235,7 @@ def preview_post(
     dependencies=COMPOSES + WAKES,
 )
 def edit_post(
-    post_id: int, body: PostIn, staff: EditorDep, session: SessionDep, settings: ChannelSettingsDep
+    post_id: RowId, body: PostIn, staff: EditorDep, session: SessionDep, settings: ChannelSettingsDep
 ) -> Any:
     post = post_ledger.edit_post(session, post_id, body, settings, utcnow())
     session.commit()
@@ -246,7 +246,7 @@ def edit_post(
     "/posts/{post_id}/schedule", responses=ERRORS, summary="Schedule a draft", dependencies=COMPOSES + WAKES
 )
 def schedule_post(
-    post_id: int,
+    post_id: RowId,
     staff: EditorDep,
     session: SessionDep,
     settings: ChannelSettingsDep,
@@ -261,7 +261,7 @@ def schedule_post(
 @router.post(
     "/posts/{post_id}/duplicate", status_code=201, responses=ERRORS, summary="Copy a post into a new draft"
 )
-def duplicate_post(post_id: int, staff: EditorDep, session: SessionDep) -> dict[str, Any]:
+def duplicate_post(post_id: RowId, staff: EditorDep, session: SessionDep) -> dict[str, Any]:
     """A new draft with the post's content, channels and texts, and no time."""
     post = post_ledger.duplicate_post(session, post_id, author=staff.username)
     session.commit()
@@ -269,7 +269,7 @@ def duplicate_post(post_id: int, staff: EditorDep, session: SessionDep) -> dict[
 
 
 @router.post("/posts/{post_id}/cancel", responses=ERRORS, summary="Cancel a post until a delivery starts")
-def cancel_post(post_id: int, staff: EditorDep, session: SessionDep) -> dict[str, Any]:
+def cancel_post(post_id: RowId, staff: EditorDep, session: SessionDep) -> dict[str, Any]:
     post = post_ledger.cancel_post(session, post_id)
     session.commit()
     return post_view(post_ledger.load(session, post.id), utcnow())
@@ -282,7 +282,7 @@ def cancel_post(post_id: int, staff: EditorDep, session: SessionDep) -> dict[str
     dependencies=WAKES,
 )
 def resolve_delivery(
-    delivery_id: int, body: ResolveIn, staff: EditorDep, session: SessionDep
+    delivery_id: RowId, body: ResolveIn, staff: EditorDep, session: SessionDep
 ) -> dict[str, Any]:
     who = staff.username
     delivery = post_ledger.resolve_delivery(

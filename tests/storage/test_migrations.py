@@ -22,7 +22,8 @@ def test_a_head_another_branch_depends_on_counts_as_reached(tmp_path: Path) -> N
     migrate.upgrade(url, "bot@head")
     engine = create_engine(url)
     assert "faq_0003" not in migrate.db_heads(engine)
-    assert "faq_0003" not in migrate.pending(engine) and "kpi_0001" in migrate.pending(engine)
+    pending = migrate.pending(engine)
+    assert "faq_0003" not in pending and any(head.startswith("kpi_") for head in pending)
     with engine.begin() as conn:  # a revision of a newer release: its heads are not ours
         conn.execute(text("UPDATE alembic_version SET version_num = 'bot_0099'"))
     assert "bot_0003" in migrate.pending(engine)
