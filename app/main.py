@@ -54,6 +54,7 @@ AREAS: tuple[str, ...] = (
     "app.first_run",
     "faq.faq_area",
     "bot.bot_area",
+    "reports.reports_area",
     "kpi.kpi_api",
     "notifier.notifier_area",
     "app.api_docs",
