@@ -7,14 +7,31 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI
 
 from reports.flow_hook import ReportFlowHook
 from reports.report_jobs import JobTuning, ReportJobs
+from app.security_headers import CSP
+from app.settings import Settings
 from reports.reports_api import router
 
-__all__ = ["lifespan", "router"]
+__all__ = ["lifespan", "page_csp", "router"]
+
+
+def tile_origin(url: str) -> str | None:
+    """The scheme and host of the map tiles' URL template (None for tiles served by the app)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else None
+
+
+def page_csp(settings: Settings) -> dict[str, str]:
+    """`/reports` also loads images (map tiles) from the tile server's origin."""
+    origin = tile_origin(settings.report_map_tile_url)
+    if origin is None:
+        return {}
+    return {"/reports": CSP.replace("img-src 'self' data:", f"img-src 'self' data: {origin}")}
 
 
 @asynccontextmanager
