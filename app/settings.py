@@ -120,7 +120,9 @@ class Settings(BaseSettings):
     report_map_attribution: str = "地理院タイル / GSI Tiles (https://maps.gsi.go.jp/development/ichiran.html)"
     # hashtags (without #) whose public posts on Mastodon and Bluesky become reports to confirm
     report_hashtags: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["吹田市災害"])
-    report_collect_minutes: float = Field(default=5.0, gt=0, le=24 * 60)
+    # where Bluesky posts are searched for REPORT_HASHTAGS, e.g. the public AppView
+    # https://public.api.bsky.app (no account needed); unset: Bluesky is not searched
+    bluesky_search_base_url: str | None = None
 
     @field_validator("database_url")
     @classmethod

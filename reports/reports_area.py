@@ -11,10 +11,10 @@ from urllib.parse import urlsplit
 
 from fastapi import FastAPI
 
-from reports.flow_hook import ReportFlowHook
-from reports.report_jobs import JobTuning, ReportJobs
 from app.security_headers import CSP
 from app.settings import Settings
+from reports.flow_hook import ReportFlowHook
+from reports.report_jobs import JobTuning, ReportJobs
 from reports.reports_api import router
 
 __all__ = ["lifespan", "page_csp", "router"]
