@@ -24,7 +24,8 @@ def sim(client: TestClient, payload: dict[str, Any], seen: list[dict[str, Any]])
     assert client.post("/simulator/api/send", json=payload).json() == {"webhook_status": 200}
     fresh = wait_for(lambda: client.get(f"/simulator/api/messages?after={len(seen)}").json()["messages"])
     seen += fresh
-    return fresh[-1]
+    last: dict[str, Any] = fresh[-1]
+    return last
 
 
 def test_a_report_filed_in_the_simulator(client: TestClient, sessions: sessionmaker[Session]) -> None:
