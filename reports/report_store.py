@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.privacy import mask_pii
+from reports.photo_files import StoredPhoto
 from reports.report_kinds import BY_ID, PUSHED_STATUSES, STATUSES, category_label
 from reports.reports_tables import DamageReport, ReportChange, Reporter, ReportNotice, ReportPhoto
 from storage.base import utcnow
@@ -176,6 +177,24 @@ def find(session: Session, filters: Filters) -> list[DamageReport]:
     limit = max(1, min(MAX_LIST, filters.limit))
     stmt = stmt.order_by(DamageReport.created_at.desc(), DamageReport.id.desc())
     return list(session.scalars(stmt.limit(limit).offset(max(0, filters.offset))))
+
+
+def add_stored_photo(
+    session: Session, report_id: int, stored: StoredPhoto, channel: str = "upload"
+) -> ReportPhoto:
+    """The row of a photo already written under the media directory (an upload)."""
+    row = ReportPhoto(
+        report_id=report_id,
+        state="stored",
+        channel=channel,
+        file_name=stored.file_name,
+        thumb_name=stored.thumb_name,
+        media_type=stored.media_type,
+        size=stored.size,
+    )
+    session.add(row)
+    session.flush()
+    return row
 
 
 def photos_of(session: Session, ids: Sequence[int]) -> dict[int, list[ReportPhoto]]:

@@ -145,20 +145,7 @@ async def create_report(
     def save(session: Session) -> dict[str, Any]:
         report = store.create(session, new, editor.username)
         assert report is not None  # no event or external ID: never a repeat
-        photos = []
-        if stored is not None:
-            row = ReportPhoto(
-                report_id=report.id,
-                state="stored",
-                channel="upload",
-                file_name=stored.file_name,
-                thumb_name=stored.thumb_name,
-                media_type=stored.media_type,
-                size=stored.size,
-            )
-            session.add(row)
-            session.flush()
-            photos.append(row)
+        photos = [store.add_stored_photo(session, report.id, stored)] if stored is not None else []
         return store.report_json(report, photos)
 
     try:

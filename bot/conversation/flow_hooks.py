@@ -24,8 +24,9 @@ Finish = Callable[[Session], list[Message] | None]
 @dataclass(frozen=True)
 class HookEvent:
     """One event as a hook sees it: kind text | postback | media | follow | unfollow and its data (for
-    media: `bot.intake.webhook_events.media_parts` gives the type and details), the LINE user (None
-    in groups), the channel ("line" or "simulator"), the webhook event ID and the resident's language."""
+    media: `bot.intake.webhook_events.media_parts` gives the type and details), the LINE user of a
+    one-to-one chat (None in groups and rooms), the channel ("line" or "simulator"), the webhook
+    event ID and the resident's language."""
 
     kind: str
     data: str

@@ -107,7 +107,8 @@ class Preparer:
         lang = effective_language(state.language, state.profile_language)
         if work.kind == "text" and state.language is None:
             lang = cv.text_language(work.data, lang)
-        event = HookEvent(work.kind, work.data, work.user_id, work.channel, work.event_id, lang)
+        user = work.user_id if work.chat_id == work.user_id else None  # flows are for one-to-one chats
+        event = HookEvent(work.kind, work.data, user, work.channel, work.event_id, lang)
         return next((turn for hook in self.hooks if (turn := hook.take(session, event)) is not None), None)
 
     def store(self, session: Session, work: Work, prepared: PreparedReply) -> list[dict[str, Any]] | None:

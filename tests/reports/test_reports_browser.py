@@ -12,7 +12,6 @@ from app.settings import Settings
 from fakes.fake_server import ThreadedServer
 from reports import photo_files
 from reports import report_store as store
-from reports.reports_tables import ReportPhoto
 from storage.db import session_scope
 from tests.conftest import browser_sign_in
 from tests.page_checks import axe_violations, wait_until, watch
@@ -29,17 +28,7 @@ def seed(sessions: sessionmaker[Session], settings: Settings) -> None:
         )
         assert first is not None
         saved = photo_files.store(settings.report_media_dir, jpeg_with_gps(), 1_000_000)
-        s.add(
-            ReportPhoto(
-                report_id=first.id,
-                state="stored",
-                channel="upload",
-                file_name=saved.file_name,
-                thumb_name=saved.thumb_name,
-                media_type=saved.media_type,
-                size=saved.size,
-            )
-        )
+        store.add_stored_photo(s, first.id, saved)
         store.create(s, store.NewReport("road", "line", None, 34.78, 135.50), "resident")
         store.create(s, store.NewReport("other", "mastodon", "#吹田市災害 倒木", confirmed=False,
                                         author="@taro@example.social", link="https://example.social/@taro/1",

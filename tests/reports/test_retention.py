@@ -25,9 +25,7 @@ def add(s: Session, settings: Settings, status: str, days_ago: int) -> int:
     report = store.create(s, store.NewReport("fire", "phone", "メモ", address="千里山"), "kouhou")
     assert report is not None
     saved = photo_files.store(settings.report_media_dir, png(), 1_000_000)
-    s.add(ReportPhoto(report_id=report.id, state="stored", channel="upload", file_name=saved.file_name,
-                      thumb_name=saved.thumb_name, media_type=saved.media_type, size=saved.size))  # fmt: skip
-    s.flush()
+    store.add_stored_photo(s, report.id, saved)
     at = utcnow() - dt.timedelta(days=days_ago)
     s.execute(update(DamageReport).where(DamageReport.id == report.id).values(status=status, updated_at=at))
     return report.id
