@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from bot.conversation.flow_hooks import HookEvent, HookTurn, Message
 from reports import line_flow
 from reports import report_store as store
-from reports.line_flow import Draft, FlowTurn
+from reports.line_flow import FlowDraft, FlowTurn
 from reports.report_kinds import OTHER
 from reports.reports_tables import DamageReport, ReportDraft, Reporter, ReportNotice, ReportPhoto
 from storage.base import utcnow
@@ -35,7 +35,7 @@ class ReportFlowHook:
         if event.kind == "unfollow":
             return HookTurn([], partial(forget, user_id=user), then_default=True)
         row = session.get(ReportDraft, user)
-        stored = Draft.loads(row.step, row.answers) if row is not None else None
+        stored = FlowDraft.loads(row.step, row.answers) if row is not None else None
         live = row is not None and row.expires_at > utcnow()
         lang = stored.lang if stored is not None else event.lang  # an expired draft still knows it
         turn = line_flow.on_event(
@@ -52,7 +52,7 @@ class ReportFlowHook:
             row = session.get(ReportDraft, user)
             if row is None:  # sent from another device at the same moment
                 return None
-            draft = Draft.loads(row.step, row.answers)
+            draft = FlowDraft.loads(row.step, row.answers)
             number = file_report(session, draft, event)
             session.execute(delete(ReportDraft).where(ReportDraft.line_user_id == user))
             return [line_flow.receipt(number, draft.lang)] if number else None
@@ -66,7 +66,7 @@ class ReportFlowHook:
         return None
 
 
-def file_report(session: Session, draft: Draft, event: HookEvent) -> str | None:
+def file_report(session: Session, draft: FlowDraft, event: HookEvent) -> str | None:
     """Store the report of a confirmed draft with its photos waiting to be fetched; its number, or
     None when this event already filed it."""
     assert event.user_id is not None

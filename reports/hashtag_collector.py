@@ -32,7 +32,7 @@ _TAGS = re.compile(r"<[^>]{0,2000}>")
 
 
 @dataclass(frozen=True)
-class Post:
+class TaggedPost:
     source: str
     external_id: str
     text: str
@@ -45,37 +45,39 @@ def plain(content: str) -> str:
     return html.unescape(_TAGS.sub(" ", content.replace("</p>", "\n"))).strip()
 
 
-def mastodon_posts(statuses: Any, base: str) -> list[Post]:
+def mastodon_posts(statuses: Any, base: str) -> list[TaggedPost]:
     """Posts of a tag timeline (malformed items are skipped)."""
     posts = []
     for s in statuses if isinstance(statuses, list) else []:
         try:
             account = s["account"]
             text = plain(str(s.get("content") or s.get("text") or ""))
-            posts.append(Post("mastodon", str(s["id"])[:300], text, "@" + str(account["acct"])[:190],
+            posts.append(TaggedPost("mastodon", str(s["id"])[:300], text, "@" + str(account["acct"])[:190],
                               str(s.get("url") or s.get("uri") or base)[:500]))  # fmt: skip
         except (KeyError, TypeError):
             continue
     return posts
 
 
-def bluesky_posts(body: Any) -> list[Post]:
+def bluesky_posts(body: Any) -> list[TaggedPost]:
     posts = []
     for p in body.get("posts", []) if isinstance(body, dict) else []:
         try:
             uri, handle = str(p["uri"]), str(p["author"]["handle"])
             rkey = uri.rsplit("/", 1)[-1]
             link = f"https://bsky.app/profile/{handle}/post/{rkey}"
-            posts.append(Post("bluesky", uri[:300], str(p["record"]["text"]), "@" + handle[:190], link[:500]))
+            posts.append(
+                TaggedPost("bluesky", uri[:300], str(p["record"]["text"]), "@" + handle[:190], link[:500])
+            )
         except (KeyError, TypeError):
             continue
     return posts
 
 
-async def fetch(settings: Settings, client: httpx.AsyncClient) -> list[Post]:
+async def fetch(settings: Settings, client: httpx.AsyncClient) -> list[TaggedPost]:
     """The posts of every configured hashtag on each network (a network that fails is logged and
     skipped this round: the next run tries again)."""
-    posts: list[Post] = []
+    posts: list[TaggedPost] = []
     for tag in settings.report_hashtags:
         if settings.mastodon_api_base_url:
             base = settings.mastodon_api_base_url.rstrip("/")
@@ -87,11 +89,11 @@ async def fetch(settings: Settings, client: httpx.AsyncClient) -> list[Post]:
     return posts
 
 
-async def _get(client: httpx.AsyncClient, url: str, params: dict[str, Any], parse: Any) -> list[Post]:
+async def _get(client: httpx.AsyncClient, url: str, params: dict[str, Any], parse: Any) -> list[TaggedPost]:
     try:
         response = await client.get(url, params=params)
         response.raise_for_status()
-        found: list[Post] = parse(response.json())
+        found: list[TaggedPost] = parse(response.json())
         return found
     except (httpx.HTTPError, ValueError) as exc:
         log.warning(
@@ -100,7 +102,7 @@ async def _get(client: httpx.AsyncClient, url: str, params: dict[str, Any], pars
         return []
 
 
-def store_posts(session: Session, posts: list[Post]) -> int:
+def store_posts(session: Session, posts: list[TaggedPost]) -> int:
     """Store new posts as unconfirmed reports; how many were new."""
     added = 0
     for post in posts:

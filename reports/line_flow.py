@@ -45,7 +45,7 @@ CANCEL_WORDS = frozenset({"やめる", "キャンセル", "中止", "cancel", "s
 
 
 @dataclass(frozen=True)
-class Draft:
+class FlowDraft:
     """A report in progress: `step` is "offer" (asked whether to start) or one of `STEPS` or "confirm"."""
 
     step: str
@@ -61,11 +61,11 @@ class Draft:
         return json.dumps({k: v for k, v in asdict(self).items() if k != "step"}, ensure_ascii=False)
 
     @staticmethod
-    def loads(step: str, text: str) -> Draft:
+    def loads(step: str, text: str) -> FlowDraft:
         data: dict[str, Any] = json.loads(text or "{}")
         data["photos"] = tuple(str(p) for p in data.get("photos", ()))[:MAX_PHOTOS]
-        known = {k: v for k, v in data.items() if k in Draft.__dataclass_fields__ and k != "step"}
-        return Draft(step=step, **known)
+        known = {k: v for k, v in data.items() if k in FlowDraft.__dataclass_fields__ and k != "step"}
+        return FlowDraft(step=step, **known)
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ class FlowTurn:
     is made once it has a number), and whether the bot's own conversation answers too."""
 
     messages: list[Message] = field(default_factory=list)
-    draft: Draft | None = None
+    draft: FlowDraft | None = None
     submit: bool = False
     then_default: bool = False
 
@@ -128,7 +128,7 @@ _SNAKE = {"camera": "camera", "cameraRoll": "camera_roll", "location": "location
 # ---- steps ----
 
 
-def prompt(draft: Draft, note: str = "") -> Message:
+def prompt(draft: FlowDraft, note: str = "") -> Message:
     """The question of the draft's step, with its quick replies."""
     lang, n = draft.lang, STEPS.index(draft.step) + 1 if draft.step in STEPS else TOTAL
     skip, cancel = _button("skip", lang), _button("cancel", lang)
@@ -154,10 +154,10 @@ def following(step: str) -> str:
     return STEPS[STEPS.index(step) + 1] if step in STEPS[:-1] else "confirm"
 
 
-def start(lang: str, base: Draft | None = None) -> FlowTurn:
+def start(lang: str, base: FlowDraft | None = None) -> FlowTurn:
     """The introduction (with 119/110) and the first question."""
     lang = flow_lang(lang)
-    draft = replace(base, step="category", lang=lang) if base is not None else Draft("category", lang)
+    draft = replace(base, step="category", lang=lang) if base is not None else FlowDraft("category", lang)
     return FlowTurn([text_message(text("intro", lang)), prompt(draft)], draft)
 
 
@@ -166,7 +166,7 @@ def normalized(value: str) -> str:
 
 
 def on_event(
-    draft: Draft | None, kind: str, data: str, lang: str, *, expired: bool = False
+    draft: FlowDraft | None, kind: str, data: str, lang: str, *, expired: bool = False
 ) -> FlowTurn | None:
     """The flow's turn for an event, or None when the flow does not take it (the bot answers)."""
     button = decode(data) if kind == "postback" else None
@@ -201,14 +201,14 @@ def _without_draft(
         return FlowTurn([text_message(text("expired" if expired else "cancelled", lang))], None)
     if kind == "media":
         media, details = media_parts(data)
-        offered = _with_media(Draft("offer", flow_lang(lang)), media, details)
+        offered = _with_media(FlowDraft("offer", flow_lang(lang)), media, details)
         if offered is not None:
             items = [_button("start", offered.lang), _button("no", offered.lang)]
             return FlowTurn([text_message(text("offer", offered.lang, media), items)], offered)
     return None
 
 
-def _with_media(draft: Draft, media: str, details: dict[str, Any]) -> Draft | None:
+def _with_media(draft: FlowDraft, media: str, details: dict[str, Any]) -> FlowDraft | None:
     """The draft with a photo or a place added, or None when the media is neither."""
     if media == "image" and isinstance(details.get("id"), str) and len(details["id"]) <= 64:
         if len(draft.photos) >= MAX_PHOTOS:
@@ -227,14 +227,14 @@ def _with_media(draft: Draft, media: str, details: dict[str, Any]) -> Draft | No
     return None
 
 
-def _advance(draft: Draft) -> FlowTurn:
+def _advance(draft: FlowDraft) -> FlowTurn:
     moved = replace(draft, step=following(draft.step)) if draft.step != "confirm" else draft
     if moved.step == "photo" and draft.step == "category" and draft.category is None:
         moved = replace(moved, category=OTHER)
     return FlowTurn([prompt(moved)], moved)
 
 
-def _answer(draft: Draft, kind: str, data: str, button: dict[str, str] | None, words: str) -> FlowTurn:
+def _answer(draft: FlowDraft, kind: str, data: str, button: dict[str, str] | None, words: str) -> FlowTurn:
     """An answer to the current step; a mismatch asks the step's question again."""
     step = draft.step
     if step == "category":

@@ -20,7 +20,7 @@ from functools import partial
 from pathlib import Path
 
 import anyio
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -28,7 +28,7 @@ from app.settings import Settings
 from bot.conversation.line_messages import Message
 from platforms.line_api import LineApi, LineApiError, LineClientError
 from reports import line_flow, photo_files
-from reports.reports_tables import DamageReport, Reporter, ReportNotice, ReportPhoto
+from reports.reports_tables import DamageReport, ReportDraft, Reporter, ReportNotice, ReportPhoto
 from storage.aio import AsyncDb
 from storage.base import utcnow
 
@@ -212,7 +212,8 @@ class ReportJobs:
     # ---- retention ----
 
     async def purge(self) -> int:
-        """Remove the notes and photos of reports handled (or closed) longer ago than the retention."""
+        """Remove the notes and photos of reports handled (or closed) longer ago than the retention, and
+        drafts that expired more than a day ago."""
         names: list[str] = await self.db.write(_expire, utcnow() - self.retention)
         photo_files.remove(self.media_dir, *names)
         return len(names)
@@ -249,4 +250,6 @@ def _expire(session: Session, before: dt.datetime) -> list[str]:
     for photo in photos:
         session.delete(photo)
     session.execute(update(DamageReport).where(DamageReport.id.in_(old)).values(note=None))
+    # drafts nobody finished: kept a day after they expire, so an old button still says "expired"
+    session.execute(delete(ReportDraft).where(ReportDraft.expires_at < utcnow() - dt.timedelta(days=1)))
     return names

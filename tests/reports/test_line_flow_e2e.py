@@ -102,8 +102,10 @@ def test_redelivered_and_repeated_confirmations_make_one_report(
         tap(flow_client, fake_line, "a=rp&s=skip")
     confirm = ev.postback_event(U, "a=rp&s=send", fake_line.issue_reply_token(U))
     assert post(flow_client, [confirm]).status_code == 200
+    wait_for(lambda: "R-000001" in fake_line.messages_for(U)[-1].get("text", ""), what="the receipt")
     redelivered = {**confirm, "deliveryContext": {"isRedelivery": True}}
     assert post(flow_client, [redelivered]).status_code == 200
+    idle(flow_client)
     again = tap(flow_client, fake_line, "a=rp&s=send")  # a second tap on the old button
     assert "中止" in again["text"] or "取り消" in again["text"]
     idle(flow_client)

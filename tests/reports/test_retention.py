@@ -14,7 +14,7 @@ from app.settings import Settings
 from reports import photo_files
 from reports import report_store as store
 from reports.report_jobs import ReportJobs
-from reports.reports_tables import DamageReport, ReportPhoto
+from reports.reports_tables import DamageReport, ReportDraft, ReportPhoto
 from storage.aio import AsyncDb
 from storage.base import utcnow
 from storage.db import session_scope
@@ -35,6 +35,12 @@ def test_old_closed_reports_lose_notes_and_photos(
     settings: Settings, sessions: sessionmaker[Session]
 ) -> None:
     with session_scope(sessions) as s:
+        s.add(
+            ReportDraft(
+                line_user_id="U1", step="note", answers="{}", expires_at=utcnow() - dt.timedelta(days=2)
+            )
+        )
+        s.add(ReportDraft(line_user_id="U2", step="note", answers="{}", expires_at=utcnow()))
         old = add(s, settings, "handled", 400)
         recent = add(s, settings, "handled", 10)
         still_open = add(s, settings, "checking", 400)
@@ -53,4 +59,6 @@ def test_old_closed_reports_lose_notes_and_photos(
         photos = {p.report_id for p in s.scalars(select(ReportPhoto))}
     assert notes == {old: None, recent: "メモ", still_open: "メモ"}
     assert photos == {recent, still_open}
+    with sessions() as s:
+        assert list(s.scalars(select(ReportDraft.line_user_id))) == ["U2"]
     assert len(list(Path(settings.report_media_dir).iterdir())) == 4
