@@ -86,7 +86,7 @@ def handle(incoming: Incoming, state: UserState, ctx: Context) -> Turn:
     if incoming.kind == "unfollow":
         return Turn([], [Forget()])
     if incoming.kind == "media":
-        return Turn([menus.hint(lang, incoming.data)])
+        return Turn([menus.hint(lang, incoming.data.partition("\n")[0])])  # the type, without details
     if incoming.kind == "postback":
         button = pb.decode(incoming.data)
         if button is None:

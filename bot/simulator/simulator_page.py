@@ -109,7 +109,10 @@ async def send(body: SendRequest, request: Request, response: Response) -> dict[
     if body.kind == "follow":
         fake.add_follower(user, "シミュレーター", body.language)
     token = fake.issue_reply_token(user)
-    raw = ev.body([_event(body, user, token)], destination=SIMULATOR_DESTINATION)
+    event = _event(body, user, token)
+    if body.kind == "image":  # the photo "taken": LINE's content endpoint serves it
+        fake.add_content(event["message"]["id"], ev.sample_photo())
+    raw = ev.body([event], destination=SIMULATOR_DESTINATION)
     status = await runtime.simulator.post_webhook(request.app, raw, ev.signed(raw, runtime.channel_secret))
     return {"webhook_status": status}
 
