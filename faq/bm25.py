@@ -55,3 +55,50 @@ class BM25:
             if p is not None:
                 out[p.docs] += p.weights
         return out
+
+
+class FieldedBM25:
+    """BM25F over several fields of each document: a term's frequency in each field, normalised by
+    that field's length and weighted, is summed before saturation, with one idf over whole documents.
+
+    Unlike a sum of per-field BM25 scores, a term found in both the short question and the long
+    answer is not counted twice, and a question hit weighs more than an answer hit without the
+    answer's many terms drowning it (localgov dev tuning half: 43 vs 40 of 76 at rank 1). Scores are
+    in BM25's units: each term adds at most idf × (k1 + 1).
+    """
+
+    def __init__(
+        self,
+        fields: Sequence[Sequence[Sequence[str]]],
+        weights: Sequence[float],
+        *,
+        k1: float = 1.2,
+        b: float = 0.75,
+    ) -> None:
+        self.size = len(fields[0]) if fields else 0
+        tf: dict[str, dict[int, float]] = {}
+        for docs, weight in zip(fields, weights, strict=True):
+            lengths = np.array([len(d) for d in docs], dtype=np.float32)
+            avg = float(lengths.mean()) if self.size and lengths.sum() else 1.0
+            norm = 1 - b + b * lengths / avg
+            for i, doc in enumerate(docs):
+                for term, n in Counter(doc).items():
+                    row = tf.setdefault(term, {})
+                    row[i] = row.get(i, 0.0) + weight * n / float(norm[i])
+        self.postings: dict[str, Postings] = {}
+        for term, row in tf.items():
+            idf = math.log(1 + (self.size - len(row) + 0.5) / (len(row) + 0.5))
+            ids = np.fromiter(row.keys(), dtype=np.int32, count=len(row))
+            f = np.fromiter(row.values(), dtype=np.float32, count=len(row))
+            order = np.argsort(ids)
+            weights_a = (idf * f * (k1 + 1) / (f + k1)).astype(np.float32)
+            self.postings[term] = Postings(ids[order], weights_a[order])
+
+    def scores(self, query: Sequence[str]) -> FloatArray:
+        """BM25F score of every document for the query terms (repeated terms count once)."""
+        out = np.zeros(self.size, dtype=np.float32)
+        for term in dict.fromkeys(query):
+            p = self.postings.get(term)
+            if p is not None:
+                out[p.docs] += p.weights
+        return out
