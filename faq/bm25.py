@@ -23,7 +23,23 @@ class Postings:
     weights: FloatArray  # idf * saturated tf, per document
 
 
-class BM25:
+class PostingsIndex:
+    """Per-term postings of precomputed weights; a query's score is the sum of its terms' weights."""
+
+    size: int
+    postings: dict[str, Postings]
+
+    def scores(self, query: Sequence[str]) -> FloatArray:
+        """The score of every document for the query terms (repeated terms count once)."""
+        out = np.zeros(self.size, dtype=np.float32)
+        for term in dict.fromkeys(query):
+            p = self.postings.get(term)
+            if p is not None:
+                out[p.docs] += p.weights
+        return out
+
+
+class BM25(PostingsIndex):
     """An immutable BM25 index over tokenised documents (k1, b as in the usual defaults)."""
 
     def __init__(self, docs: Sequence[Sequence[str]], *, k1: float = 1.2, b: float = 0.75) -> None:
@@ -47,17 +63,8 @@ class BM25:
             self.idf[term] = idf
             self.postings[term] = Postings(ids_a, weights)
 
-    def scores(self, query: Sequence[str]) -> FloatArray:
-        """BM25 score of every document for the query terms (repeated terms count once)."""
-        out = np.zeros(self.size, dtype=np.float32)
-        for term in dict.fromkeys(query):
-            p = self.postings.get(term)
-            if p is not None:
-                out[p.docs] += p.weights
-        return out
 
-
-class FieldedBM25:
+class FieldedBM25(PostingsIndex):
     """BM25F over several fields of each document: a term's frequency in each field, normalised by
     that field's length and weighted, is summed before saturation, with one idf over whole documents.
 
@@ -93,12 +100,3 @@ class FieldedBM25:
             order = np.argsort(ids)
             weights_a = (idf * f * (k1 + 1) / (f + k1)).astype(np.float32)
             self.postings[term] = Postings(ids[order], weights_a[order])
-
-    def scores(self, query: Sequence[str]) -> FloatArray:
-        """BM25F score of every document for the query terms (repeated terms count once)."""
-        out = np.zeros(self.size, dtype=np.float32)
-        for term in dict.fromkeys(query):
-            p = self.postings.get(term)
-            if p is not None:
-                out[p.docs] += p.weights
-        return out
