@@ -82,21 +82,32 @@ class FieldedBM25(PostingsIndex):
         k1: float = 1.2,
         b: float = 0.75,
     ) -> None:
-        self.size = len(fields[0]) if fields else 0
-        tf: dict[str, dict[int, float]] = {}
+        self.size = size = len(fields[0]) if fields else 0
+        vocab: dict[str, int] = {}
+        term_ids: list[int] = []
+        doc_ids: list[int] = []
+        tfs: list[float] = []
         for docs, weight in zip(fields, weights, strict=True):
             lengths = np.array([len(d) for d in docs], dtype=np.float32)
-            avg = float(lengths.mean()) if self.size and lengths.sum() else 1.0
-            norm = 1 - b + b * lengths / avg
+            avg = float(lengths.mean()) if size and lengths.sum() else 1.0
+            scale = weight / (1 - b + b * lengths / avg)  # weighted, length-normalised tf per unit
             for i, doc in enumerate(docs):
-                for term, n in Counter(doc).items():
-                    row = tf.setdefault(term, {})
-                    row[i] = row.get(i, 0.0) + weight * n / float(norm[i])
-        self.postings: dict[str, Postings] = {}
-        for term, row in tf.items():
-            idf = math.log(1 + (self.size - len(row) + 0.5) / (len(row) + 0.5))
-            ids = np.fromiter(row.keys(), dtype=np.int32, count=len(row))
-            f = np.fromiter(row.values(), dtype=np.float32, count=len(row))
-            order = np.argsort(ids)
-            weights_a = (idf * f * (k1 + 1) / (f + k1)).astype(np.float32)
-            self.postings[term] = Postings(ids[order], weights_a[order])
+                counts = Counter(doc)
+                term_ids.extend(vocab.setdefault(t, len(vocab)) for t in counts)
+                doc_ids.extend([i] * len(counts))
+                tfs.extend(float(scale[i]) * n for n in counts.values())
+        # one row per (term, document): the fields' frequencies summed, then saturated once
+        keys = np.array(term_ids, dtype=np.int64) * max(size, 1) + np.array(doc_ids, dtype=np.int64)
+        order = np.argsort(keys, kind="stable")
+        unique, first = np.unique(keys[order], return_index=True)
+        tf = np.add.reduceat(np.array(tfs, dtype=np.float32)[order], first) if first.size else first
+        term_of = unique // max(size, 1)
+        docs_of = (unique % max(size, 1)).astype(np.int32)
+        df = np.bincount(term_of, minlength=len(vocab))
+        idf = np.log(1 + (size - df + 0.5) / (df + 0.5))
+        weights_a = (idf[term_of] * tf * (k1 + 1) / (tf + k1)).astype(np.float32)
+        bounds = np.searchsorted(term_of, np.arange(len(vocab) + 1))
+        self.postings: dict[str, Postings] = {
+            term: Postings(docs_of[bounds[j] : bounds[j + 1]], weights_a[bounds[j] : bounds[j + 1]])
+            for term, j in vocab.items()
+        }
