@@ -15,7 +15,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from faq.actions import Does, asked, does, mismatch
-from faq.bm25 import BM25, FieldedBM25, FloatArray
+from faq.bm25 import FieldedBM25, FloatArray, TermDocs
 from faq.corpus import Entry
 from faq.normalize import fold_kana, normalize
 from faq.phrasings import Phrasings
@@ -71,9 +71,9 @@ class Matcher:
         phrasings = [[terms(p) for p in (e.question, *e.alternatives)] for e in self.entries]
         a_docs = [terms(e.answer) for e in self.entries]
         q_docs = [[t for p in ps for t in p] for ps in phrasings]
-        self.questions = BM25(q_docs)  # per-field indexes: idf and coverage; ranking uses `fields`
+        self.questions = TermDocs(q_docs)  # per field: idf and coverage; ranking uses `fields`
         self.phrasings = Phrasings(phrasings, self.questions.idf)
-        self.answers = BM25(a_docs)
+        self.answers = TermDocs(a_docs)
         self.fields = FieldedBM25([q_docs, a_docs], (W_QUESTION, 1.0))
         self.keys = [fuzzy_key(e.question) for e in self.entries]
         self.ids = np.array([e.id for e in self.entries])
@@ -111,11 +111,10 @@ class Matcher:
         return anywhere / total, in_question / total
 
     @staticmethod
-    def _has(index: BM25, term: str, cands: np.ndarray) -> np.ndarray:
-        postings = index.postings.get(term)
-        if postings is None:
+    def _has(index: TermDocs, term: str, cands: np.ndarray) -> np.ndarray:
+        docs = index.docs.get(term)  # ascending, so a binary search per candidate suffices
+        if docs is None:
             return np.zeros(len(cands), dtype=bool)
-        docs = postings.docs  # ascending, so a binary search per candidate suffices
         at = np.minimum(np.searchsorted(docs, cands), len(docs) - 1)
         return np.asarray(docs[at] == cands)
 
