@@ -13,25 +13,34 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Language:
     """A resident-facing language: its id (stored in `line_users.language`), its name in its own
-    script (the language menu), its name in English, the LINE profile language codes that start a
-    resident in it (prefixes, lower case), and the language shown when an FAQ entry or a topic has no
+    script (the language menu), its names in English and Japanese (staff pages), the LINE profile
+    language codes that start a resident in it (prefixes, lower case), and the language shown when an
+    FAQ entry or a topic has no
     text in it (`fallback`)."""
 
     id: str
     name: str
     english: str
+    japanese: str
     profile_codes: tuple[str, ...]
     fallback: str
 
 
 REGISTRY: tuple[Language, ...] = (
-    Language("ja", "日本語", "Japanese", ("ja",), "ja"),
-    Language("ja-easy", "やさしい日本語", "Easy Japanese", (), "ja"),
-    Language("en", "English", "English", ("en",), "ja"),
-    Language("zh-Hans", "简体中文", "Simplified Chinese", ("zh-hans", "zh-cn", "zh-sg", "zh"), "en"),
-    Language("ko", "한국어", "Korean", ("ko",), "en"),
-    Language("vi", "Tiếng Việt", "Vietnamese", ("vi",), "en"),
-    Language("pt", "Português", "Portuguese", ("pt",), "en"),
+    Language("ja", "日本語", "Japanese", "日本語", ("ja",), "ja"),
+    Language("ja-easy", "やさしい日本語", "Easy Japanese", "やさしい日本語", (), "ja"),
+    Language("en", "English", "English", "英語", ("en",), "ja"),
+    Language(
+        "zh-Hans",
+        "简体中文",
+        "Simplified Chinese",
+        "中国語(簡体字)",
+        ("zh-hans", "zh-cn", "zh-sg", "zh"),
+        "en",
+    ),
+    Language("ko", "한국어", "Korean", "韓国語", ("ko",), "en"),
+    Language("vi", "Tiếng Việt", "Vietnamese", "ベトナム語", ("vi",), "en"),
+    Language("pt", "Português", "Portuguese", "ポルトガル語", ("pt",), "en"),
 )
 BY_ID = {lang.id: lang for lang in REGISTRY}
 LANGUAGES: tuple[str, ...] = tuple(BY_ID)

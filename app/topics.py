@@ -19,7 +19,7 @@ class Topic(BaseModel):
     ja: str = Field(min_length=1, max_length=20)
     en: str = Field(min_length=1, max_length=40)
     names: dict[str, str] = Field(
-        default_factory=dict, description="Labels in the other languages, e.g. {\"ko\": \"방재·방범\"}"
+        default_factory=dict, description='Labels in the other languages, e.g. {"ko": "방재·방범"}'
     )
 
     def label(self, lang: str) -> str:

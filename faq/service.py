@@ -15,12 +15,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from app.languages import fallback_chain
 from faq.answer_text import fit_answer, small_talk
 from faq.answer_types import Decision, Suggestion
 from faq.corpus import Entry, parse_file
 from faq.decide import SUGGESTIONS, decide
 from faq.match import Matcher, Ranking, Reranker
-from app.languages import fallback_chain
 from faq.normalize import clean, has_words, truncate
 from faq.question_language import bridge, detect
 
@@ -129,7 +129,9 @@ class FaqIndexService:
         if asked_in not in ("ja", "en") and (bridged := bridge(text, asked_in)) is not None:
             queries.append(("ja", bridged))  # no entries in that language: the Japanese ones, by glossary
         decisions = [
-            self._decide(snap, lang_, query, truncated, k) for lang_, query in queries if lang_ in snap.matchers
+            self._decide(snap, lang_, query, truncated, k)
+            for lang_, query in queries
+            if lang_ in snap.matchers
         ]
         best = _best(decisions) or Decision("fallback", None, None, 0.0, [], truncated)
         # A question in another language than the resident's gets text in its own language where a

@@ -10,9 +10,20 @@ from dataclasses import dataclass, field
 from app.templating import render_text
 
 MESSAGE_BREAK = "<!-- next message -->"
-# The urgency markers the templates add (【緊急】, [EMERGENCY]) and the ways staff type them: a title
-# that already carries one gets no second one.
-URGENCY_MARKERS = ("【緊急】", "[緊急]", "［緊急］", "[emergency]", "［emergency］")
+# The urgency markers the templates add (【緊急】, [EMERGENCY], one per language) and the ways staff type
+# them: a title that already carries one gets no second one.
+URGENCY_MARKERS = (
+    "【緊急】",
+    "[緊急]",
+    "［緊急］",
+    "[emergency]",
+    "［emergency］",
+    "【きんきゅう】",
+    "【紧急】",
+    "[긴급]",
+    "[khẩn cấp]",
+    "[emergência]",
+)
 
 
 def carries_marker(title: str) -> bool:

@@ -72,13 +72,26 @@ __all__ = [
 ]
 KEYWORDS: dict[str, tuple[str, dict[str, str]]] = {
     **dict.fromkeys(
-        ("メニュー", "めにゅー", "menu", "ヘルプ", "help", "使い方", "つかいかた", "菜单", "메뉴", "thực đơn", "ajuda"),
+        (
+            "メニュー",
+            "めにゅー",
+            "menu",
+            "ヘルプ",
+            "help",
+            "使い方",
+            "つかいかた",
+            "菜单",
+            "메뉴",
+            "thực đơn",
+            "ajuda",
+        ),
         ("menu", {}),
     ),
     **dict.fromkeys(("設定", "せってい", "settings", "現在の設定", "my settings"), ("settings", {})),
     **dict.fromkeys(("配信設定", "配信テーマ", "テーマ", "topics", "subscribe"), ("topics", {})),
     **dict.fromkeys(
-        ("言語", "げんご", "ことば", "language", "言語設定", "语言", "언어", "ngôn ngữ", "idioma", "língua"), ("lang", {})
+        ("言語", "げんご", "ことば", "language", "言語設定", "语言", "언어", "ngôn ngữ", "idioma", "língua"),
+        ("lang", {}),
     ),
     **dict.fromkeys(("english", "英語"), ("lang", {"l": "en"})),
     **dict.fromkeys(("日本語", "にほんご", "japanese"), ("lang", {"l": "ja"})),
