@@ -103,6 +103,7 @@ KEYWORDS: dict[str, tuple[str, dict[str, str]]] = {
     # every language's own name (as the language menu shows it) chooses it
     **{unicodedata.normalize("NFKC", lang.name).lower(): ("lang", {"l": lang.id}) for lang in REGISTRY},
     **dict.fromkeys(("問い合わせ", "お問い合わせ", "連絡先", "contact"), ("contact", {})),
+    **dict.fromkeys(("緊急連絡先", "emergency numbers", "110", "119"), ("emergency", {})),
 }
 
 
@@ -307,6 +308,7 @@ BUTTONS: dict[str, Button] = {
     "topics": show_topics,
     "settings": show_settings,
     "contact": _reply(menus.contact),
+    "emergency": _reply(lambda lang: menus.notice("emergency_numbers", lang)),
     "none": _reply(menus.contact),
     "lang": choose_language,
     "sub": toggle_topic,

@@ -17,6 +17,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from app.topics import Topic
+from bot import disaster_mode
 from bot.bot_tables import EVENTS
 from bot.conversation import dialogue as cv
 from bot.inbox import inbox_store
@@ -89,7 +90,9 @@ class Preparer:
         return prepared.messages if stored else []
 
     def compute(self, session: Session, work: Work, profile_language: str | None) -> PreparedReply:
-        ctx = cv.Context(self.topics, self.faq(), nonce(work.event_id), profile_language)
+        ctx = cv.Context(
+            self.topics, self.faq(), nonce(work.event_id), profile_language, disaster_mode.headline(session)
+        )
         outcome = cv.handle(cv.Incoming(work.kind, work.data), load_state(session, work.user_id), ctx)
         return PreparedReply(outcome.messages, outcome.effects)
 
