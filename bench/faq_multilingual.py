@@ -50,8 +50,8 @@ def table(title: str, by_lang: dict[str, Counter[str]]) -> None:
           "fallback | out of scope not answered |")  # fmt: skip
     print("|---|---:|---:|---:|---:|---:|---:|")
     for lang, c in by_lang.items():
-        print(f"| {lang} | {c['right']}/10 | {c['wrong']}/10 | {c['suggest right']}/10 | {c['suggest wrong']}/10 | "
-              f"{c['fallback']}/10 | {c['oos not answered']}/2 |")  # fmt: skip
+        cells = [c["right"], c["wrong"], c["suggest right"], c["suggest wrong"], c["fallback"]]
+        print(f"| {lang} | " + " | ".join(f"{n}/10" for n in cells) + f" | {c['oos not answered']}/2 |")
 
 
 def main() -> None:
