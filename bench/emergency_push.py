@@ -86,7 +86,7 @@ def at_the_limit(url: str, calls: list[dict[str, Any]]) -> float:
                 await asyncio.sleep(max(0.0, start + i / LIMIT_PER_S - time.monotonic()))
                 headers = {
                     "Authorization": "Bearer bench",
-                    "X-Line-Retry-Key": str(__import__("uuid").uuid4()),
+                    "X-Line-Retry-Key": str(uuid.uuid4()),
                 }
                 r = await client.post("/v2/bot/message/multicast", json=body, headers=headers)
                 r.raise_for_status()
