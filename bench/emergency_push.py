@@ -51,7 +51,8 @@ def add_residents(url: str, count: int) -> dict[str, int]:
     engine = make_engine(url)
     now = dt.datetime.now(dt.UTC)
     cycle = [lang for lang, share in SHARES.items() for _ in range(share)]
-    users = [{"user_id": f"U{i:032x}", "language": cycle[i % len(cycle)], "profile_language": "ja",
+    langs = [cycle[i % len(cycle)] for i in range(count)]
+    users: list[dict[str, Any]] = [{"user_id": f"U{i:032x}", "language": cycle[i % len(cycle)], "profile_language": "ja",
               "created_at": now, "updated_at": now} for i in range(count)]  # fmt: skip
     subs = [{"user_id": u["user_id"], "topic": "bousai", "created_at": now} for u in users]
     with engine.begin() as conn:
@@ -59,7 +60,7 @@ def add_residents(url: str, count: int) -> dict[str, int]:
             conn.execute(insert(LineUser), users[i : i + 10_000])
             conn.execute(insert(TopicSubscription), subs[i : i + 10_000])
     engine.dispose()
-    return dict(collections.Counter(u["language"] for u in users))
+    return dict(collections.Counter(langs))
 
 
 def create_order(settings: Settings, url: str, due: dt.datetime) -> dict[str, str]:
@@ -108,7 +109,7 @@ def main() -> None:
         url, backend = database("auto", Path(tmp))
         proc, fake = start_fake("line", args.latency)
         try:
-            values = {"line_api_base_url": fake, "line_channel_access_token": "bench"}
+            values: dict[str, Any] = {"line_api_base_url": fake, "line_channel_access_token": "bench"}
             settings = Settings(_env_file=None, database_url=url, **values)
             residents = add_residents(url, args.residents)
             due = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=4)
