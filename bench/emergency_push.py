@@ -52,8 +52,16 @@ def add_residents(url: str, count: int) -> dict[str, int]:
     now = dt.datetime.now(dt.UTC)
     cycle = [lang for lang, share in SHARES.items() for _ in range(share)]
     langs = [cycle[i % len(cycle)] for i in range(count)]
-    users: list[dict[str, Any]] = [{"user_id": f"U{i:032x}", "language": cycle[i % len(cycle)], "profile_language": "ja",
-              "created_at": now, "updated_at": now} for i in range(count)]  # fmt: skip
+    users: list[dict[str, Any]] = [
+        {
+            "user_id": f"U{i:032x}",
+            "language": lang,
+            "profile_language": "ja",
+            "created_at": now,
+            "updated_at": now,
+        }
+        for i, lang in enumerate(langs)
+    ]
     subs = [{"user_id": u["user_id"], "topic": "bousai", "created_at": now} for u in users]
     with engine.begin() as conn:
         for i in range(0, count, 10_000):
