@@ -150,7 +150,7 @@ def main() -> None:
     print("|---|---:|---:|")
     for lang in LANGUAGES:
         print(f"| {lang} | {residents.get(lang, 0):,} | {reached.get(lang, 0):,} |")
-    took = (sent_at - due).total_seconds()
+    took = (sent_at - due).total_seconds() if sent_at is not None else float("nan")
     print(f"| send → last resident (service) | {last:.2f} s | due→sent {took:.2f} s |")
     print(f"| platform limit, measured (200 calls/s, same fake) | {floor:.2f} s | ideal {ideal:.2f} s |")
     assert all(reached[lang] == residents[lang] for lang in residents), "a language was not reached in full"
