@@ -71,6 +71,8 @@ def render_messages(channel: str, language: str, draft: Draft) -> list[str]:
         topic_label=draft.topic_labels.get(language),
         emergency=draft.emergency and not carries_marker(content.title),
         language=language,
+        # an emergency's English text, for the channels that publish it with the Japanese (Facebook)
+        english=draft.variants.get("en") if draft.emergency and language == "ja" else None,
     )
     return [part.strip() for part in text.split(MESSAGE_BREAK) if part.strip()]
 

@@ -183,3 +183,22 @@ def test_an_evacuation_order_reaches_every_resident_in_their_language(
     for i, lang in enumerate(LANGUAGES * 3):
         assert got[f"U{i:032x}"].startswith(starts[lang]), (lang, got[f"U{i:032x}"][:80])
         assert "千里山西" in got[f"U{i:032x}"]
+
+
+def test_facebook_carries_an_emergencys_english_below_the_japanese(sns_settings: Settings) -> None:
+    from notifier.compose import prepare
+    from storage.base import utcnow
+
+    data = post_data(
+        channels=["facebook", "x"],
+        urgency="emergency",
+        template=ORDER,
+        title="",
+        body="",
+        channel_texts={"x": "千里山西に避難指示。市のウェブサイトを確認してください。"},
+    )
+    texts = prepare(data, sns_settings, utcnow()).texts
+    (facebook,) = texts["facebook"]["ja"]
+    assert facebook.startswith("【緊急】【警戒レベル4】避難指示 千里山西")
+    assert "\n\n[EMERGENCY] [Alert Level 4] Evacuation Instruction: 千里山西 (Senriyamanishi)" in facebook
+    assert "Evacuation Instruction" not in texts["x"]["ja"][0]  # X: Japanese only (280 characters)
