@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from app.auth import OptionalStaffDep
 from app.client_limiter import enforce
-from app.languages import LANGUAGES
+from app.languages import LANGUAGES, REGISTRY
 from app.templating import render
 from bot.intake.webhook_events import SIMULATOR_DESTINATION
 from fakes import fake_line_events as ev
@@ -94,7 +94,9 @@ def _user(request: Request, response: Response, *, new: bool = False) -> str:
 def page(request: Request, ok: AllowedDep) -> Response:
     if not ok:
         return RedirectResponse("/login?next=/simulator", status_code=303)
-    response = render(request, "pages/simulator.html.j2", {"live": _runtime(request).live})
+    languages = [lang for lang in REGISTRY if lang.profile_codes]  # what a LINE profile can say
+    context = {"live": _runtime(request).live, "profile_languages": languages}
+    response = render(request, "pages/simulator.html.j2", context)
     _user(request, response)
     return response
 
