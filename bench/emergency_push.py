@@ -22,12 +22,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from notifier_bench import database, run_workers, start_fake
-from sqlalchemy import insert, select
+from notifier_bench import database, insert_subscribers, run_workers, start_fake
+from sqlalchemy import select
 
 from app.languages import LANGUAGES
 from app.settings import Settings
-from bot.bot_tables import LineUser, TopicSubscription
 from notifier import post_ledger
 from notifier.compose import prepare
 from notifier.ledger_tables import Delivery
@@ -48,26 +47,9 @@ ORDER = {
 
 
 def add_residents(url: str, count: int) -> dict[str, int]:
-    engine = make_engine(url)
-    now = dt.datetime.now(dt.UTC)
     cycle = [lang for lang, share in SHARES.items() for _ in range(share)]
     langs = [cycle[i % len(cycle)] for i in range(count)]
-    users: list[dict[str, Any]] = [
-        {
-            "user_id": f"U{i:032x}",
-            "language": lang,
-            "profile_language": "ja",
-            "created_at": now,
-            "updated_at": now,
-        }
-        for i, lang in enumerate(langs)
-    ]
-    subs = [{"user_id": u["user_id"], "topic": "bousai", "created_at": now} for u in users]
-    with engine.begin() as conn:
-        for i in range(0, count, 10_000):
-            conn.execute(insert(LineUser), users[i : i + 10_000])
-            conn.execute(insert(TopicSubscription), subs[i : i + 10_000])
-    engine.dispose()
+    insert_subscribers(url, list(langs))
     return dict(collections.Counter(langs))
 
 
