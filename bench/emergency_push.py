@@ -35,7 +35,9 @@ from storage.db import make_engine, make_sessionmaker, session_scope
 # Residents by language (per mille): most read Japanese; the rest follow Suita's foreign population.
 SHARES = {"ja": 760, "ja-easy": 60, "en": 50, "zh-Hans": 60, "ko": 35, "vi": 25, "pt": 10}
 LIMIT_PER_S = 200  # LINE: multicast calls per second
-CHUNK = 500
+# seconds from creating the post to its due time: the worker process must be up by then (its start-up
+# takes several seconds on a loaded machine and must not count as sending time)
+START_MARGIN = 15
 ORDER = {
     "id": "evacuation-level4-instruction",
     "slots": {
@@ -102,7 +104,7 @@ def main() -> None:
             values: dict[str, Any] = {"line_api_base_url": fake, "line_channel_access_token": "bench"}
             settings = Settings(_env_file=None, database_url=url, **values)
             residents = add_residents(url, args.residents)
-            due = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=4)
+            due = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=START_MARGIN)
             first_lines = create_order(settings, url, due)
             env = {k: v for k, v in os.environ.items() if k.lower() not in Settings.model_fields}
             env |= {k.upper(): str(v) for k, v in values.items()}
