@@ -2,7 +2,8 @@
 
 Adding a language is one line here plus its texts: `templates/messages/bot/*.<id>.txt.j2`, the LINE
 post template `templates/messages/notifier/line.<id>.txt.j2` and its text in every emergency template
-(`notifier/data/emergency_templates.json`); `tests/bot/test_languages.py` checks that all exist.
+(`notifier/data/emergency_templates.json`); `tests/bot/test_languages.py` checks that all exist. An id
+has at most 8 characters (the columns that store it).
 """
 
 from __future__ import annotations
