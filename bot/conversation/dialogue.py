@@ -157,11 +157,15 @@ def keyword(text: str) -> tuple[str, dict[str, str]] | None:
 
 
 def text_language(text: str, default: str) -> str:
-    """The language a message is written in when it is not Japanese (Latin letters: English,
-    Vietnamese or Portuguese; Hangul: Korean; Chinese), else `default` (for residents who chose
-    nothing: `faq.question_language.detect`)."""
+    """The language a message is written in when it is not Japanese (Hangul: Korean; Chinese;
+    Vietnamese or Portuguese letters and words; other Latin letters: English), else `default` (for
+    residents who chose nothing: `faq.question_language.detect`). Plain Latin letters are no sign of
+    English from a resident whose LINE profile gave another foreign language (`menu` from a
+    Vietnamese profile stays Vietnamese)."""
     found = detect(text)
-    return default if found == "ja" else found
+    if found == "ja" or (found == "en" and default != "ja"):
+        return default
+    return found
 
 
 Button = Callable[[pb.Postback, UserState, Context, str], Turn]

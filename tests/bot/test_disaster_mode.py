@@ -13,9 +13,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.settings import Settings
 from bot import rich_menu
+from bot.bot_tables import LineUser
+from fakes import fake_line_events as ev
 from fakes.fake_line import FakeLine
 from tests.bot.conftest import make_bot_app, use_faq
-from tests.bot.helpers import say
+from tests.bot.helpers import RESIDENT, post, say, tap, wait_for
 from tests.conftest import sign_in, sign_in_as
 
 ON: dict[str, Any] = {
@@ -102,3 +104,22 @@ def test_the_mode_stays_on_when_line_fails_and_says_so(admin_client: TestClient,
     fake_line.fail("status", status=500, path="/v2/bot/richmenu$", method="POST", times=-1)
     state = admin_client.put("/api/v1/disaster-mode", json=ON).json()
     assert state["on"] is True and "リッチメニューを切り替えられませんでした" in state["rich_menu"]["note"]
+
+
+def test_a_vietnamese_resident_over_the_real_webhook(
+    bot_client: TestClient, fake_line: FakeLine, sessions: sessionmaker[Session]
+) -> None:
+    """Follow with a Vietnamese LINE profile: welcome, menu, fallback and the emergency numbers in
+    Vietnamese; the language is remembered from the profile, not stored as a choice."""
+    fake_line.add_follower(RESIDENT, "Nguyễn", "vi")
+    post(bot_client, [ev.follow_event(RESIDENT, fake_line.issue_reply_token(RESIDENT))])
+    welcome, _chooser = wait_for(
+        lambda: fake_line.messages_for(RESIDENT)[:2] if len(fake_line.messages_for(RESIDENT)) == 2 else None
+    )
+    assert welcome["text"].startswith("Cảm ơn bạn đã kết bạn")
+    assert say(bot_client, fake_line, "menu")["text"].startswith("Với tài khoản LINE chính thức")
+    assert say(bot_client, fake_line, "asdfgh")["text"].startswith("Xin lỗi, chúng tôi không trả lời được")
+    assert tap(bot_client, fake_line, "a=emergency")["text"].startswith("Số điện thoại khẩn cấp")
+    with sessions() as s:
+        user = s.get(LineUser, RESIDENT)
+        assert user is not None and (user.language, user.profile_language) == (None, "vi")
