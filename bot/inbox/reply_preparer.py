@@ -17,6 +17,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from app.topics import Topic
+from bot import disaster_mode
 from bot.audience import effective_language
 from bot.bot_tables import EVENTS
 from bot.conversation import dialogue as cv
@@ -93,7 +94,9 @@ class Preparer:
         return stored or []
 
     def compute(self, session: Session, work: Work, profile_language: str | None) -> PreparedReply:
-        ctx = cv.Context(self.topics, self.faq(), nonce(work.event_id), profile_language)
+        ctx = cv.Context(
+            self.topics, self.faq(), nonce(work.event_id), profile_language, disaster_mode.headline(session)
+        )
         state = load_state(session, work.user_id)
         hooked = self._hooked(session, work, state) if self.hooks else None
         if hooked is not None and not hooked.then_default:

@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from app.auth import OptionalStaffDep
 from app.client_limiter import enforce
+from app.languages import LANGUAGES, REGISTRY
 from app.templating import render
 from bot.intake.webhook_events import SIMULATOR_DESTINATION
 from fakes import fake_line_events as ev
@@ -41,9 +42,16 @@ class SendRequest(BaseModel):
     kind: Literal["text", "postback", "follow", "unfollow", "sticker", "image", "location"]
     text: str = Field(default="", max_length=MAX_TEXT)
     data: str = Field(default="", max_length=300)
-    language: Literal["ja", "en"] = "ja"
+    language: str = Field("ja", description="The simulated user's LINE language: one of app.languages")
 
     _texts = field_validator("text", "data")(storable)
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        if value not in LANGUAGES:
+            raise ValueError(f"language must be one of {', '.join(LANGUAGES)}")
+        return value
 
 
 def _runtime(request: Request) -> BotRuntime:
@@ -86,7 +94,9 @@ def _user(request: Request, response: Response, *, new: bool = False) -> str:
 def page(request: Request, ok: AllowedDep) -> Response:
     if not ok:
         return RedirectResponse("/login?next=/simulator", status_code=303)
-    response = render(request, "pages/simulator.html.j2", {"live": _runtime(request).live})
+    languages = [lang for lang in REGISTRY if lang.profile_codes]  # what a LINE profile can say
+    context = {"live": _runtime(request).live, "profile_languages": languages}
+    response = render(request, "pages/simulator.html.j2", context)
     _user(request, response)
     return response
 
