@@ -204,7 +204,7 @@ def list_posts(
     session: SessionDep,
     state: Literal[POST_STATES] | None = None,  # type: ignore[valid-type]
     limit: int = Query(50, ge=1, le=200),
-    before_id: int | None = Query(None, description="Page: posts with a smaller id"),
+    before_id: int | None = Query(None, ge=1, le=2**63 - 1, description="Page: posts with a smaller id"),
 ) -> dict[str, Any]:
     now = utcnow()
     posts = post_ledger.list_posts(session, state=state, limit=limit, before_id=before_id)

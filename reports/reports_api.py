@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from app.auth import EDITOR_ROLES, EditorDep, OptionalStaffDep, StaffDep, sign_in_redirect
-from app.deps import SessionDep, SettingsDep
+from app.deps import RowId, SessionDep, SettingsDep
 from app.request_limits import MAX_BODY_BYTES
 from app.templating import render
 from reports import photo_files
@@ -101,7 +101,7 @@ def reports_csv(
 
 
 @router.get("/api/v1/reports/{report_id}")
-def get_report(report_id: int, session: SessionDep, _staff: StaffDep) -> dict[str, Any]:
+def get_report(report_id: RowId, session: SessionDep, _staff: StaffDep) -> dict[str, Any]:
     """One report with its photos and history."""
     report = session.get(DamageReport, report_id)
     if report is None:
@@ -172,7 +172,7 @@ class StatusChange(BaseModel):
 
 @router.post("/api/v1/reports/{report_id}/status")
 async def change_status(
-    report_id: int, body: StatusChange, request: Request, editor: EditorDep
+    report_id: RowId, body: StatusChange, request: Request, editor: EditorDep
 ) -> dict[str, Any]:
     """Move a report to a status, with a note (recorded in its history; the reporter on LINE is told
     when it is being checked and when it is handled). `duplicate` needs `duplicate_of`."""
@@ -198,7 +198,7 @@ async def change_status(
 
 @router.get("/api/v1/reports/photos/{photo_id}", response_class=Response)
 def report_photo(
-    photo_id: int, session: SessionDep, settings: SettingsDep, _staff: StaffDep, thumbnail: bool = False
+    photo_id: RowId, session: SessionDep, settings: SettingsDep, _staff: StaffDep, thumbnail: bool = False
 ) -> Response:
     """A stored photo (or its thumbnail): staff only, never cached by shared caches."""
     photo = session.get(ReportPhoto, photo_id)

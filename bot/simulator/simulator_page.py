@@ -142,7 +142,7 @@ def _event(body: SendRequest, user: str, token: str) -> ev.Event:
 
 @router.get("/api/messages")
 def messages(
-    request: Request, response: Response, ok: AllowedDep, after: Annotated[int, Query(ge=0)] = 0
+    request: Request, response: Response, ok: AllowedDep, after: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0
 ) -> dict[str, Any]:
     """The bot's messages to the simulated user from index `after` on."""
     _require(ok)
