@@ -38,5 +38,12 @@ def readyz(request: Request, settings: SettingsDep, engine: EngineDep) -> JSONRe
         ok = False
     features = dict(request.app.state.features)  # "ready", "demo" or "not configured"
     extra = getattr(request.app.state, "feature_notes", {})
-    body = {"status": "ready" if ok else "not ready", "checks": checks, "features": features, "notes": extra}
+    body = {
+        "status": "ready" if ok else "not ready",
+        "checks": checks,
+        "features": features,
+        "notes": extra,
+        # set by the bot area (`bot.disaster_mode`): {"on": true, "headline", "link", "since"} or null
+        "disaster_mode": getattr(request.app.state, "disaster_mode", None),
+    }
     return JSONResponse(body, status_code=200 if ok else 503)

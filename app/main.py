@@ -4,7 +4,8 @@ Areas plug in through `AREAS`: each entry is a module with a `router` and, optio
 context manager `lifespan(app)` that starts and stops what the area needs (SDK clients, workers),
 `SESSIONLESS_PATHS` (machine routes that never use the staff session and are authenticated otherwise,
 such as LINE's webhook with its signature: the CSRF check skips them),
-`FAST_ROUTES` (`{(method, path): app.plain_routes.FastRoute}`: served before the middleware stack) and
+`FAST_ROUTES` (`{(method, path): app.plain_routes.FastRoute}`: served before the middleware stack),
+`page_csp(settings) -> {path: Content-Security-Policy}` (a page that needs more than the default) and
 `features(settings) -> {name: configured}` (listed by `/readyz`, `check` and the home page; a value is
 True/False or one of `FEATURE_STATES`, e.g. "demo" for a channel that runs against the app's own fake).
 """
@@ -56,10 +57,15 @@ AREAS: tuple[str, ...] = (
     "app.audit_page",
     "faq.faq_area",
     "bot.bot_area",
+    "reports.reports_area",
     "kpi.kpi_api",
     "notifier.notifier_area",
     "app.api_docs",
 )
+
+
+def _none(settings: Settings) -> dict[str, str]:
+    return {}
 
 
 def _areas() -> list[ModuleType]:
@@ -220,7 +226,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(BodyLimit)
     app.add_middleware(RequestIdMiddleware)
-    app.add_middleware(SecurityHeaders, production=settings.app_env == "production")
+    page_csp = {
+        path: csp for area in areas for path, csp in getattr(area, "page_csp", _none)(settings).items()
+    }
+    app.add_middleware(SecurityHeaders, production=settings.app_env == "production", page_csp=page_csp)
     for exc_type, handler in error_handlers.items():
         app.add_exception_handler(exc_type, handler)
     for area in areas:

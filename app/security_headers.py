@@ -2,7 +2,8 @@
 
 - `Content-Security-Policy`: scripts and styles only from this app's own files (no inline script, no
   `style=` attribute, no `<style>` block), no plugins, no `<base>`, forms post only here, never framed.
-  A document that needs more names its path in `PATH_CSP`; SVG images get `SVG_CSP`.
+  A document that needs more names its path in `PATH_CSP` (or its area's `page_csp(settings)`, for a
+  policy that depends on settings, such as the map tiles' host); SVG images get `SVG_CSP`.
 - `X-Content-Type-Options: nosniff`, `Referrer-Policy: same-origin`.
 - `Strict-Transport-Security` in production only (development runs on plain http://127.0.0.1).
 - `Cache-Control: no-store` on staff pages and every `/api/` answer: personal data and staff views
@@ -30,7 +31,7 @@ SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'
 HSTS = "max-age=31536000"
 _CSP, _SVG_CSP = CSP.encode(), SVG_CSP.encode()
 
-NO_STORE_PATHS = frozenset({"/", "/login", "/logout", "/posts", "/faq", "/kpi", "/simulator"})
+NO_STORE_PATHS = frozenset({"/", "/login", "/logout", "/posts", "/faq", "/kpi", "/simulator", "/reports"})
 NO_STORE_PREFIXES = ("/api/", "/simulator/")
 
 
@@ -43,13 +44,14 @@ class SecurityHeaders:
     """Pure ASGI middleware setting the headers above on every HTTP response (replacing any the
     response set itself), in one pass over the response's header list."""
 
-    def __init__(self, app: ASGIApp, *, production: bool) -> None:
+    def __init__(self, app: ASGIApp, *, production: bool, page_csp: dict[str, str] | None = None) -> None:
         self.app = app
         self.fixed = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"same-origin")]
         if production:
             self.fixed.append((b"strict-transport-security", HSTS.encode()))
         self.ours = frozenset(name for name, _ in self.fixed) | {b"content-security-policy"}
-        self.csp = {path: csp.encode() for path, csp in PATH_CSP.items()}
+        # `page_csp`: policies areas give their pages (`app.main`: an area's `page_csp(settings)`)
+        self.csp = {path: csp.encode() for path, csp in {**PATH_CSP, **(page_csp or {})}.items()}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -119,6 +119,20 @@ class Settings(BaseSettings):
     notifier_max_attempts: int = Field(default=8, ge=1, le=50)
     notifier_backoff_seconds: float = Field(default=2.0, gt=0)
 
+    # --- damage reports (reports area) ---
+    # where report photos and their thumbnails are stored (a private directory)
+    report_media_dir: Path = ROOT / "var" / "report_media"
+    report_photo_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=50 * 1024 * 1024)
+    # days notes and photos are kept after a report is handled (then removed; the report stays)
+    report_retention_days: int = Field(default=365, ge=1, le=3650)
+    report_map_tile_url: str = "https://cyberjapandata.gsi.go.jp/xyz/std/{z}/{x}/{y}.png"
+    report_map_attribution: str = "地理院タイル / GSI Tiles (https://maps.gsi.go.jp/development/ichiran.html)"
+    # hashtags (without #) whose public posts on Mastodon and Bluesky become reports to confirm
+    report_hashtags: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["吹田市災害"])
+    # where Bluesky posts are searched for REPORT_HASHTAGS, e.g. the public AppView
+    # https://public.api.bsky.app (no account needed); unset: Bluesky is not searched
+    bluesky_search_base_url: str | None = None
+
     @field_validator("database_url")
     @classmethod
     def _check_database_url(cls, value: str) -> str:
@@ -132,6 +146,16 @@ class Settings(BaseSettings):
         if len(ids) != len(set(ids)):
             raise ValueError("TOPICS: topic ids must be unique")
         return value
+
+    @field_validator("report_hashtags", mode="before")
+    @classmethod
+    def _split_hashtags(cls, value: object) -> list[str]:
+        """A comma-separated list (environment) or a list; a leading # is dropped."""
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, list):
+            raise ValueError("REPORT_HASHTAGS: a comma-separated list of hashtags")
+        tags = [str(item).strip().lstrip("#") for item in items]
+        return [tag[:100] for tag in tags if tag][:10]
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
@@ -176,6 +200,7 @@ class Settings(BaseSettings):
         for name, value in super().__repr_args__():
             yield name, describe(value) if name == "database_url" else value
 
+    @model_validator(mode="after")
     def _resolve_demo_mode(self) -> Settings:
         if self.demo_mode and self.app_env == "production":
             raise ValueError(

@@ -38,9 +38,10 @@ def render_text(name: str, **context: Any) -> str:
 def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
     """Render an HTML page; every page gets `request`, `signed_in` (the route resolved a signed-in
     staff member: `app.auth.current_staff`), `me` (that member, or None) and `role_words`,
-    `features`, `csrf_token` (for the page's scripts and
-    forms: `app.csrf`; empty for a browser without a session cookie) and `demo_channels` (what runs
-    against the app's own fakes, named by the area that started them: the demo banner)."""
+    `features`, `csrf_token` (for the page's scripts and forms: `app.csrf`; empty for a browser without
+    a session cookie), `demo_channels` (what runs against the app's own fakes, named by the area that
+    started them: the demo banner) and `disaster_mode` (its headline while the mode is on: the
+    disaster banner; `bot.disaster_mode`)."""
     cookie = request.cookies.get(COOKIE)
     demo: list[str] = getattr(request.app.state, "demo_labels", [])
     html = (
@@ -54,6 +55,7 @@ def render(request: Request, name: str, context: dict[str, Any], status_code: in
             features=request.app.state.features,
             csrf_token=csrf_token(request.app.state.secret, cookie) if cookie else "",
             demo_channels=demo,
+            disaster_mode=getattr(request.app.state, "disaster_mode", None),
             **context,
         )
     )

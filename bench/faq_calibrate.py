@@ -8,6 +8,7 @@ applies (confidence with the coverage floor, or the top entry explaining the que
 
     .venv/bin/python bench/faq_calibrate.py            # fit, print coefficients and decision quality
     .venv/bin/python bench/faq_calibrate.py --check    # only measure the coefficients in faq/decide.py
+    .venv/bin/python bench/faq_calibrate.py --half tune  # fit and measure on the tuning half only
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import numpy as np
 
 from faq.corpus import parse_file
 from faq.decide import CALIBRATION, Calibration, answers, confidence, explains, features
+from faq.decision_quality import SPLITS, localgov_half
 from faq.match import Matcher, Ranking
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,13 +32,18 @@ DATA = ROOT.parent / "shared" / "bench" / "localgovfaq"
 KEEP = 10  # candidates per ranking, as `FaqIndexService` asks for
 
 
-def samples(matcher: Matcher) -> tuple[list[Ranking], list[int], list[set[int]], list[bool]]:
-    """Rankings, top-1 labels, relevant indexes and in-scope flags for every dev query (×2)."""
+def samples(
+    matcher: Matcher, half: str | None = None
+) -> tuple[list[Ranking], list[int], list[set[int]], list[bool]]:
+    """Rankings, top-1 labels, relevant indexes and in-scope flags for every dev query (×2), or for
+    one half of them."""
     index = {e.id: i for i, e in enumerate(matcher.entries)}
     qrels = json.loads((DATA / "dev_qrels.json").read_text())
     out: tuple[list[Ranking], list[int], list[set[int]], list[bool]] = ([], [], [], [])
     for line in (DATA / "dev_queries.jsonl").read_text().splitlines():
         q = json.loads(line)
+        if half and localgov_half(str(q["id"])) != half:
+            continue
         rel = {index[e] for e, g in qrels.get(q["id"], {}).items() if g >= 1 and e in index}
         full = matcher.rank(q["text"], 60)
         removed = Ranking([c for c in full.candidates if c.index not in rel][:KEEP])
@@ -100,11 +107,12 @@ def report(cal: Calibration, data: tuple[list[Ranking], list[int], list[set[int]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--check", action="store_true")
+    parser.add_argument("--half", choices=SPLITS, help="only this half of the dev questions")
     args = parser.parse_args()
     if not DATA.is_dir():
         sys.exit(f"benchmark data not found at {DATA}")
     matcher = Matcher(parse_file(DATA / "corpus.jsonl"))
-    data = samples(matcher)
+    data = samples(matcher, args.half)
     cal = CALIBRATION
     if not args.check:
         x = np.array([features(r) for r in data[0]])

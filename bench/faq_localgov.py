@@ -3,11 +3,13 @@
 Rows: rapidfuzz WRatio alone (the README's 6 % baseline), plain BM25 over question+answer with the
 same tokenizer, and the hybrid matcher (`python -m faq bench` measures the same). Reads ../shared.
 
-    .venv/bin/python bench/faq_localgov.py
+    .venv/bin/python bench/faq_localgov.py                   # the whole dev split
+    .venv/bin/python bench/faq_localgov.py --half tune       # only the tuning half (76 questions)
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from rapidfuzz import fuzz, process
 
 from faq.bm25 import BM25
 from faq.corpus import parse_file
+from faq.decision_quality import SPLITS, localgov_half
 from faq.match import Matcher
 from faq.normalize import normalize
 from faq.retrieval_metrics import read_qrels, read_queries, run
@@ -27,11 +30,16 @@ DATA = ROOT.parent / "shared" / "bench" / "localgovfaq"
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--half", choices=SPLITS, help="only this half of the dev questions")
+    args = parser.parse_args()
     if not DATA.is_dir():
         sys.exit(f"benchmark data not found at {DATA}")
     entries = parse_file(DATA / "corpus.jsonl")
     ids = np.array([e.id for e in entries])
     queries, qrels = read_queries(DATA / "dev_queries.jsonl"), read_qrels(DATA / "dev_qrels.json")
+    if args.half:
+        queries = [q for q in queries if localgov_half(q.id) == args.half]
     questions = [normalize(e.question) for e in entries]
     plain = BM25([terms(e.question + " " + e.answer) for e in entries])
     hybrid = Matcher(entries)

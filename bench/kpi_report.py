@@ -14,6 +14,7 @@ import argparse
 import datetime as dt
 import json
 import platform
+import re
 import statistics
 import tempfile
 import time
@@ -39,6 +40,7 @@ from storage.db import make_engine, make_sessionmaker, session_scope
 ACCOUNTS = [("line", "@suita"), ("x", "SuitaCity"), ("x", "SuitaBousai"), ("facebook", "1234"),
             ("mastodon", "suita@mastodon.example"), ("bluesky", "suita.bsky.social")]  # fmt: skip
 YEARS = 10
+PASSWORD = "correct horse battery"
 
 
 def seed(url: str) -> int:
@@ -54,7 +56,7 @@ def seed(url: str) -> int:
     with session_scope(make_sessionmaker(engine)) as session:
         for n in range(0, len(rows), 5_000):
             upsert_snapshots(session, rows[n : n + 5_000])
-        create_staff_user(session, username="bench", password="bench password", role="viewer")
+        create_staff_user(session, username="bench", password=PASSWORD, role="viewer")
     engine.dispose()
     return len(rows)
 
@@ -119,7 +121,10 @@ def main() -> None:
         "JSON report": median_ms(json_report, args.runs),
     }
     with TestClient(create_app(settings)) as client:
-        client.post("/login", data={"username": "bench", "password": "bench password"})
+        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
+        assert token is not None, "the sign-in form has no CSRF token"
+        form = {"username": "bench", "password": PASSWORD, "csrf_token": token.group(1)}
+        assert client.post("/login", data=form, follow_redirects=False).status_code == 303
         assert client.get("/api/v1/kpi/report").status_code == 200
         results["JSON report over HTTP"] = median_ms(
             lambda: client.get("/api/v1/kpi/report").content, args.runs

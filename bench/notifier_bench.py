@@ -137,13 +137,18 @@ def set_due(url: str, start: dt.datetime, rate: float | None) -> None:
 
 
 def add_subscribers(url: str, count: int) -> None:
+    insert_subscribers(url, ["en" if i % 5 == 0 else None for i in range(count)])
+
+
+def insert_subscribers(url: str, languages: list[str | None]) -> None:
+    """One `bousai` subscriber per entry, with that chosen language (IDs `U000…0`, `U000…1`, …)."""
     engine = make_engine(url)
     now = dt.datetime.now(dt.UTC)
-    users = [{"user_id": f"U{i:032x}", "language": "en" if i % 5 == 0 else None, "profile_language": "ja",
-              "created_at": now, "updated_at": now} for i in range(count)]  # fmt: skip
+    users = [{"user_id": f"U{i:032x}", "language": lang, "profile_language": "ja",
+              "created_at": now, "updated_at": now} for i, lang in enumerate(languages)]  # fmt: skip
     subs = [{"user_id": u["user_id"], "topic": "bousai", "created_at": now} for u in users]
     with engine.begin() as conn:
-        for i in range(0, count, 10_000):
+        for i in range(0, len(users), 10_000):
             conn.execute(insert(LineUser), users[i : i + 10_000])
             conn.execute(insert(TopicSubscription), subs[i : i + 10_000])
     engine.dispose()

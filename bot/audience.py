@@ -8,22 +8,23 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.topics import LANGUAGES
+from app.languages import LANGUAGES, from_profile
 from bot.bot_tables import LineUser, TopicSubscription
 
 
 @dataclass(frozen=True)
 class Recipient:
     user_id: str
-    language: str  # "ja" or "en"
+    language: str  # one of app.languages.LANGUAGES
 
 
 def effective_language(chosen: str | None, profile: str | None) -> str:
-    """The resident's choice wins; otherwise Japanese unless the LINE profile language is another one."""
+    """The resident's choice wins; otherwise their LINE profile language when it is one of ours
+    (`app.languages.from_profile`), English for any other profile language, Japanese without one."""
     if chosen in LANGUAGES:
         return chosen
-    if profile and not profile.lower().startswith("ja"):
-        return "en"
+    if profile:
+        return from_profile(profile) or "en"
     return "ja"
 
 

@@ -15,6 +15,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from app.settings import Settings
+from bot import disaster_mode
 from bot.inbox.inbox_worker import InboxWorker
 from bot.inbox.reply_preparer import Preparer
 from bot.inbox.worker_pacing import Tuning
@@ -31,7 +32,9 @@ FAST_ROUTES = {("POST", webhook.PATH): webhook.fast_webhook}
 # authenticated by its signature, not a staff session: no CSRF check (see `app.csrf`)
 SESSIONLESS_PATHS = (webhook.PATH,)
 # the routes themselves, not included routers (see `app.main.add_routes`)
-router = APIRouter(routes=[*webhook.router.routes, *simulator_page.router.routes])
+router = APIRouter(
+    routes=[*webhook.router.routes, *simulator_page.router.routes, *disaster_mode.router.routes]
+)
 
 SIMULATOR_NOTE = (
     "simulator: no LINE credentials; try the bot at /simulator / LINE 未設定のためシミュレーターで動作中"
@@ -58,7 +61,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.bot = runtime
     if not runtime.live:
         app.state.feature_notes["line"] = SIMULATOR_NOTE
-    async with runtime:
+    async with runtime, disaster_mode.watching(app):
         yield
 
 

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import click
-from linebot.v3 import messaging as lm
 
 from app.cli import config_errors_exit
 from app.settings import Settings, load_settings
@@ -71,11 +70,8 @@ def _draw(font: str | None) -> bytes:
 
 async def _deploy(settings: Settings, image_data: bytes, keep_old: bool) -> tuple[str, int]:
     menu = rich_menu.menu_json()
-    content_type = "image/png" if image_data.startswith(b"\x89PNG") else "image/jpeg"
     async with LineApi.open(settings) as api:
-        menu_id = await api.create_rich_menu(lm.RichMenuRequest.from_dict(menu))
-        await api.upload_rich_menu_image(menu_id, image_data, content_type)
-        await api.set_default_rich_menu(menu_id)
+        menu_id = await rich_menu.install(api, menu, image_data)
         removed = 0
         if not keep_old:
             for old in await api.rich_menus():

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import cast
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base, UTCDateTime, utcnow
@@ -100,3 +100,20 @@ class FollowStat(Base):
 EVENTS = cast(Table, InboxEvent.__table__)
 LOCKS = cast(Table, InboxLock.__table__)
 DEAD_LETTERS = cast(Table, DeadLetter.__table__)
+
+
+class DisasterModeRow(Base):
+    """Disaster mode (one row, id 1): on or off, the city's headline and link, who changed it and when,
+    and the rich menus involved (the disaster menu while on; the normal default to return to)."""
+
+    __tablename__ = "bot_disaster_mode"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    on: Mapped[bool] = mapped_column(Boolean, default=False)
+    headline: Mapped[str] = mapped_column(String(200), default="")
+    link: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    changed_by: Mapped[str] = mapped_column(String(64), default="")
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    disaster_menu_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    normal_menu_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    rich_menu_note: Mapped[str] = mapped_column(String(500), default="")

@@ -1,8 +1,11 @@
-"""The bot's rich menu: its JSON (six tiles, 2500×1686 px) and its image, drawn by code with Pillow.
+"""The bot's rich menus: their JSON (six tiles, 2500×1686 px) and images, drawn by code with Pillow.
+Two kinds: `main` (the everyday menu) and `disaster` (report damage, shelters and evacuation,
+emergency numbers, language, …), which disaster mode (`bot.disaster_mode`) makes the default.
 
 Japanese labels need a CJK font: `find_font()` looks for Noto Sans CJK (Debian/Ubuntu package
 `fonts-noto-cjk`) and other common Japanese fonts, and raises `FontNotFound` naming the package.
-Texts are in `templates/messages/bot/richmenu.txt.j2`; `bot.bot_cli` deploys the menu.
+Texts are in `templates/messages/bot/richmenu*.txt.j2`; `bot.bot_cli` deploys the main menu and
+`install` creates any of them at LINE.
 """
 
 from __future__ import annotations
@@ -13,12 +16,15 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PIL import Image, ImageDraw, ImageFont
 
 from app.templating import jinja_env
 from bot.conversation import postback_data as pb
+
+if TYPE_CHECKING:
+    from platforms.line_api import LineApi
 
 WIDTH, HEIGHT = 2500, 1686
 COLUMNS, ROWS = 3, 2
@@ -49,18 +55,29 @@ class Tile:
     action: dict[str, Any]
 
 
-def texts() -> Any:
-    return jinja_env().get_template("messages/bot/richmenu.txt.j2").module
+MENUS = ("main", "disaster")
+
+
+def texts(kind: str = "main") -> Any:
+    name = "richmenu" if kind == "main" else f"richmenu_{kind}"
+    return jinja_env().get_template(f"messages/bot/{name}.txt.j2").module
 
 
 def _postback(action: str, display: str) -> dict[str, Any]:
     return {"type": "postback", "data": pb.encode(action), "displayText": display}
 
 
-def tiles() -> list[Tile]:
-    """The six tiles, left to right, top to bottom."""
-    labels = texts().tiles
-    actions = [
+def _actions(kind: str, link: str | None) -> list[dict[str, Any]]:
+    if kind == "disaster":
+        return [
+            {"type": "message", "text": texts(kind).report_text},  # the FAQ (or a report flow) answers
+            {"type": "uri", "uri": link or CITY_WEBSITE},
+            _postback("emergency", "緊急連絡先"),
+            _postback("lang", "言語 / Language"),
+            _postback("menu", "メニュー"),
+            {"type": "uri", "uri": CITY_WEBSITE},
+        ]
+    return [
         _postback("menu", "メニュー"),
         _postback("topics", "配信テーマ"),
         _postback("settings", "現在の設定"),
@@ -68,7 +85,12 @@ def tiles() -> list[Tile]:
         _postback("contact", "問い合わせ先"),
         {"type": "uri", "uri": CITY_WEBSITE},
     ]
-    return [Tile(t["ja"], t["en"], a) for t, a in zip(labels, actions, strict=True)]
+
+
+def tiles(kind: str = "main", link: str | None = None) -> list[Tile]:
+    """The six tiles, left to right, top to bottom (`link`: the disaster menu's shelters tile)."""
+    labels = texts(kind).tiles
+    return [Tile(t["ja"], t["en"], a) for t, a in zip(labels, _actions(kind, link), strict=True)]
 
 
 def bounds(index: int) -> dict[str, int]:
@@ -84,16 +106,27 @@ def bounds(index: int) -> dict[str, int]:
     }
 
 
-def menu_json() -> dict[str, Any]:
+def menu_json(kind: str = "main", link: str | None = None) -> dict[str, Any]:
     """The rich menu object for `POST /v2/bot/richmenu`."""
-    t = texts()
+    t = texts(kind)
     return {
         "size": {"width": WIDTH, "height": HEIGHT},
         "selected": True,
         "name": t.name,
         "chatBarText": t.chat_bar,
-        "areas": [{"bounds": bounds(i), "action": tile.action} for i, tile in enumerate(tiles())],
+        "areas": [{"bounds": bounds(i), "action": tile.action} for i, tile in enumerate(tiles(kind, link))],
     }
+
+
+async def install(api: LineApi, menu: dict[str, Any], image: bytes) -> str:
+    """Create `menu` at LINE, upload its image and make it the default; returns its ID."""
+    from linebot.v3 import messaging as lm  # the SDK: loaded on first use
+
+    content_type = "image/png" if image.startswith(b"\x89PNG") else "image/jpeg"
+    menu_id = await api.create_rich_menu(lm.RichMenuRequest.from_dict(menu))
+    await api.upload_rich_menu_image(menu_id, image, content_type)
+    await api.set_default_rich_menu(menu_id)
+    return menu_id
 
 
 def find_font(explicit: str | Path | None = None) -> Path:
@@ -127,13 +160,13 @@ def _fontconfig_japanese() -> Path | None:
     return Path(files[0]) if files else None
 
 
-def draw(font_path: str | Path | None = None) -> bytes:
+def draw(font_path: str | Path | None = None, kind: str = "main") -> bytes:
     """The menu image as PNG (JPEG if the PNG would exceed LINE's 1 MB limit)."""
     path = find_font(font_path)
     small = ImageFont.truetype(str(path), 90)
     image = Image.new("RGB", (WIDTH, HEIGHT), "#ffffff")
     pen = ImageDraw.Draw(image)
-    for i, tile in enumerate(tiles()):
+    for i, tile in enumerate(tiles(kind)):
         b = bounds(i)
         box = (b["x"] + 8, b["y"] + 8, b["x"] + b["width"] - 8, b["y"] + b["height"] - 8)
         pen.rounded_rectangle(box, radius=40, fill=COLOURS[i % len(COLOURS)])

@@ -87,6 +87,7 @@ class FakeBluesky(FakePlatform):
     def reset(self) -> None:
         with self.lock:
             self.records: dict[str, dict[str, Any]] = {}
+            self.public: list[dict[str, Any]] = []  # other people's posts (search)
             self.tokens: dict[str, _Token] = {}
 
     def dump(self) -> dict[str, Any]:
@@ -108,7 +109,38 @@ class FakeBluesky(FakePlatform):
             Route(f"{XRPC}/com.atproto.repo.createRecord", self.create_record, methods=["POST"]),
             Route(f"{XRPC}/com.atproto.repo.getRecord", self.get_record, methods=["GET"]),
             Route(f"{XRPC}/app.bsky.actor.getProfile", self.get_profile, methods=["GET"]),
+            Route(f"{XRPC}/app.bsky.feed.searchPosts", self.search_posts, methods=["GET"]),
         ]
+
+    def add_public_post(self, text: str, handle: str = "hanako.bsky.social") -> dict[str, Any]:
+        """Someone else's post, as `app.bsky.feed.searchPosts` lists it (a post view)."""
+        rkey = server_tid()
+        did = "did:plc:" + hashlib.sha256(handle.encode()).hexdigest()[:24]
+        record = {"$type": "app.bsky.feed.post", "text": text, "createdAt": _now_iso(), "langs": ["ja"]}
+        view = {
+            "uri": f"at://{did}/app.bsky.feed.post/{rkey}",
+            "cid": _cid(record),
+            "author": {"did": did, "handle": handle},
+            "record": record,
+            "indexedAt": _now_iso(),
+        }
+        with self.lock:
+            self.public.append(view)
+        return view
+
+    async def search_posts(self, request: Request) -> Response:
+        """`app.bsky.feed.searchPosts` (public on the AppView): `q` (a `#tag` matches the tag), `limit`
+        (1–100), newest first."""
+        q = request.query_params.get("q", "").strip().lower()
+        try:
+            limit = int(request.query_params.get("limit", "25"))
+        except ValueError:
+            limit = 0
+        if not q or not 1 <= limit <= 100:
+            return _xrpc_error("InvalidRequest", "Error: q and limit (1-100) are required", 400)
+        with self.lock:
+            found = [p for p in reversed(self.public) if q in p["record"]["text"].lower()]
+        return JSONResponse({"posts": found[:limit], "hitsTotal": len(found)})
 
     def _answer(self, body: Any, status: int = 200) -> Response:
         allowed, remaining, reset = self.window.hit()
@@ -262,3 +294,7 @@ def _cid(record: Any) -> str:
 
 def _xrpc_error(error: str, message: str, status: int) -> Response:
     return JSONResponse({"error": error, "message": message}, status)
+
+
+def _now_iso() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())

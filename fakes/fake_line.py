@@ -4,8 +4,9 @@ Official paths, headers and JSON shapes: reply (single-use reply tokens that exp
 multicast, broadcast and narrowcast (with `X-Line-Retry-Key`: a UUID; a repeat of an accepted key
 within 24 h answers 409 with `x-line-accepted-request-id` and is not delivered again), narrowcast
 progress (`waiting` at the first look, then `succeeded`),
-profiles, insight follower counts, follower IDs, quota, loading animation, validate endpoints and
-rich menus (`fakes.fake_line_rich_menus`). Every answer of the fake itself carries `x-line-request-id`.
+message content (`add_content`), profiles, insight follower counts, follower IDs, quota, loading
+animation, validate endpoints and rich menus (`fakes.fake_line_rich_menus`). Every answer of the fake
+itself carries `x-line-request-id`.
 Requests are checked as LINE checks them (`fakes.fake_line_rules`); with an expected `access_token`, a
 missing or wrong bearer token is 401. Optional per-endpoint rate limits answer 429 like LINE: without
 `Retry-After`, which LINE does not document.
@@ -111,6 +112,7 @@ class FakeLine(LineAccount, FakePlatform):
             self._hits: dict[str, deque[float]] = {}
             self._narrowcasts: dict[str, dict[str, Any]] = {}
             self._message_seq = 0
+            self._contents: dict[str, tuple[bytes, str]] = {}
             self.reset_account()
         self.rich_menus.reset()
 
@@ -134,6 +136,12 @@ class FakeLine(LineAccount, FakePlatform):
                 for gone in self.followers[: -self.max_deliveries]:
                     self.profiles.pop(gone, None)
                 del self.followers[: -self.max_deliveries]
+
+    def add_content(self, message_id: str, data: bytes, content_type: str = "image/jpeg") -> None:
+        """What `GET /v2/bot/message/{messageId}/content` answers for a message a user sent (an image)."""
+        with self._lock:
+            self._contents[message_id] = (data, content_type)
+            _forget_oldest(self._contents, self.max_deliveries)
 
     def set_narrowcast_progress(self, request_id: str, **fields: Any) -> None:
         """Set what the progress answers from now on (e.g. `phase="failed"`)."""
@@ -178,6 +186,7 @@ class FakeLine(LineAccount, FakePlatform):
                 for k in ("reply", *RETRY_KEY_ENDPOINTS)
             ],
             ("GET", f"{m}/quota", "quota", self._quota),
+            ("GET", f"{m}/{{id}}/content", "content", self._content),
             ("GET", f"{m}/quota/consumption", "quota_consumption", self._consumption),
             ("GET", f"{API}/profile/{{id}}", "profile", self._profile),
             ("GET", f"{API}/followers/ids", "followers_ids", self._follower_ids),
@@ -198,6 +207,7 @@ class FakeLine(LineAccount, FakePlatform):
             Route("/__fake__/line/reply-tokens", self._control_token, methods=["POST"]),
             Route("/__fake__/line/followers", self._control_follower, methods=["POST"]),
             Route("/__fake__/line/insight", self._control_insight, methods=["POST"]),
+            Route("/__fake__/line/content/{id}", self._control_content, methods=["POST"]),
         ]
         return control + [self._route(method, path, name, h) for method, path, name, h in table]
 
@@ -344,6 +354,20 @@ class FakeLine(LineAccount, FakePlatform):
         return bad_request(errors) if errors else answer({})
 
     # ---- control API for other processes ----
+
+    def _content(self, ctx: Ctx) -> Response:
+        """A message's content as LINE's data API serves it: the bytes, or 404 for an unknown ID."""
+        with self._lock:
+            found = self._contents.get(ctx.param("id"))
+        if found is None:
+            return not_found()
+        return Response(found[0], media_type=found[1])
+
+    async def _control_content(self, request: Request) -> Response:
+        """`POST /__fake__/line/content/{id}` (raw body, its content type): content for another process."""
+        kind = request.headers.get("content-type", "image/jpeg")
+        self.add_content(str(request.path_params["id"]), await request.body(), kind)
+        return answer({"ok": True})
 
     async def _control_token(self, request: Request) -> Response:
         body = await request.json()

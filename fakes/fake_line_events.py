@@ -114,3 +114,17 @@ def signed(raw: bytes, channel_secret: str) -> dict[str, str]:
         "x-line-signature": signature(raw, channel_secret),
         "user-agent": "LineBotWebhook/2.0",
     }
+
+
+def sample_photo(color: tuple[int, int, int] = (90, 140, 200)) -> bytes:
+    """A small JPEG with EXIF (a camera name), as a phone sends one: what the simulator's and the tests'
+    image messages carry as their content."""
+    import io
+
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x010F] = "SimulatorCam"
+    out = io.BytesIO()
+    Image.new("RGB", (160, 120), color).save(out, format="JPEG", exif=exif)
+    return out.getvalue()

@@ -55,6 +55,7 @@ class FakeMastodon(FakePlatform):
     def reset(self) -> None:
         with self.lock:
             self.statuses: list[dict[str, Any]] = []
+            self.public: list[dict[str, Any]] = []  # other people's public posts (hashtag timelines)
             self.by_key: dict[str, tuple[float, dict[str, Any]]] = {}
             self._ids = itertools.count(110_000_000_000_000_001)
             self.max_characters = MAX_CHARS
@@ -69,7 +70,36 @@ class FakeMastodon(FakePlatform):
             Route("/api/v1/statuses", self.post_status, methods=["POST"]),
             Route("/api/v1/accounts/verify_credentials", self.verify, methods=["GET"]),
             Route("/api/v2/instance", self.instance, methods=["GET"]),
+            Route("/api/v1/timelines/tag/{hashtag}", self.tag_timeline, methods=["GET"]),
         ]
+
+    def add_public_post(self, text: str, acct: str = "taro@example.social") -> dict[str, Any]:
+        """A public status of someone else; its `#tags` appear in `tags`, as Mastodon parses them."""
+        with self.lock:
+            status = _status(str(next(self._ids)), text, "ja")
+            user = acct.split("@")[0]
+            status["account"] = {**_account(), "id": str(abs(hash(acct)) % 10**17), "username": user,
+                                 "acct": acct, "url": f"https://example.social/@{user}"}  # fmt: skip
+            status["url"] = f"https://example.social/@{user}/{status['id']}"
+            status["tags"] = [{"name": t.lower()} for t in regex.findall(r"#(\w+)", text)]
+            self.public.append(status)
+            return status
+
+    async def tag_timeline(self, request: Request) -> Response:
+        """`GET /api/v1/timelines/tag/:hashtag` (public): newest first, `limit` (≤ 40), `since_id`."""
+        tag = str(request.path_params["hashtag"]).lower()
+        try:
+            limit = min(40, max(1, int(request.query_params.get("limit", "20"))))
+            since = int(request.query_params.get("since_id", "0"))
+        except ValueError:
+            return JSONResponse({"error": "Invalid parameter"}, 400)
+        with self.lock:
+            found = [
+                s
+                for s in reversed(self.public)
+                if tag in {t["name"] for t in s["tags"]} and int(s["id"]) > since
+            ]
+        return JSONResponse(found[:limit])
 
     def _answer(self, body: Any, status: int = 200) -> Response:
         allowed, remaining, reset = self.window.hit()

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.auth import EditorDep, StaffDep
-from app.deps import SessionDep
+from app.deps import MAX_ROW_ID, SessionDep
 from app.staff_tables import StaffUser
 from faq import answer_log, entry_store, monthly_report
 from faq.corpus import CorpusError, Entry, parse_objects
@@ -81,7 +81,7 @@ def unanswered_groups(
 class GroupAction(BaseModel):
     """Turn logged questions into a new entry (`entry`) or alternatives of an existing one."""
 
-    ids: list[int] = Field(min_length=1, max_length=MAX_IDS)
+    ids: list[Annotated[int, Field(ge=1, le=MAX_ROW_ID)]] = Field(min_length=1, max_length=MAX_IDS)
     entry: dict[str, Any] | None = None  # a new entry in the import format
     entry_id: str | None = None  # … or an existing entry (with `lang`)
     lang: str = "ja"

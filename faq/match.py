@@ -1,4 +1,4 @@
-"""The hybrid matcher: BM25 over question (+ alternatives) and answer, rapidfuzz on questions, an
+"""The hybrid matcher: BM25F over question (+ alternatives) and answer, rapidfuzz on questions, an
 optional semantic re-ranker, and the features the calibrated confidence is computed from.
 
 A `Matcher` is immutable once built, so any number of threads can call `rank` at once.
@@ -15,13 +15,14 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from faq.actions import Does, asked, does, mismatch
-from faq.bm25 import BM25, FloatArray
+from faq.bm25 import FieldedBM25, FloatArray, TermDocs
 from faq.corpus import Entry
 from faq.normalize import fold_kana, normalize
 from faq.phrasings import Phrasings
 from faq.tokenize import analyse, terms
 
-W_QUESTION = 0.5  # weight of the question field against the answer field (tuned on the dev split)
+W_QUESTION = 3.0  # BM25F weight of the question field's terms against the answer's (localgov tuning half)
+BEST_SHARE = 1.5  # the query's best possible score: this × the sum of its term weights (the unit of W_*)
 W_FUZZ = 0.1  # rapidfuzz similarity of the questions, as a share of the query's best possible score
 FUZZ_CANDIDATES = 50  # BM25 candidates re-scored by rapidfuzz (and the semantic re-ranker)
 TYPO_SCAN_LIMIT = 5000  # corpora up to this size get a full rapidfuzz scan when BM25 finds nothing
@@ -69,9 +70,11 @@ class Matcher:
         self.entries = list(entries)
         phrasings = [[terms(p) for p in (e.question, *e.alternatives)] for e in self.entries]
         a_docs = [terms(e.answer) for e in self.entries]
-        self.questions = BM25([[t for p in ps for t in p] for ps in phrasings])
+        q_docs = [[t for p in ps for t in p] for ps in phrasings]
+        self.questions = TermDocs(q_docs)  # per field: idf and coverage; ranking uses `fields`
         self.phrasings = Phrasings(phrasings, self.questions.idf)
-        self.answers = BM25(a_docs)
+        self.answers = TermDocs(a_docs)
+        self.fields = FieldedBM25([q_docs, a_docs], (W_QUESTION, 1.0))
         self.keys = [fuzzy_key(e.question) for e in self.entries]
         self.ids = np.array([e.id for e in self.entries])
         self.reranker = reranker
@@ -108,11 +111,10 @@ class Matcher:
         return anywhere / total, in_question / total
 
     @staticmethod
-    def _has(index: BM25, term: str, cands: np.ndarray) -> np.ndarray:
-        postings = index.postings.get(term)
-        if postings is None:
+    def _has(index: TermDocs, term: str, cands: np.ndarray) -> np.ndarray:
+        docs = index.docs.get(term)  # ascending, so a binary search per candidate suffices
+        if docs is None:
             return np.zeros(len(cands), dtype=bool)
-        docs = postings.docs  # ascending, so a binary search per candidate suffices
         at = np.minimum(np.searchsorted(docs, cands), len(docs) - 1)
         return np.asarray(docs[at] == cands)
 
@@ -122,9 +124,9 @@ class Matcher:
             return Ranking([])
         analysed = analyse(question)
         query = [t for t, _ in analysed]
-        bm25 = W_QUESTION * self.questions.scores(query) + self.answers.scores(query)
+        bm25 = self.fields.scores(query)
         weights = self._weights(analysed)
-        best = (1 + W_QUESTION) * sum(weights.values()) or 1.0
+        best = BEST_SHARE * sum(weights.values()) or 1.0
         fz, pool = self._fuzzy(question, self._pool(bm25, max(k, FUZZ_CANDIDATES)))
         fused = bm25 + W_FUZZ * best * fz
         if self.reranker is not None:

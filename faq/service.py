@@ -15,12 +15,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from app.languages import fallback_chain
 from faq.answer_text import fit_answer, small_talk
 from faq.answer_types import Decision, Suggestion
 from faq.corpus import Entry, parse_file
 from faq.decide import SUGGESTIONS, decide
 from faq.match import Matcher, Ranking, Reranker
-from faq.normalize import clean, detect_lang, has_words, truncate
+from faq.normalize import clean, has_words, truncate
+from faq.question_language import bridge, detect
 
 log = logging.getLogger(__name__)
 
@@ -122,14 +124,19 @@ class FaqIndexService:
         chat = small_talk(text)
         if chat is not None:
             return Decision("small_talk", None, None, 1.0, [], truncated, small_talk=chat)
-        english = detect_lang(text) == "en"
-        order = ["en", "ja"] if english else ["ja"]
+        asked_in = detect(text)
+        queries = [(q, text) for q in (["en", "ja"] if asked_in == "en" else [asked_in])]
+        if asked_in not in ("ja", "en") and (bridged := bridge(text, asked_in)) is not None:
+            queries.append(("ja", bridged))  # no entries in that language: the Japanese ones, by glossary
         decisions = [
-            self._decide(snap, lang_, text, truncated, k) for lang_ in order if lang_ in snap.matchers
+            self._decide(snap, lang_, query, truncated, k)
+            for lang_, query in queries
+            if lang_ in snap.matchers
         ]
         best = _best(decisions) or Decision("fallback", None, None, 0.0, [], truncated)
-        # An English question gets English text where a translation exists, whatever the setting.
-        shown = _localise(best, snap, "en" if english else lang)
+        # A question in another language than the resident's gets text in its own language where a
+        # translation exists (else that language's fallback), whatever the setting.
+        shown = _localise(best, snap, lang if asked_in == "ja" else asked_in)
         if shown.answer is not None:  # 「はい。」 only answers a yes/no question
             shown = replace(shown, answer=fit_answer(shown.answer, text))
         return shown
@@ -153,9 +160,9 @@ class FaqIndexService:
         return matcher.term_weight if matcher is not None else (lambda _term: 1.0)
 
     def entry(self, entry_id: str, *, lang: str = "ja") -> Entry | None:
-        """The entry in `lang`, else in Japanese, else None."""
-        snap = self._current()
-        return snap.by_key.get((entry_id, lang)) or snap.by_key.get((entry_id, "ja"))
+        """The entry in `lang`, else in its fallback (`app.languages.fallback_chain`: English for the
+        foreign languages), else in Japanese, else None."""
+        return _in_language(self._current(), entry_id, lang)
 
     def entries(self) -> list[Entry]:
         return list(self._current().by_key.values())
@@ -169,21 +176,21 @@ def _best(decisions: list[Decision]) -> Decision | None:
     return max(decisions, key=lambda d: d.score, default=None)
 
 
+def _in_language(snap: Snapshot, entry_id: str, lang: str) -> Entry | None:
+    for step in fallback_chain(lang):
+        if (entry := snap.by_key.get((entry_id, step))) is not None:
+            return entry
+    return None
+
+
 def _localise(decision: Decision, snap: Snapshot, lang: str) -> Decision:
-    """Show the resident's language where the matched entries have a translation."""
+    """Show the resident's language where the matched entries have a translation (else its fallback)."""
     if decision.entry_id is not None:
-        entry = snap.by_key.get((decision.entry_id, lang))
+        entry = _in_language(snap, decision.entry_id, lang)
         if entry is not None:
             decision = replace(decision, answer=entry.answer)
-    suggestions = [
-        Suggestion(
-            s.entry_id,
-            snap.by_key[(s.entry_id, lang)].question,
-            s.score,
-            snap.by_key[(s.entry_id, lang)].label,
-        )
-        if (s.entry_id, lang) in snap.by_key
-        else s
-        for s in decision.suggestions
-    ]
+    suggestions = []
+    for s in decision.suggestions:
+        shown = _in_language(snap, s.entry_id, lang)
+        suggestions.append(Suggestion(s.entry_id, shown.question, s.score, shown.label) if shown else s)
     return replace(decision, suggestions=suggestions)

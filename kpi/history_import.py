@@ -52,7 +52,7 @@ class CsvImportError(ValueError):
         super().__init__("何も取り込んでいません / nothing imported:\n" + "\n".join(shown) + more)
 
 
-class RowError(ValueError):
+class HistoryRowError(ValueError):
     """A bad row, in Japanese and in English."""
 
     def __init__(self, ja: str, en: str) -> None:
@@ -111,35 +111,37 @@ def _row(
     try:
         date = parse_date(cell("date"), allow_month=True)
     except ValueError as exc:
-        raise RowError(f"日付 {cell('date')!r} が正しくありません(YYYY-MM-DD か YYYY-MM)", str(exc)) from None
+        raise HistoryRowError(
+            f"日付 {cell('date')!r} が正しくありません(YYYY-MM-DD か YYYY-MM)", str(exc)
+        ) from None
     if date > today:
-        raise RowError(f"日付 {date} は未来です", f"date {date} is in the future")
+        raise HistoryRowError(f"日付 {date} は未来です", f"date {date} is in the future")
     channel = ALIASES.get(cell("channel").lower(), cell("channel").lower())
     if channel not in CHANNELS:
         known = ", ".join(CHANNELS)
-        raise RowError(
+        raise HistoryRowError(
             f"チャネル {cell('channel')[:40]!r} はありません({known} のどれか)",
             f"unknown channel {cell('channel')[:40]!r} (use one of {known})",
         )
     text = cell("followers").replace(",", "").replace("_", "")
     if not text.isdigit():
-        raise RowError(
+        raise HistoryRowError(
             f"フォロワー数は 0 以上の整数にしてください({cell('followers')[:40]!r})",
             f"followers must be a whole number of zero or more, got {cell('followers')[:40]!r}",
         )
     if len(text) > len(str(MAX_FOLLOWERS)) or int(text) > MAX_FOLLOWERS:
-        raise RowError(
+        raise HistoryRowError(
             f"フォロワー数は {MAX_FOLLOWERS:,} 以下にしてください({text[:40]})",
             f"followers must be at most {MAX_FOLLOWERS:,}, got {text[:40]}",
         )
     account = cell("account") or accounts.get(channel, "")
     if len(account) > MAX_ACCOUNT or not storable_text(account):
-        raise RowError(
+        raise HistoryRowError(
             f"アカウント名は {MAX_ACCOUNT} 文字以内の文字列にしてください",
             f"account must be at most {MAX_ACCOUNT} characters of text",
         )
     if account == DEMO_ACCOUNT:
-        raise RowError(
+        raise HistoryRowError(
             f"アカウント名 {DEMO_ACCOUNT!r} はデモ用です",
             f"the account name {DEMO_ACCOUNT!r} is kept for demo mode",
         )
@@ -178,7 +180,7 @@ def _parse_rows(
             continue
         try:
             row = _row(cells, columns, accounts or {}, today)
-        except RowError as exc:
+        except HistoryRowError as exc:
             errors.append(at_line(line, exc.ja, exc.en))
             continue
         key = (row.channel, row.account, row.date)

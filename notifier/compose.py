@@ -12,10 +12,20 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from app.settings import Settings
 from app.topics import LANGUAGES
+from notifier import emergency_templates
 from notifier.channels.channel_registry import CHANNELS, missing_credentials
 from notifier.problem_texts import from_pydantic, jst_text, say
 from notifier.render import Content, Draft, render_channel
@@ -44,6 +54,47 @@ class VariantIn(BaseModel):
     _texts = field_validator("title", "body")(storable)
 
 
+class TemplateRef(BaseModel):
+    """An emergency template (`GET /api/v1/emergency-templates`) and its slot values: the post's title,
+    body and every language's variant are filled from it (a title, body or variant given as well wins)."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(min_length=1, max_length=64)
+    slots: dict[str, emergency_templates.SlotValue] = Field(default_factory=dict, max_length=16)
+
+    @model_validator(mode="after")
+    def _fillable(self) -> TemplateRef:
+        try:
+            emergency_templates.check(self.id, self.slots)
+        except emergency_templates.TemplateProblem as exc:
+            raise PydanticCustomError("template", "{en}", {"ja": exc.ja, "en": exc.en}) from None
+        return self
+
+    def texts(self) -> dict[str, emergency_templates.Text]:
+        return emergency_templates.fill(self.id, self.slots)
+
+
+def _from_template(data: Any) -> Any:
+    """POST.json with `template`: title, body and variants filled in where the post does not give them.
+    An unusable reference is left for `TemplateRef` to refuse (naming the slot); the title and body
+    then get a stand-in so that the refusal is the only problem reported."""
+    if not isinstance(data, dict) or not data.get("template"):
+        return data
+    try:
+        ref = TemplateRef.model_validate(data["template"])
+    except ValidationError:
+        return {"title": "-", "body": "-", **data}
+    texts = ref.texts()
+    variants = {lang: {"title": t.title, "body": t.body} for lang, t in texts.items() if lang != "ja"}
+    given: dict[str, Any] = data["variants"] if isinstance(data.get("variants"), dict) else {}
+    return {
+        **data,
+        "title": data.get("title") or texts["ja"].title,
+        "body": data.get("body") or texts["ja"].body,
+        "variants": {**variants, **given},
+    }
+
+
 class PostIn(BaseModel):
     """POST.json: a news item and where and when to publish it."""
 
@@ -62,8 +113,12 @@ class PostIn(BaseModel):
         default_factory=dict,
         description='Japanese text used instead of `body` on one channel, e.g. {"x": "a shorter version"}',
     )
+    template: TemplateRef | None = Field(
+        default=None, description='An emergency template: {"id", "slots"}; fills title, body and variants'
+    )
 
     _texts = field_validator("title", "body", "link", "topic")(storable)
+    _filled = model_validator(mode="before")(_from_template)
 
 
 @dataclass(frozen=True)
@@ -161,10 +216,11 @@ def check_fields(post: PostIn, settings: Settings, now: dt.datetime, *, credenti
         )
     for lang in post.variants:
         if lang not in LANGUAGES or lang == "ja":
+            others = ", ".join(x for x in LANGUAGES if x != "ja")
             add(
                 f"variants.{lang}",
-                "日本語以外は英語版 (en) だけです",
-                "the post itself is Japanese; variants: en",
+                f"日本語以外の版は {others} です",
+                f"the post itself is Japanese; variants: {others}",
             )
     for name, text in post.channel_texts.items():
         field = f"channel_texts.{name}"

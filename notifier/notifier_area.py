@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from app.settings import Settings
 from app.tokyo_time import JST
-from notifier import delivery_health, demo_page, posts_api, posts_page
+from notifier import delivery_health, demo_page, emergency_api, emergency_page, posts_api, posts_page
 from notifier.channels.channel_registry import CHANNELS, demo_candidates, modes
 from notifier.delivery.delivery_worker import DeliveryWorker
 from notifier.demo_platforms import DemoPlatforms
@@ -31,7 +31,15 @@ NOTE_REFRESH_SECONDS = 15.0
 
 __all__ = ["lifespan", "router"]
 
-router = APIRouter(routes=[*posts_api.router.routes, *posts_page.router.routes, *demo_page.router.routes])
+router = APIRouter(
+    routes=[
+        *posts_api.router.routes,
+        *emergency_api.router.routes,
+        *emergency_page.router.routes,
+        *posts_page.router.routes,
+        *demo_page.router.routes,
+    ]
+)
 
 
 FEATURE_OF_MODE = {"live": "ready", "demo": "demo", "off": "not configured"}

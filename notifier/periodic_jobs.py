@@ -30,7 +30,11 @@ from storage.aio import AsyncDb
 from storage.leases import Lease, acquire
 
 # Modules whose import registers jobs. Areas add theirs here.
-JOB_MODULES: tuple[str, ...] = ("notifier.delivery.reconcile", "kpi.collection_job")
+JOB_MODULES: tuple[str, ...] = (
+    "notifier.delivery.reconcile",
+    "kpi.collection_job",
+    "notifier.report_hashtags_job",
+)
 JOB_LEASE = dt.timedelta(minutes=15)
 
 

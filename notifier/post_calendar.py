@@ -30,7 +30,7 @@ class ChannelState:
 
 
 @dataclass(frozen=True)
-class Entry:
+class CalendarEntry:
     """A post on its day: time (JST), title, urgency, the post's state and its channels."""
 
     post_id: int
@@ -44,7 +44,7 @@ class Entry:
 @dataclass
 class Day:
     date: dt.date
-    entries: list[Entry] = field(default_factory=list)
+    entries: list[CalendarEntry] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ def period(view: View, day: dt.date) -> tuple[dt.date, dt.date]:
     return day.replace(day=1), day.replace(day=last)
 
 
-def entry(post: Post, channel: str | None) -> Entry | None:
+def entry(post: Post, channel: str | None) -> CalendarEntry | None:
     """The post as the calendar shows it (None: not on the calendar, or not on `channel`)."""
     if post.scheduled_at is None or post.state not in SHOWN_STATES:
         return None
@@ -127,7 +127,9 @@ def entry(post: Post, channel: str | None) -> Entry | None:
         for name in post.channels
         if channel is None or name == channel
     )
-    return Entry(post.id, post.scheduled_at.astimezone(JST), post.title, post.urgency, post.state, states)
+    return CalendarEntry(
+        post.id, post.scheduled_at.astimezone(JST), post.title, post.urgency, post.state, states
+    )
 
 
 def build_calendar(

@@ -10,7 +10,7 @@ from collections.abc import Callable, Coroutine, Iterator
 from functools import partial
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from app import audit
 from app.auth import APPROVER_ROLES, ApproverDep, EditorDep, StaffDep
-from app.deps import SessionDep
+from app.deps import MAX_ROW_ID, RowId, SessionDep
 from app.staff_tables import StaffUser
 from bot.audience import subscriber_count
 from notifier import delivery_health, post_approval, post_calendar, post_ledger
@@ -38,8 +38,6 @@ from notifier.post_views import audit_fields, post_view
 from notifier.preview import audience_warnings, preview
 from storage.base import utcnow
 
-# ids in paths stay within what both databases store (a larger one is simply not found: 404 or 422)
-PostId = Annotated[int, Path(ge=1, le=2**62)]
 CalendarDay = Annotated[
     dt.date | None, Query(alias="date", description="A day in the week or month (JST); default today")
 ]
@@ -289,7 +287,7 @@ def list_posts(
     session: SessionDep,
     state: Literal[POST_STATES] | None = None,  # type: ignore[valid-type]
     limit: int = Query(50, ge=1, le=200),
-    before_id: int | None = Query(None, description="Page: posts with a smaller id"),
+    before_id: int | None = Query(None, ge=1, le=MAX_ROW_ID, description="Page: posts with a smaller id"),
 ) -> dict[str, Any]:
     now = utcnow()
     posts = post_ledger.list_posts(session, state=state, limit=limit, before_id=before_id)
@@ -297,7 +295,7 @@ def list_posts(
 
 
 @router.get("/posts/{post_id}", responses=ERRORS, summary="A post and its deliveries")
-def get_post(post_id: PostId, staff: StaffDep, session: SessionDep) -> dict[str, Any]:
+def get_post(post_id: RowId, staff: StaffDep, session: SessionDep) -> dict[str, Any]:
     return post_view(post_ledger.load(session, post_id), utcnow())
 
 
@@ -305,7 +303,7 @@ def get_post(post_id: PostId, staff: StaffDep, session: SessionDep) -> dict[str,
     "/posts/{post_id}/preview", responses=ERRORS, summary="Preview a stored post", dependencies=COMPOSES
 )
 def preview_post(
-    post_id: PostId, staff: StaffDep, session: SessionDep, settings: ChannelSettingsDep
+    post_id: RowId, staff: StaffDep, session: SessionDep, settings: ChannelSettingsDep
 ) -> dict[str, Any]:
     """What each channel will publish: what an approver checks before approving."""
     post = post_ledger.load(session, post_id)
@@ -348,7 +346,7 @@ def changed(
 )
 def edit_post(
     request: Request,
-    post_id: PostId,
+    post_id: RowId,
     body: PostIn,
     staff: EditorDep,
     session: SessionDep,
@@ -368,7 +366,7 @@ def edit_post(
 )
 def schedule_post(
     request: Request,
-    post_id: PostId,
+    post_id: RowId,
     staff: EditorDep,
     session: SessionDep,
     settings: ChannelSettingsDep,
@@ -387,7 +385,7 @@ def schedule_post(
     "/posts/{post_id}/submit", responses=ERRORS, summary="Submit a draft for approval", dependencies=COMPOSES
 )
 def submit_post(
-    request: Request, post_id: PostId, staff: EditorDep, session: SessionDep, settings: ChannelSettingsDep
+    request: Request, post_id: RowId, staff: EditorDep, session: SessionDep, settings: ChannelSettingsDep
 ) -> Any:
     """The draft waits (`awaiting_approval`) for an approver or admin other than its author."""
     submit = partial(post_approval.submit, session, post_id, settings, utcnow(), by=staff.username)
@@ -401,7 +399,7 @@ def submit_post(
     dependencies=COMPOSES + WAKES,
 )
 def approve_post(
-    request: Request, post_id: PostId, staff: ApproverDep, session: SessionDep, settings: ChannelSettingsDep
+    request: Request, post_id: RowId, staff: ApproverDep, session: SessionDep, settings: ChannelSettingsDep
 ) -> Any:
     approve = partial(post_approval.approve, session, post_id, settings, utcnow(), by=staff.username)
     return changed(session, request, staff, "post.approve", post_id, approve)
@@ -413,7 +411,7 @@ def approve_post(
     summary="Send a waiting post back to its author as a draft, with the reason",
 )
 def reject_post(
-    request: Request, post_id: PostId, body: ReasonIn, staff: ApproverDep, session: SessionDep
+    request: Request, post_id: RowId, body: ReasonIn, staff: ApproverDep, session: SessionDep
 ) -> Any:
     reject = partial(post_approval.reject, session, post_id, utcnow(), by=staff.username, reason=body.reason)
     return changed(session, request, staff, "post.reject", post_id, reject)
@@ -427,7 +425,7 @@ def reject_post(
 )
 def emergency_post(
     request: Request,
-    post_id: PostId,
+    post_id: RowId,
     body: ReasonIn,
     staff: ApproverDep,
     session: SessionDep,
@@ -446,7 +444,7 @@ def emergency_post(
     responses={**ERRORS, 403: {"description": "Approver role required, or one's own emergency"}},
     summary="Mark an emergency published without a second person as reviewed",
 )
-def reviewed_post(request: Request, post_id: PostId, staff: ApproverDep, session: SessionDep) -> Any:
+def reviewed_post(request: Request, post_id: RowId, staff: ApproverDep, session: SessionDep) -> Any:
     review = partial(post_approval.mark_reviewed, session, post_id, utcnow(), by=staff.username)
     return changed(session, request, staff, "post.reviewed", post_id, review)
 
@@ -455,7 +453,7 @@ def reviewed_post(request: Request, post_id: PostId, staff: ApproverDep, session
     "/posts/{post_id}/duplicate", status_code=201, responses=ERRORS, summary="Copy a post into a new draft"
 )
 def duplicate_post(
-    request: Request, post_id: PostId, staff: EditorDep, session: SessionDep, settings: ChannelSettingsDep
+    request: Request, post_id: RowId, staff: EditorDep, session: SessionDep, settings: ChannelSettingsDep
 ) -> dict[str, Any]:
     """A new draft with the post's content, channels and texts, and no time."""
     post = post_ledger.duplicate_post(
@@ -467,7 +465,7 @@ def duplicate_post(
 
 
 @router.post("/posts/{post_id}/cancel", responses=ERRORS, summary="Cancel a post until a delivery starts")
-def cancel_post(request: Request, post_id: PostId, staff: EditorDep, session: SessionDep) -> dict[str, Any]:
+def cancel_post(request: Request, post_id: RowId, staff: EditorDep, session: SessionDep) -> dict[str, Any]:
     before = _before(session, post_id)
     post = post_ledger.cancel_post(session, post_id)
     audited(session, request, staff, "post.cancel", post, before)
@@ -482,7 +480,7 @@ def cancel_post(request: Request, post_id: PostId, staff: EditorDep, session: Se
     dependencies=WAKES,
 )
 def resolve_delivery(
-    request: Request, delivery_id: PostId, body: ResolveIn, staff: EditorDep, session: SessionDep
+    request: Request, delivery_id: RowId, body: ResolveIn, staff: EditorDep, session: SessionDep
 ) -> dict[str, Any]:
     who = staff.username
     delivery = post_ledger.resolve_delivery(

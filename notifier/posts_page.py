@@ -15,7 +15,6 @@ from fastapi.responses import HTMLResponse
 from app.auth import APPROVER_ROLES, EDITOR_ROLES, OptionalStaffDep, sign_in_redirect
 from app.deps import SessionDep
 from app.templating import render
-from app.topics import LANGUAGES
 from notifier.channels.channel_registry import CHANNELS, missing_credentials
 from notifier.demo_platforms import ChannelSettingsDep
 from notifier.post_calendar import View, load_calendar
@@ -23,6 +22,7 @@ from notifier.posts_api import COMPOSES
 from storage.base import utcnow
 
 router = APIRouter(include_in_schema=False)
+STAFF_LANGUAGES = ("ja", "en")  # the staff page's own languages (its topic labels)
 
 
 @router.get("/posts", response_class=HTMLResponse, dependencies=COMPOSES)
@@ -43,7 +43,7 @@ def posts_page(request: Request, settings: ChannelSettingsDep, staff: OptionalSt
     context: dict[str, Any] = {
         "channels": channels,
         "topics": [
-            {"id": t.id, "labels": {lang: t.label(lang) for lang in LANGUAGES}} for t in settings.topics
+            {"id": t.id, "labels": {lang: t.label(lang) for lang in STAFF_LANGUAGES}} for t in settings.topics
         ],
         "can_edit": staff.role in EDITOR_ROLES,
         "can_approve": staff.role in APPROVER_ROLES,

@@ -9,6 +9,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from app.languages import BY_ID
 from notifier.channels.channel_registry import CHANNELS
 
 JST = dt.timezone(dt.timedelta(hours=9), "JST")
@@ -27,6 +28,7 @@ FIELD_NAMES: dict[str, tuple[str, str]] = {
     "variants.en.title": ("英語版のタイトル", "English title"),
     "variants.en.body": ("英語版の本文", "English text"),
     "channel_texts": ("チャネル別の本文", "Text per channel"),
+    "template": ("テンプレート", "Template"),
     "draft": ("下書き", "Draft"),
     "outcome": ("対応", "Decision"),
     "platform_id": ("投稿の ID", "Post ID"),
@@ -54,6 +56,12 @@ def field_words(field: str) -> tuple[str, str]:
         return f"{label} 用の本文", f"Text for {label}"
     if field in FIELD_NAMES:
         return FIELD_NAMES[field]
+    if field.startswith("variants.") and (lang := BY_ID.get(field.split(".")[1])) is not None:
+        part = field.split(".")[2] if field.count(".") == 2 else ""
+        ja_part, en_part = {"title": ("のタイトル", " title"), "body": ("の本文", " text")}.get(
+            part, ("", " version")
+        )
+        return f"{lang.japanese}版{ja_part}", f"{lang.english}{en_part}"
     return field, field
 
 
@@ -96,6 +104,8 @@ def from_pydantic(error: Mapping[str, Any], field: str) -> str:
             "日時の形式が正しくありません(例: 2030-04-01T09:00:00+09:00)",
             "not a valid datetime, e.g. 2030-04-01T09:00:00+09:00",
         )
+    if kind == "template":
+        return say(field, str(ctx.get("ja", "")), str(ctx.get("en", "")))
     if kind == "extra_forbidden":
         return say(field, "この項目は使えません", "not permitted (no such field)")
     return say(field, "値が正しくありません", str(error.get("msg", "invalid value")))

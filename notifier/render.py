@@ -10,9 +10,20 @@ from dataclasses import dataclass, field
 from app.templating import render_text
 
 MESSAGE_BREAK = "<!-- next message -->"
-# The urgency markers the templates add (【緊急】, [EMERGENCY]) and the ways staff type them: a title
-# that already carries one gets no second one.
-URGENCY_MARKERS = ("【緊急】", "[緊急]", "［緊急］", "[emergency]", "［emergency］")
+# The urgency markers the templates add (【緊急】, [EMERGENCY], one per language) and the ways staff type
+# them: a title that already carries one gets no second one.
+URGENCY_MARKERS = (
+    "【緊急】",
+    "[緊急]",
+    "［緊急］",
+    "[emergency]",
+    "［emergency］",
+    "【きんきゅう】",
+    "【紧急】",
+    "[긴급]",
+    "[khẩn cấp]",
+    "[emergência]",
+)
 
 
 def carries_marker(title: str) -> bool:
@@ -60,6 +71,8 @@ def render_messages(channel: str, language: str, draft: Draft) -> list[str]:
         topic_label=draft.topic_labels.get(language),
         emergency=draft.emergency and not carries_marker(content.title),
         language=language,
+        # an emergency's English text, for the channels that publish it with the Japanese (Facebook)
+        english=draft.variants.get("en") if draft.emergency and language == "ja" else None,
     )
     return [part.strip() for part in text.split(MESSAGE_BREAK) if part.strip()]
 

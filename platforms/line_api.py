@@ -268,6 +268,12 @@ class LineApi(RichMenuCalls):
         d = answer.data
         return Profile(d.user_id, d.display_name, d.language, d.picture_url, d.status_message)
 
+    async def content(self, message_id: str) -> bytes:
+        """The content (image, video, ...) a user sent, from the data API (`LINE_DATA_API_BASE_URL`).
+        `LineNotFound`: unknown or expired message (LINE keeps content for a limited time)."""
+        answer = await self._call("content", self._blob.get_message_content_with_http_info, message_id)
+        return bytes(answer.data)
+
     async def followers(self, date: dt.date) -> FollowerCount:
         """Insight follower statistics for a JST date. Never raises: failures become status "error"."""
         try:

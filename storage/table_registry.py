@@ -16,6 +16,7 @@ MODEL_MODULES: tuple[str, ...] = (
     "faq.faq_tables",
     "kpi.kpi_tables",
     "notifier.ledger_tables",
+    "reports.reports_tables",
 )
 
 

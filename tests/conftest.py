@@ -179,6 +179,7 @@ def login_form_token(client: TestClient) -> str:
 
 def post_login(client: TestClient, username: str, password: str = STAFF_PASSWORD) -> Any:
     """Post the sign-in form as a browser does (with the form's token); the response, not followed."""
+    client.headers.pop("X-CSRF-Token", None)  # a previous session's token (after a sign-out)
     token = login_form_token(client)
     form = {"username": username, "password": password, "csrf_token": token}
     return client.post("/login", data=form, follow_redirects=False)

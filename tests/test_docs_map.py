@@ -21,7 +21,7 @@ from app.main import AREAS, create_app
 from app.settings import ROOT, Settings
 from tests.conftest import make_settings
 
-PACKAGES = ("app", "storage", "platforms", "fakes", "faq", "bot", "notifier", "kpi")
+PACKAGES = ("app", "storage", "platforms", "fakes", "faq", "bot", "reports", "notifier", "kpi")
 DOCS = ROOT / "docs"
 ARCHITECTURE = DOCS / "architecture.md"
 README = ROOT / "README.md"

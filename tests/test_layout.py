@@ -8,7 +8,7 @@ from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("app", "storage", "platforms", "fakes", "faq", "bot", "notifier", "kpi")
+PACKAGES = ("app", "storage", "platforms", "fakes", "faq", "bot", "reports", "notifier", "kpi")
 
 
 def modules() -> list[Path]:

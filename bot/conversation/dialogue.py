@@ -17,11 +17,10 @@ Its inputs and outputs (`Incoming`, `UserState`, `Context`, the effects, `Turn`)
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Callable, Sequence
 
-from app.topics import LANGUAGES
+from app.languages import LANGUAGES, REGISTRY
 from bot.audience import effective_language
 from bot.conversation import menus
 from bot.conversation import postback_data as pb
@@ -29,6 +28,7 @@ from bot.conversation.dialogue_types import (
     Context,
     Effect,
     Forget,
+    Headline,
     Incoming,
     RecordPick,
     RecordQuestion,
@@ -39,18 +39,26 @@ from bot.conversation.dialogue_types import (
     Turn,
     UserState,
 )
-from bot.conversation.line_messages import Message, QuickItem, label, postback_item, say, text_message
+from bot.conversation.line_messages import (
+    Message,
+    QuickItem,
+    clip_units,
+    label,
+    postback_item,
+    say,
+    text_message,
+)
 from faq.answer_text import source_line
 from faq.answer_types import Decision, FaqEntryView
 from faq.normalize import MAX_QUESTION_CHARS
+from faq.question_language import detect
 
-_JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
-_LATIN = re.compile(r"[A-Za-z]")
 _TRAILING = " 　!！?？。.、,"
 __all__ = [
     "Context",
     "Effect",
     "Forget",
+    "Headline",
     "Incoming",
     "RecordPick",
     "RecordQuestion",
@@ -63,13 +71,39 @@ __all__ = [
     "handle",
 ]
 KEYWORDS: dict[str, tuple[str, dict[str, str]]] = {
-    **dict.fromkeys(("メニュー", "めにゅー", "menu", "ヘルプ", "help", "使い方", "つかいかた"), ("menu", {})),
+    **dict.fromkeys(
+        (
+            "メニュー",
+            "めにゅー",
+            "menu",
+            "ヘルプ",
+            "help",
+            "使い方",
+            "つかいかた",
+            "菜单",
+            "메뉴",
+            "thực đơn",
+            "ajuda",
+        ),
+        ("menu", {}),
+    ),
     **dict.fromkeys(("設定", "せってい", "settings", "現在の設定", "my settings"), ("settings", {})),
     **dict.fromkeys(("配信設定", "配信テーマ", "テーマ", "topics", "subscribe"), ("topics", {})),
-    **dict.fromkeys(("言語", "げんご", "language", "言語設定"), ("lang", {})),
+    **dict.fromkeys(
+        ("言語", "げんご", "ことば", "language", "言語設定", "语言", "언어", "ngôn ngữ", "idioma", "língua"),
+        ("lang", {}),
+    ),
     **dict.fromkeys(("english", "英語"), ("lang", {"l": "en"})),
     **dict.fromkeys(("日本語", "にほんご", "japanese"), ("lang", {"l": "ja"})),
+    **dict.fromkeys(("やさしいにほんご", "easy japanese"), ("lang", {"l": "ja-easy"})),
+    **dict.fromkeys(("中文", "简体中文", "chinese"), ("lang", {"l": "zh-Hans"})),
+    **dict.fromkeys(("korean",), ("lang", {"l": "ko"})),
+    **dict.fromkeys(("vietnamese", "tieng viet"), ("lang", {"l": "vi"})),
+    **dict.fromkeys(("portuguese", "portugues"), ("lang", {"l": "pt"})),
+    # every language's own name (as the language menu shows it) chooses it
+    **{unicodedata.normalize("NFKC", lang.name).lower(): ("lang", {"l": lang.id}) for lang in REGISTRY},
     **dict.fromkeys(("問い合わせ", "お問い合わせ", "連絡先", "contact"), ("contact", {})),
+    **dict.fromkeys(("緊急連絡先", "emergency numbers", "110", "119"), ("emergency", {})),
 }
 
 
@@ -77,7 +111,22 @@ KEYWORDS: dict[str, tuple[str, dict[str, str]]] = {
 
 
 def handle(incoming: Incoming, state: UserState, ctx: Context) -> Turn:
-    """The bot's response to one event."""
+    """The bot's response to one event; in disaster mode (`ctx.disaster`) its first message starts
+    with the city's headline, introduced in the resident's language."""
+    turn = respond(incoming, state, ctx)
+    if ctx.disaster is None or not turn.messages:
+        return turn
+    lang = effective_language(state.language, state.profile_language or ctx.profile_language)
+    if incoming.kind == "text" and state.language is None:
+        lang = text_language(incoming.data[:MAX_QUESTION_CHARS], lang)
+    headline = say("disaster_headline", lang, headline=ctx.disaster.headline, link=ctx.disaster.link)
+    first = dict(turn.messages[0])
+    first["text"] = clip_units(f"{headline}\n\n{first['text']}")
+    return Turn([first, *turn.messages[1:]], turn.effects)
+
+
+def respond(incoming: Incoming, state: UserState, ctx: Context) -> Turn:
+    """The bot's response to one event, without the disaster headline."""
     lang = effective_language(state.language, state.profile_language)
     if incoming.kind == "follow":
         lang = effective_language(state.language, ctx.profile_language)
@@ -86,7 +135,7 @@ def handle(incoming: Incoming, state: UserState, ctx: Context) -> Turn:
     if incoming.kind == "unfollow":
         return Turn([], [Forget()])
     if incoming.kind == "media":
-        return Turn([menus.hint(lang, incoming.data)])
+        return Turn([menus.hint(lang, incoming.data.partition("\n")[0])])  # the type, without details
     if incoming.kind == "postback":
         button = pb.decode(incoming.data)
         if button is None:
@@ -108,10 +157,15 @@ def keyword(text: str) -> tuple[str, dict[str, str]] | None:
 
 
 def text_language(text: str, default: str) -> str:
-    """English for a message in Latin letters only, else `default` (for residents who chose nothing)."""
-    if _LATIN.search(text) and not _JAPANESE.search(text):
-        return "en"
-    return default
+    """The language a message is written in when it is not Japanese (Hangul: Korean; Chinese;
+    Vietnamese or Portuguese letters and words; other Latin letters: English), else `default` (for
+    residents who chose nothing: `faq.question_language.detect`). Plain Latin letters are no sign of
+    English from a resident whose LINE profile gave another foreign language (`menu` from a
+    Vietnamese profile stays Vietnamese)."""
+    found = detect(text)
+    if found == "ja" or (found == "en" and default != "ja"):
+        return default
+    return found
 
 
 Button = Callable[[pb.Postback, UserState, Context, str], Turn]
@@ -181,11 +235,10 @@ def _with_notes(notes: Sequence[str], text: str) -> str:
 
 def _untranslated(entries: Sequence[FaqEntryView | None], lang: str, *, answer: bool) -> list[str]:
     """A line in the resident's language when some of `entries` (an answer's or the suggestions') are
-    shown in another one: an imported FAQ may have no translation, and the entry then comes in
-    Japanese."""
-    if any(e is not None and e.lang != lang for e in entries):
-        return [say("untranslated", lang, answer=answer)]
-    return []
+    shown in another one (`shown`: English for the foreign languages, else Japanese; see
+    `app.languages.fallback_chain`)."""
+    shown = next((e.lang for e in entries if e is not None and e.lang != lang), None)
+    return [say("untranslated", lang, answer=answer, shown=shown)] if shown is not None else []
 
 
 def answer_message(
@@ -259,6 +312,7 @@ BUTTONS: dict[str, Button] = {
     "topics": show_topics,
     "settings": show_settings,
     "contact": _reply(menus.contact),
+    "emergency": _reply(lambda lang: menus.notice("emergency_numbers", lang)),
     "none": _reply(menus.contact),
     "lang": choose_language,
     "sub": toggle_topic,

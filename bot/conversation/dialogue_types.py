@@ -30,14 +30,24 @@ class UserState:
 
 
 @dataclass(frozen=True)
+class Headline:
+    """Disaster mode's headline (the city's words, usually Japanese) and its link."""
+
+    headline: str
+    link: str | None = None
+
+
+@dataclass(frozen=True)
 class Context:
     """The topic catalog, the FAQ (None while it is not loaded), the nonce that identifies this
-    answer for feedback, and the profile language fetched on follow."""
+    answer for feedback, the profile language fetched on follow, and disaster mode's headline when
+    the mode is on."""
 
     topics: Sequence[Topic]
     faq: FaqService | None
     nonce: str = ""
     profile_language: str | None = None
+    disaster: Headline | None = None
 
 
 # ---- effects: what the caller stores ----

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from app.languages import REGISTRY
 from app.topics import Topic
 from bot.conversation import postback_data as pb
 from bot.conversation.line_messages import Message, QuickItem, label, postback_item, say, text_message
@@ -49,10 +50,8 @@ def topic_chooser(topics: Sequence[Topic], chosen: frozenset[str], lang: str, no
 
 
 def language_chooser(lang: str) -> Message:
-    items = [
-        postback_item("日本語", pb.encode("lang", l="ja"), "日本語"),
-        postback_item("English", pb.encode("lang", l="en"), "English"),
-    ]
+    """Every language of `app.languages.REGISTRY`, each named in its own script."""
+    items = [postback_item(each.name, pb.encode("lang", l=each.id), each.name) for each in REGISTRY]
     return text_message(say("language", lang), items)
 
 

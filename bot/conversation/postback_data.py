@@ -8,7 +8,20 @@ from urllib.parse import parse_qsl, urlencode
 
 MAX_DATA = 300
 ACTIONS = frozenset(
-    {"menu", "topics", "settings", "lang", "sub", "unsub", "faq", "fb", "contact", "none", "help"}
+    {
+        "menu",
+        "topics",
+        "settings",
+        "lang",
+        "sub",
+        "unsub",
+        "faq",
+        "fb",
+        "contact",
+        "none",
+        "help",
+        "emergency",
+    }
 )
 ALL_TOPICS = "*"
 

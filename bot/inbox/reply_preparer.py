@@ -17,8 +17,11 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from app.topics import Topic
+from bot import disaster_mode
+from bot.audience import effective_language
 from bot.bot_tables import EVENTS
 from bot.conversation import dialogue as cv
+from bot.conversation.flow_hooks import Finish, FlowHook, HookEvent, HookTurn
 from bot.inbox import inbox_store
 from bot.inbox.inbox_store import Work
 from bot.intake.deferred_events import DEFERRED
@@ -42,6 +45,7 @@ def nonce(event_id: str) -> str:
 class PreparedReply:
     messages: list[dict[str, Any]]
     effects: list[cv.Effect]
+    finish: Finish | None = None  # a hook's storing (`bot.conversation.flow_hooks`)
 
 
 class Preparer:
@@ -59,6 +63,7 @@ class Preparer:
         self.topics = list(topics)
         self.faq = faq
         self.retention = retention
+        self.hooks: list[FlowHook] = []  # other areas' flows, asked first (`bot.conversation.flow_hooks`)
 
     async def parsed(self, work: Work) -> Work | None:
         """The work for an event stored before the SDK parsed it (`bot.intake.deferred_events`), or None
@@ -85,26 +90,41 @@ class Preparer:
         """The messages to send for a pending event (empty when there is nothing to send, or when the
         event was prepared elsewhere)."""
         prepared = await self.db.read(self.compute, work, profile_language)
-        stored = await self.db.write(self.store, work, prepared)
-        return prepared.messages if stored else []
+        stored: list[dict[str, Any]] | None = await self.db.write(self.store, work, prepared)
+        return stored or []
 
     def compute(self, session: Session, work: Work, profile_language: str | None) -> PreparedReply:
-        ctx = cv.Context(self.topics, self.faq(), nonce(work.event_id), profile_language)
-        outcome = cv.handle(cv.Incoming(work.kind, work.data), load_state(session, work.user_id), ctx)
+        ctx = cv.Context(
+            self.topics, self.faq(), nonce(work.event_id), profile_language, disaster_mode.headline(session)
+        )
+        state = load_state(session, work.user_id)
+        hooked = self._hooked(session, work, state) if self.hooks else None
+        if hooked is not None and not hooked.then_default:
+            return PreparedReply(hooked.messages, [], hooked.finish)
+        outcome = cv.handle(cv.Incoming(work.kind, work.data), state, ctx)
+        if hooked is not None:
+            return PreparedReply(hooked.messages + outcome.messages, outcome.effects, hooked.finish)
         return PreparedReply(outcome.messages, outcome.effects)
 
-    def store(self, session: Session, work: Work, prepared: PreparedReply) -> bool:
-        """Mark the event prepared (or done, with nothing to send) and apply the effects, once."""
+    def _hooked(self, session: Session, work: Work, state: cv.UserState) -> HookTurn | None:
+        lang = effective_language(state.language, state.profile_language)
+        if work.kind == "text" and state.language is None:
+            lang = cv.text_language(work.data, lang)
+        user = work.user_id if work.chat_id == work.user_id else None  # flows are for one-to-one chats
+        event = HookEvent(work.kind, work.data, user, work.channel, work.event_id, lang)
+        return next((turn for hook in self.hooks if (turn := hook.take(session, event)) is not None), None)
+
+    def store(self, session: Session, work: Work, prepared: PreparedReply) -> list[dict[str, Any]] | None:
+        """Mark the event prepared (or done, with nothing to send) and apply the effects, once: the
+        messages to send, or None when the event was prepared elsewhere."""
         values: dict[str, Any] = {"payload": inbox_store.kept_payload(work), "kind": work.kind}
-        if prepared.messages:
-            values |= {"status": "prepared", "outbox": json.dumps(prepared.messages, ensure_ascii=False)}
-        else:
-            values |= {"status": "done", "reply_token": None, "done_at": utcnow()}
+        if prepared.finish is None:  # the reply is known: one statement claims the event and keeps it
+            values |= _outcome(prepared.messages)
         claimed = session.execute(
             update(EVENTS).where(EVENTS.c.id == work.id, EVENTS.c.status == "pending").values(**values)
         )
         if not getattr(claimed, "rowcount", 0):
-            return False
+            return None
         apply_effects(
             session,
             work.user_id,
@@ -113,4 +133,16 @@ class Preparer:
             event_ts=work.event_ts,
             retention=self.retention,
         )
-        return True
+        if prepared.finish is None:
+            return prepared.messages
+        final = prepared.finish(session)  # a hook's storing, once the event is ours
+        messages = prepared.messages if final is None else final
+        session.execute(update(EVENTS).where(EVENTS.c.id == work.id).values(**_outcome(messages)))
+        return messages
+
+
+def _outcome(messages: list[dict[str, Any]]) -> dict[str, Any]:
+    """The inbox columns of a prepared reply, or of an event with nothing to send."""
+    if messages:
+        return {"status": "prepared", "outbox": json.dumps(messages, ensure_ascii=False)}
+    return {"status": "done", "reply_token": None, "done_at": utcnow()}

@@ -65,6 +65,22 @@ MEDIA_TYPES = {
 OTHER_MEDIA = "other"  # `data` of a message that is neither text nor a known media type
 
 
+def media_data(kind: str, details: dict[str, Any]) -> str:
+    """`InboxItem.data` of a media message whose details a flow needs (an image's message ID for its
+    content, a location's coordinates): the type, a newline, the details as JSON."""
+    return f"{kind}\n{json.dumps(details, ensure_ascii=False)}"
+
+
+def media_parts(data: str) -> tuple[str, dict[str, Any]]:
+    """The media type and details of a media item's `data` (empty details when there are none)."""
+    kind, _, details = data.partition("\n")
+    try:
+        parsed = json.loads(details) if details else {}
+    except ValueError:
+        parsed = {}
+    return kind, parsed if isinstance(parsed, dict) else {}
+
+
 class MalformedBody(ValueError):
     """The body is not JSON at all (a 400)."""
 
@@ -72,7 +88,8 @@ class MalformedBody(ValueError):
 @dataclass(frozen=True)
 class InboxItem:
     """One event as the inbox keeps it. `data` is the text (kind "text"), the postback data (kind
-    "postback"), the media type (kind "media") or `unblocked` (kind "follow"). Kind "event" is an event
+    "postback"), the media type (kind "media"; with details for images and locations: `media_data`)
+    or `unblocked` (kind "follow"). Kind "event" is an event
     stored before the SDK parsed it (`raw`, see `bot.intake.deferred_events`)."""
 
     event_id: str
@@ -302,7 +319,13 @@ def _kind(event: Any) -> tuple[str | None, str]:
         content = event.message
         if isinstance(content, wh.TextMessageContent):
             return "text", content.text
-        return "media", MEDIA_TYPES.get(type(content), OTHER_MEDIA)
+        kind = MEDIA_TYPES.get(type(content), OTHER_MEDIA)
+        if isinstance(content, wh.ImageMessageContent):
+            return "media", media_data(kind, {"id": content.id})
+        if isinstance(content, wh.LocationMessageContent):
+            place = {"lat": content.latitude, "lon": content.longitude, "address": content.address or ""}
+            return "media", media_data(kind, {**place, "title": content.title or ""})
+        return "media", kind
     if isinstance(event, wh.PostbackEvent):
         return "postback", event.postback.data
     if isinstance(event, wh.FollowEvent):

@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from app.auth import OptionalStaffDep
 from app.client_limiter import enforce
+from app.languages import LANGUAGES, REGISTRY
 from app.templating import render
 from bot.intake.webhook_events import SIMULATOR_DESTINATION
 from fakes import fake_line_events as ev
@@ -41,9 +42,16 @@ class SendRequest(BaseModel):
     kind: Literal["text", "postback", "follow", "unfollow", "sticker", "image", "location"]
     text: str = Field(default="", max_length=MAX_TEXT)
     data: str = Field(default="", max_length=300)
-    language: Literal["ja", "en"] = "ja"
+    language: str = Field("ja", description="The simulated user's LINE language: one of app.languages")
 
     _texts = field_validator("text", "data")(storable)
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        if value not in LANGUAGES:
+            raise ValueError(f"language must be one of {', '.join(LANGUAGES)}")
+        return value
 
 
 def _runtime(request: Request) -> BotRuntime:
@@ -86,7 +94,9 @@ def _user(request: Request, response: Response, *, new: bool = False) -> str:
 def page(request: Request, ok: AllowedDep) -> Response:
     if not ok:
         return RedirectResponse("/login?next=/simulator", status_code=303)
-    response = render(request, "pages/simulator.html.j2", {"live": _runtime(request).live})
+    languages = [lang for lang in REGISTRY if lang.profile_codes]  # what a LINE profile can say
+    context = {"live": _runtime(request).live, "profile_languages": languages}
+    response = render(request, "pages/simulator.html.j2", context)
     _user(request, response)
     return response
 
@@ -109,7 +119,10 @@ async def send(body: SendRequest, request: Request, response: Response) -> dict[
     if body.kind == "follow":
         fake.add_follower(user, "シミュレーター", body.language)
     token = fake.issue_reply_token(user)
-    raw = ev.body([_event(body, user, token)], destination=SIMULATOR_DESTINATION)
+    event = _event(body, user, token)
+    if body.kind == "image":  # the photo "taken": LINE's content endpoint serves it
+        fake.add_content(event["message"]["id"], ev.sample_photo())
+    raw = ev.body([event], destination=SIMULATOR_DESTINATION)
     status = await runtime.simulator.post_webhook(request.app, raw, ev.signed(raw, runtime.channel_secret))
     return {"webhook_status": status}
 
@@ -129,7 +142,7 @@ def _event(body: SendRequest, user: str, token: str) -> ev.Event:
 
 @router.get("/api/messages")
 def messages(
-    request: Request, response: Response, ok: AllowedDep, after: Annotated[int, Query(ge=0)] = 0
+    request: Request, response: Response, ok: AllowedDep, after: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0
 ) -> dict[str, Any]:
     """The bot's messages to the simulated user from index `after` on."""
     _require(ok)

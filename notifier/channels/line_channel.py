@@ -1,11 +1,13 @@
 """LINE through the bot's adapter (`platforms.line_api.LineApi`): a broadcast when the post has no topic,
 otherwise multicasts in chunks of 500 to the residents subscribed to the topic, each chunk in the
-language its residents chose (Japanese when the post has no variant in that language).
+language its residents read (`app.languages`: seven languages; when the post has no variant in it, its
+fallback: English for the foreign languages, then Japanese).
 
 The recipient chunks are snapshotted at the first send with a retry key each (`PartStore`), so a
 retry or a takeover after a crash re-sends only unfinished chunks, with the same key: LINE answers
 409 to a repeat and the adapter treats that as success. A broadcast cannot pick languages per
-resident: it carries the Japanese message followed by the English one when the post has it.
+resident: it carries the Japanese message followed by the English one when the post has it (a post in
+seven languages reaches each resident in theirs only as a topic push).
 
 LINE's 429 carries no `Retry-After` (none is documented): the channel then waits `RATE_LIMIT_PAUSE`,
 one token of the broadcast budget (60 per hour), before the engine tries again.
@@ -21,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from sqlalchemy.orm import Session
 
+from app.languages import LANGUAGES, fallback_chain
 from app.settings import Settings
 from bot.audience import recipients
 from notifier.channels.channel_base import Channel, Outgoing, Part, PartPlan, PartStore, Published
@@ -48,6 +51,7 @@ PARALLEL_CHUNKS = 40
 # after a 429 without Retry-After: one call's worth of the hourly broadcast budget (LINE's documented
 # limits are per second or per hour, and it asks to find the cause rather than retry at once)
 RATE_LIMIT_PAUSE = 60.0
+BROADCAST_LANGUAGES = ("ja", "en")  # a broadcast reaches everyone with the same messages (at most 5)
 
 
 def plan_chunks(session: Session, topic: str, languages: set[str]) -> list[PartPlan]:
@@ -56,7 +60,8 @@ def plan_chunks(session: Session, topic: str, languages: set[str]) -> list[PartP
     after: str | None = None
     while page := recipients(session, topic, after=after, limit=20_000):
         for r in page:
-            by_lang.setdefault(r.language if r.language in languages else "ja", []).append(r.user_id)
+            lang = next((step for step in fallback_chain(r.language) if step in languages), "ja")
+            by_lang.setdefault(lang, []).append(r.user_id)
         after = page[-1].user_id
     return [
         PartPlan("multicast", lang, tuple(ids[i : i + CHUNK]))
@@ -70,7 +75,7 @@ class LineChannel(Channel):
 
     name = "line"
     label = "LINE"
-    languages = ("ja", "en")
+    languages = LANGUAGES
     limit = 5000
     unit = "UTF-16 units per message"
     max_messages = 5
@@ -112,8 +117,8 @@ class LineChannel(Channel):
 
     @staticmethod
     def message_groups(texts: dict[str, list[str]], topic: str | None) -> list[list[str]]:
-        if topic is None:  # one broadcast carries every language
-            return [[m for lang in sorted(texts, key=lambda k: k != "ja") for m in texts[lang]]]
+        if topic is None:  # one broadcast carries Japanese, then English
+            return [[m for lang in BROADCAST_LANGUAGES if lang in texts for m in texts[lang]]]
         return list(texts.values())
 
     def endpoint(self, out: Outgoing) -> str:

@@ -31,6 +31,11 @@
         if (b.type === "postback") {
           if (b.text) add("user", b.text);
           send({ kind: "postback", data: b.data });
+        } else if (b.type === "camera" || b.type === "cameraRoll" || b.type === "location") {
+          // LINE opens the camera, the photos or the map; the simulator sends a sample photo or place
+          const kind = b.type === "location" ? "location" : "image";
+          add("system", b.label);
+          send({ kind: kind });
         } else {
           add("user", b.text || b.label);
           send({ kind: "text", text: b.text || b.label });

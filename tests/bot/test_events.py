@@ -7,7 +7,14 @@ from typing import Any
 
 import pytest
 
-from bot.intake.webhook_events import SIMULATOR_DESTINATION, MalformedBody, parse_body, sign, signature_ok
+from bot.intake.webhook_events import (
+    SIMULATOR_DESTINATION,
+    MalformedBody,
+    media_parts,
+    parse_body,
+    sign,
+    signature_ok,
+)
 from fakes import fake_line_events as ev
 from tests.line_fixtures import user_id
 
@@ -59,9 +66,20 @@ def test_events_become_inbox_items(event: ev.Event, kind: str, data: str) -> Non
     parsed = parse_body(ev.body([event]))
     assert parsed.dead == [] and parsed.skipped == 0
     (item,) = parsed.items
-    assert (item.kind, item.data, item.chat_id, item.user_id) == (kind, data, U1, U1)
+    kept = item.data.partition("\n")[0]  # images and locations carry details after the type
+    assert (item.kind, kept, item.chat_id, item.user_id) == (kind, data, U1, U1)
     assert item.event_id == event["webhookEventId"] and item.timestamp == event["timestamp"]
     assert item.reply_token == event.get("replyToken") and item.channel == "line"
+
+
+def test_images_and_locations_keep_what_a_flow_needs() -> None:
+    image, place = ev.image_event(U1), ev.location_event(U1)
+    items = parse_body(ev.body([image, place])).items
+    assert media_parts(items[0].data) == ("image", {"id": image["message"]["id"]})
+    kind, details = media_parts(items[1].data)
+    assert kind == "location" and (details["lat"], details["lon"]) == (34.7594, 135.5169)
+    assert details["title"] == "吹田市役所"
+    assert media_parts("sticker") == ("sticker", {})
 
 
 def _join(user: str) -> ev.Event:

@@ -116,7 +116,7 @@ def test_a_deeply_nested_event_is_kept_to_a_bounded_depth(
     bot_client: TestClient, sessions: sessionmaker[Session]
 ) -> None:
     deep = '{"a":[' * 300 + json.dumps({"text": SECRET_TEXT, "note": SECRET_TEXT}) + "]}" * 300
-    raw = ('{"destination":"U1","events":[{"type":"unknown","mode":"active","deep":' + deep + "}]}").encode()
+    raw = ('{"destination":"U1","events":[{"type":"message","mode":"active","deep":' + deep + "}]}").encode()
     assert (
         bot_client.post("/line/webhook", content=raw, headers=ev.signed(raw, CHANNEL_SECRET)).status_code
         == 200

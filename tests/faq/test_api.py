@@ -99,7 +99,10 @@ def test_create_update_delete_refreshes_the_index(staff_client: TestClient) -> N
     ("body", "error"),
     [
         ({**NEW, "answer": ""}, "request body:1:1: answer: must not be empty"),
-        ({**NEW, "lang": "fr"}, "request body:1:1: lang: must be one of ja, en"),
+        (
+            {**NEW, "lang": "fr"},
+            "request body:1:1: lang: must be one of ja, ja-easy, en, zh-Hans, ko, vi, pt",
+        ),
         ({"id": "x"}, "request body:1:1: question: is missing"),
     ],
 )

@@ -50,7 +50,10 @@ def errors_of(data: bytes, name: str) -> list[str]:
         (
             "g.jsonl",
             json.dumps({"id": "x", "question": "q", "lang": "fr"}).encode(),
-            ["g.jsonl:1:30: lang: must be one of ja, en", "g.jsonl:1:1: answer: is missing"],
+            [
+                "g.jsonl:1:30: lang: must be one of ja, ja-easy, en, zh-Hans, ko, vi, pt",
+                "g.jsonl:1:1: answer: is missing",
+            ],
         ),
         # JSONL: must be UTF-8 (Shift_JIS is for CSV only)
         ("h.jsonl", '{"id": "x", "question": "質問", "answer": "回答"}'.encode("cp932"), None),

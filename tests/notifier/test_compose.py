@@ -76,7 +76,7 @@ def problems(data: Any, settings: Settings) -> dict[str, str]:
         (
             {"variants": {"fr": {"title": "t", "body": "b"}}},
             "variants.fr",
-            ["英語版 (en) だけ", "variants: en"],
+            ["日本語以外の版は ja-easy, en, zh-Hans", "variants: ja-easy, en, zh-Hans, ko, vi, pt"],
         ),
         (
             {"variants": {"en": {"title": "t"}}},

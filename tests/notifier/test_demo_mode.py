@@ -23,7 +23,7 @@ from kpi import collection_job
 from kpi.kpi_tables import FollowerSnapshot
 from notifier.channels.channel_base import DEMO_ACCOUNT
 from notifier.demo_platforms import Received, line_insight, received_texts
-from tests.conftest import STAFF_PASSWORD, make_settings
+from tests.conftest import make_settings, sign_in
 from tests.notifier.conftest import FAST, Fakes, post_data, run_worker, schedule, shown
 from tests.platform_fakes import CHANNEL_NAMES, run_async
 
@@ -37,17 +37,17 @@ def demo_app(db_url: str) -> FastAPI:
 @pytest.fixture
 def demo_client(demo_app: FastAPI, staff_user: str) -> Iterator[TestClient]:
     with TestClient(demo_app) as client:
-        client.post("/login", data={"username": staff_user, "password": STAFF_PASSWORD})
+        sign_in(client, staff_user)
         yield client
 
 
 def test_demo_mode_is_on_in_development_and_never_in_production(monkeypatch: pytest.MonkeyPatch) -> None:
     assert load_settings(_env_file=None).demo_mode is True  # APP_ENV=development by default
-    assert load_settings(_env_file=None, app_env="production").demo_mode is False
+    assert load_settings(_env_file=None, secret_key="k" * 40, app_env="production").demo_mode is False
     assert load_settings(_env_file=None, demo_mode=False).demo_mode is False
     with pytest.raises(ConfigError, match="DEMO_MODE cannot be true when APP_ENV=production"):
-        load_settings(_env_file=None, app_env="production", demo_mode=True)
-    production = load_settings(_env_file=None, app_env="production")
+        load_settings(_env_file=None, secret_key="k" * 40, app_env="production", demo_mode=True)
+    production = load_settings(_env_file=None, secret_key="k" * 40, app_env="production")
     with pytest.raises(ConfigError, match="never with APP_ENV=production"):
         production.with_demo_channels({"x": {"x_api_base_url": "http://127.0.0.1:1"}})
 
@@ -67,7 +67,7 @@ def test_production_starts_no_fake_and_posts_nowhere(
         assert {ready["features"][n] for n in CHANNEL_NAMES} == {"not configured"}
         assert "demo" not in ready["notes"]
         assert app.state.demo_platforms.names == () and app.state.channel_settings is settings
-        client.post("/login", data={"username": staff_user, "password": STAFF_PASSWORD})
+        sign_in(client, staff_user)
         r = client.post("/api/v1/posts", json=post_data(channels=list(CHANNEL_NAMES)))
         assert r.status_code == 422 and "not configured" in r.json()["detail"][0]["message"]
         assert "デモモード" not in client.get("/posts").text
@@ -101,7 +101,12 @@ def test_a_post_to_all_five_channels_reaches_the_fakes_and_shows_on_demo(
         assert "." not in item["received_at"]
     times = [item["received_at"] for item in received]
     assert times == sorted(times, reverse=True)  # newest first
-    post = demo_client.get(f"/api/v1/posts/{r.json()['id']}").json()
+    # the fake has the post a moment before the worker records the delivery as sent
+    while time.monotonic() < deadline:
+        post = demo_client.get(f"/api/v1/posts/{r.json()['id']}").json()
+        if {d["state"] for d in post["deliveries"]} == {"sent"}:
+            break
+        time.sleep(0.1)
     assert {d["state"] for d in post["deliveries"]} == {"sent"}
     demo_page = demo_client.get("/demo")
     assert demo_page.status_code == 200 and "/static/demo.js" in demo_page.text

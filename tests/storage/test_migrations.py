@@ -19,13 +19,14 @@ def test_migrations_are_current(engine: Engine) -> None:
 def test_a_head_another_branch_depends_on_counts_as_reached(tmp_path: Path) -> None:
     """bot_0003 depends on faq_0003: once applied, Alembic stores only bot_0003 as the head."""
     url = f"sqlite:///{tmp_path / 'x.db'}"
-    migrate.upgrade(url, "bot@head")
+    migrate.upgrade(url, "bot_0003")
     engine = create_engine(url)
     assert "faq_0003" not in migrate.db_heads(engine)
-    assert "faq_0003" not in migrate.pending(engine) and "kpi_0002" in migrate.pending(engine)
+    pending = migrate.pending(engine)
+    assert "faq_0003" not in pending and any(head.startswith("kpi_") for head in pending)
     with engine.begin() as conn:  # a revision of a newer release: its heads are not ours
         conn.execute(text("UPDATE alembic_version SET version_num = 'bot_0099'"))
-    assert "bot_0003" in migrate.pending(engine)
+    assert {head for head in migrate.script_heads() if head.startswith("bot_")} <= migrate.pending(engine)
     engine.dispose()
 
 

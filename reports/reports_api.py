@@ -1,0 +1,226 @@
+"""Report endpoints under /api/v1 and the staff page /reports.
+
+- `GET /api/v1/report-categories`: `[{"id", "labels": {lang: text}}]` (public: no personal data).
+- `POST /api/v1/reports` (editor; multipart `category`, `note`, `lat`+`lon` or `address`, optional
+  `photo`): a report taken by phone (source `phone`); 201 with the report.
+- `GET /api/v1/reports` (staff; filters `category`, `status`, `source`, `since`, `until`, `confirmed`,
+  `limit`, `offset`), `GET /api/v1/reports/{id}` (with its history), `GET /api/v1/reports.geojson`,
+  `GET /api/v1/reports.csv`, `GET /api/v1/reports/photos/{id}` (staff only; `?thumbnail=true`).
+- `POST /api/v1/reports/{id}/status` (editor; JSON `status`, `note`, `duplicate_of`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Any
+
+import anyio
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from app.auth import EDITOR_ROLES, EditorDep, OptionalStaffDep, StaffDep, sign_in_redirect
+from app.deps import RowId, SessionDep, SettingsDep
+from app.request_limits import MAX_BODY_BYTES
+from app.templating import render
+from reports import photo_files
+from reports import report_store as store
+from reports.report_kinds import CATEGORIES, SOURCES, STATUS_LABELS, STATUSES
+from reports.reports_tables import DamageReport, ReportPhoto
+
+router = APIRouter(tags=["reports"])
+Since = Annotated[dt.datetime | None, Query(description="Created at or after (ISO 8601)")]
+Until = Annotated[dt.datetime | None, Query(description="Created before (ISO 8601)")]
+GEOJSON = "application/geo+json"
+
+
+def filter_args(
+    category: Annotated[str | None, Query(max_length=32)] = None,
+    status: Annotated[str | None, Query(max_length=16)] = None,
+    source: Annotated[str | None, Query(max_length=16)] = None,
+    since: Since = None,
+    until: Until = None,
+    confirmed: bool | None = None,
+    limit: Annotated[int, Query(ge=1, le=store.MAX_LIST)] = store.MAX_LIST,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> store.Filters:
+    """The filters of the list, GeoJSON and CSV (a time without a zone is UTC)."""
+    aware = [t if t is None or t.tzinfo else t.replace(tzinfo=dt.UTC) for t in (since, until)]
+    return store.Filters(category, status, source, aware[0], aware[1], confirmed, limit, offset)
+
+
+Filtered = Annotated[store.Filters, Depends(filter_args)]
+
+
+@router.get("/api/v1/report-categories")
+def report_categories() -> list[dict[str, Any]]:
+    """The categories a report can have, with their labels in each language."""
+    return [{"id": c.id, "labels": c.labels} for c in CATEGORIES]
+
+
+def _listing(session: Session, filters: store.Filters) -> list[dict[str, Any]]:
+    reports = store.find(session, filters)
+    photos = store.photos_of(session, [r.id for r in reports])
+    return [store.report_json(r, photos[r.id]) for r in reports]
+
+
+@router.get("/api/v1/reports")
+def list_reports(
+    session: SessionDep,
+    _staff: StaffDep,
+    filters: Filtered,
+) -> dict[str, Any]:
+    """Reports, newest first, with the number of reports in each status."""
+    return {"reports": _listing(session, filters), "counts": store.counts(session)}
+
+
+@router.get("/api/v1/reports.geojson", response_class=Response)
+def reports_geojson(
+    session: SessionDep,
+    _staff: StaffDep,
+    filters: Filtered,
+) -> Response:
+    """An RFC 7946 FeatureCollection of the reports with a place (notes masked)."""
+    return JSONResponse(store.geojson(store.find(session, filters)), media_type=GEOJSON)
+
+
+@router.get("/api/v1/reports.csv", response_class=Response)
+def reports_csv(
+    session: SessionDep,
+    _staff: StaffDep,
+    filters: Filtered,
+) -> Response:
+    """The reports as UTF-8 CSV (notes masked), for spreadsheets and open data."""
+    return Response(
+        store.as_csv(store.find(session, filters)),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="suita-damage-reports.csv"'},
+    )
+
+
+@router.get("/api/v1/reports/{report_id}")
+def get_report(report_id: RowId, session: SessionDep, _staff: StaffDep) -> dict[str, Any]:
+    """One report with its photos and history."""
+    report = session.get(DamageReport, report_id)
+    if report is None:
+        raise HTTPException(404, "通報が見つかりません / no such report")
+    photos = store.photos_of(session, [report.id])[report.id]
+    history = [store.change_json(c) for c in store.history_of(session, report.id)]
+    return {**store.report_json(report, photos), "history": history}
+
+
+@router.post("/api/v1/reports", status_code=201)
+async def create_report(
+    request: Request,
+    editor: EditorDep,
+    settings: SettingsDep,
+    category: Annotated[str, Form(max_length=32, description="An id of GET /api/v1/report-categories")],
+    note: Annotated[str, Form(max_length=store.MAX_NOTE * 2)] = "",
+    lat: Annotated[float | None, Form(ge=-90, le=90)] = None,
+    lon: Annotated[float | None, Form(ge=-180, le=180)] = None,
+    address: Annotated[str, Form(max_length=store.MAX_ADDRESS)] = "",
+    photo: Annotated[UploadFile | None, File(description="JPEG or PNG")] = None,
+) -> dict[str, Any]:
+    """A report taken by phone (source `phone`): needs a place (`lat` and `lon`, or `address`)."""
+    new = store.NewReport(category, "phone", note, lat, lon, address)
+    try:
+        store.check_place(lat, lon)
+    except store.ReportError as exc:
+        raise HTTPException(422, str(exc)) from None
+    if lat is None and not address.strip():
+        raise HTTPException(
+            422, "場所(緯度・経度または住所)を指定してください / give lat and lon, or address"
+        )
+    stored: photo_files.StoredPhoto | None = None
+    if photo is not None and photo.filename:
+        cap = min(settings.report_photo_max_bytes, MAX_BODY_BYTES)
+        data = await photo.read(cap + 1)
+        try:
+            stored = await anyio.to_thread.run_sync(photo_files.store, settings.report_media_dir, data, cap)
+        except photo_files.PhotoRejected as exc:
+            raise HTTPException(422, str(exc)) from None
+
+    def save(session: Session) -> dict[str, Any]:
+        report = store.create(session, new, editor.username)
+        assert report is not None  # no event or external ID: never a repeat
+        photos = [store.add_stored_photo(session, report.id, stored)] if stored is not None else []
+        return store.report_json(report, photos)
+
+    try:
+        created: dict[str, Any] = await request.app.state.db.run(save)
+    except store.ReportError as exc:
+        _discard(settings.report_media_dir, stored)
+        raise HTTPException(422, str(exc)) from None
+    except BaseException:
+        _discard(settings.report_media_dir, stored)
+        raise
+    return created
+
+
+def _discard(media_dir: Path, stored: photo_files.StoredPhoto | None) -> None:
+    if stored is not None:
+        photo_files.remove(media_dir, stored.file_name, stored.thumb_name)
+
+
+class StatusChange(BaseModel):
+    status: str = Field(max_length=16, description=f"One of {', '.join(STATUSES)}")
+    note: str | None = Field(default=None, max_length=store.MAX_NOTE)
+    duplicate_of: int | None = Field(default=None, ge=1)
+
+
+@router.post("/api/v1/reports/{report_id}/status")
+async def change_status(
+    report_id: RowId, body: StatusChange, request: Request, editor: EditorDep
+) -> dict[str, Any]:
+    """Move a report to a status, with a note (recorded in its history; the reporter on LINE is told
+    when it is being checked and when it is handled). `duplicate` needs `duplicate_of`."""
+
+    def save(session: Session) -> dict[str, Any]:
+        report = store.change_status(
+            session, report_id, body.status, editor.username, note=body.note, duplicate_of=body.duplicate_of
+        )
+        photos = store.photos_of(session, [report.id])[report.id]
+        history = [store.change_json(c) for c in store.history_of(session, report.id)]
+        return {**store.report_json(report, photos), "history": history}
+
+    try:
+        changed: dict[str, Any] = await request.app.state.db.run(save)
+    except store.ReportError as exc:
+        code = 404 if "no such report" in str(exc) else 422
+        raise HTTPException(code, str(exc)) from None
+    wake = getattr(request.app.state, "report_notices_wake", None)
+    if wake is not None:
+        wake()
+    return changed
+
+
+@router.get("/api/v1/reports/photos/{photo_id}", response_class=Response)
+def report_photo(
+    photo_id: RowId, session: SessionDep, settings: SettingsDep, _staff: StaffDep, thumbnail: bool = False
+) -> Response:
+    """A stored photo (or its thumbnail): staff only, never cached by shared caches."""
+    photo = session.get(ReportPhoto, photo_id)
+    name = (photo.thumb_name if thumbnail else photo.file_name) if photo is not None else None
+    path = photo_files.path_of(settings.report_media_dir, name) if name else None
+    if photo is None or path is None:
+        raise HTTPException(404, "写真が見つかりません / no such photo")
+    media = "image/jpeg" if thumbnail else (photo.media_type or "image/jpeg")
+    return FileResponse(path, media_type=media, headers={"Cache-Control": "private, max-age=3600"})
+
+
+@router.get("/reports", response_class=HTMLResponse, include_in_schema=False)
+def reports_page(request: Request, settings: SettingsDep, staff: OptionalStaffDep) -> Response:
+    if staff is None:
+        return sign_in_redirect(request)
+    context = {
+        "active": "reports",
+        "categories": CATEGORIES,
+        "statuses": STATUS_LABELS,
+        "sources": SOURCES,
+        "can_edit": staff.role in EDITOR_ROLES,
+        "tile_url": settings.report_map_tile_url,
+        "attribution": settings.report_map_attribution,
+    }
+    return render(request, "pages/reports.html.j2", context)
