@@ -220,3 +220,24 @@ def test_x_posts_parse_only_valid_coordinates() -> None:
         ("3", None, None),
     ]
     assert hashtag_collector.x_posts({"meta": {"result_count": 0}}) == []
+
+
+def test_an_x_post_with_coordinates_is_on_the_map(
+    fake_x: FakeServer, db_url: str, sessions: sessionmaker[Session]
+) -> None:
+    assert isinstance(fake_x.platform, FakeX)
+    post = fake_x.platform.add_public_post("江坂で冠水 #吹田市災害", coordinates=(135.4969, 34.7587))
+    fake_x.platform.add_public_post("停電 #吹田市災害")  # no place: in the list, not on the map
+    settings = x_settings(db_url, fake_x)
+    assert collect(settings, sessions) == 2
+    from app.main import create_app
+    from tests.conftest import sign_in_as
+
+    with TestClient(create_app(settings)) as client:
+        sign_in_as(client, sessions, "viewer")
+        features = client.get("/api/v1/reports.geojson").json()["features"]
+        listed = client.get("/api/v1/reports?source=x").json()["reports"]
+    assert [f["geometry"]["coordinates"] for f in features] == [[135.4969, 34.7587]]
+    assert features[0]["properties"]["source"] == "x"
+    assert {r["link"] for r in listed} >= {f"https://x.com/suita_taro/status/{post['id']}"}
+    assert len(listed) == 2
