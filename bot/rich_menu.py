@@ -1,4 +1,5 @@
-"""The bot's rich menu: its JSON (six tiles, 2500×1686 px) and its image, drawn by code with Pillow.
+"""The bot's rich menu: its JSON (six tiles and a full-width "report damage" bar below them,
+2500×1686 px) and its image, drawn by code with Pillow.
 
 Japanese labels need a CJK font: `find_font()` looks for Noto Sans CJK (Debian/Ubuntu package
 `fonts-noto-cjk`) and other common Japanese fonts, and raises `FontNotFound` naming the package.
@@ -22,6 +23,11 @@ from bot.conversation import postback_data as pb
 
 WIDTH, HEIGHT = 2500, 1686
 COLUMNS, ROWS = 3, 2
+BAR_HEIGHT = 330  # the full-width bar under the grid: 被害を報告 / Report damage
+GRID_HEIGHT = HEIGHT - BAR_HEIGHT
+# the reports area's postback that starts its LINE flow (handled by its flow hook, not by the bot)
+REPORT_DAMAGE_DATA = "a=rp&s=start"
+REPORT_COLOUR = "#b3261e"  # AA contrast with white
 MAX_IMAGE_BYTES = 1024 * 1024
 CITY_WEBSITE = "https://www.city.suita.osaka.jp/"
 COLOURS = ("#00693e", "#0b5cad", "#6a3d9a", "#0b5cad", "#6a3d9a", "#00693e")  # AA contrast with white
@@ -58,7 +64,7 @@ def _postback(action: str, display: str) -> dict[str, Any]:
 
 
 def tiles() -> list[Tile]:
-    """The six tiles, left to right, top to bottom."""
+    """The six tiles, left to right, top to bottom, then the bar."""
     labels = texts().tiles
     actions = [
         _postback("menu", "メニュー"),
@@ -67,20 +73,24 @@ def tiles() -> list[Tile]:
         _postback("lang", "言語 / Language"),
         _postback("contact", "問い合わせ先"),
         {"type": "uri", "uri": CITY_WEBSITE},
+        {"type": "postback", "data": REPORT_DAMAGE_DATA, "displayText": "被害を報告"},
     ]
     return [Tile(t["ja"], t["en"], a) for t, a in zip(labels, actions, strict=True)]
 
 
 def bounds(index: int) -> dict[str, int]:
-    """The tile's rectangle; the last column and row absorb the rounding."""
+    """The tile's rectangle (the last column and row absorb the rounding); the index after the grid's
+    is the bar across the bottom."""
+    if index >= COLUMNS * ROWS:
+        return {"x": 0, "y": GRID_HEIGHT, "width": WIDTH, "height": BAR_HEIGHT}
     col, row = index % COLUMNS, index // COLUMNS
-    w, h = WIDTH // COLUMNS, HEIGHT // ROWS
+    w, h = WIDTH // COLUMNS, GRID_HEIGHT // ROWS
     x, y = col * w, row * h
     return {
         "x": x,
         "y": y,
         "width": WIDTH - x if col == COLUMNS - 1 else w,
-        "height": HEIGHT - y if row == ROWS - 1 else h,
+        "height": GRID_HEIGHT - y if row == ROWS - 1 else h,
     }
 
 
@@ -136,8 +146,15 @@ def draw(font_path: str | Path | None = None) -> bytes:
     for i, tile in enumerate(tiles()):
         b = bounds(i)
         box = (b["x"] + 8, b["y"] + 8, b["x"] + b["width"] - 8, b["y"] + b["height"] - 8)
-        pen.rounded_rectangle(box, radius=40, fill=COLOURS[i % len(COLOURS)])
         cx, cy = b["x"] + b["width"] // 2, b["y"] + b["height"] // 2
+        if i >= COLUMNS * ROWS:  # the bar: one line, both languages
+            pen.rounded_rectangle(box, radius=40, fill=REPORT_COLOUR)
+            line = f"{tile.ja} / {tile.en}"
+            pen.text(
+                (cx, cy), line, font=_fit(line, path, 130, b["width"] - 160), fill="#ffffff", anchor="mm"
+            )
+            continue
+        pen.rounded_rectangle(box, radius=40, fill=COLOURS[i % len(COLOURS)])
         pen.text(
             (cx, cy - 60),
             tile.ja,

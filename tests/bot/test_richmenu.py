@@ -24,13 +24,22 @@ def test_menu_json_is_what_line_accepts() -> None:
     menu = rich_menu.menu_json()
     assert rich_menu_errors(menu) == []
     areas = menu["areas"]
-    assert len(areas) == 6
+    assert len(areas) == 7
     assert (
         sum(a["bounds"]["width"] * a["bounds"]["height"] for a in areas) == rich_menu.WIDTH * rich_menu.HEIGHT
     )
     for area in areas:
         action = area["action"]
-        assert action["type"] == "uri" or pb.decode(action["data"]) is not None
+        data = action.get("data")
+        assert action["type"] == "uri" or pb.decode(data) is not None or data == rich_menu.REPORT_DAMAGE_DATA
+    bar = areas[-1]
+    assert bar["bounds"] == {
+        "x": 0,
+        "y": rich_menu.GRID_HEIGHT,
+        "width": 2500,
+        "height": rich_menu.BAR_HEIGHT,
+    }
+    assert bar["action"] == {"type": "postback", "data": "a=rp&s=start", "displayText": "被害を報告"}
 
 
 @pytest.mark.usefixtures("cjk_font")
@@ -41,6 +50,10 @@ def test_image_has_the_menu_size_and_fits_line_limit() -> None:
     assert len(data) <= rich_menu.MAX_IMAGE_BYTES
     colours = {image.getpixel((b["x"] + 30, b["y"] + 30)) for b in map(rich_menu.bounds, range(6))}
     assert len(colours) == 3  # the tiles are painted, alternating colours
+    bar = rich_menu.bounds(6)
+    assert image.getpixel((bar["x"] + 30, bar["y"] + 30)) == (0xB3, 0x26, 0x1E)
+    label = image.crop((bar["x"] + 200, bar["y"] + 60, bar["x"] + bar["width"] - 200, bar["y"] + 270))
+    assert sum(label.convert("L").histogram()[201:]) > 5000  # white strokes of 被害を報告 / Report damage
 
 
 @pytest.mark.usefixtures("cjk_font")
