@@ -149,7 +149,10 @@ def test_staff_correct_category_and_place_recorded_in_history(staff_client: Test
     assert (r["category"], r["lat"], r["lon"], r["status"]) == ("landslide", 34.7612, 135.5155, "new")
     last = r["history"][-1]
     assert (last["from"], last["to"], last["actor"]) == ("new", "new", "kouhou")
-    assert "その他 → 倒木・がけ崩れ" in last["note"] and "— 吹田市内 → 34.761200, 135.515500 吹田市内" in last["note"]
+    assert (
+        "その他 → 倒木・がけ崩れ" in last["note"]
+        and "— 吹田市内 → 34.761200, 135.515500 吹田市内" in last["note"]
+    )
     named = fix(address="千里山西1丁目 公園の北")
     assert named.json()["address"] == "千里山西1丁目 公園の北" and named.json()["lat"] == 34.7612
     assert "place" in named.json()["history"][-1]["note"]
