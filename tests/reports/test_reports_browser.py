@@ -36,16 +36,23 @@ def seed(sessions: sessionmaker[Session], settings: Settings) -> None:
                                         external_id="1"), "system")  # fmt: skip
 
 
-def test_staff_triage_a_report_on_the_list_and_the_map(
+@pytest.fixture
+def reports_page(
     page: Any,
     live_server: ThreadedServer,
     staff_user: str,
     settings: Settings,
     sessions: sessionmaker[Session],
-) -> None:
+) -> Any:
+    """/reports signed in over the seeded reports; requests off the app are aborted (tiles "offline")."""
     seed(sessions, settings)
-    seen = watch(page, live_server.url)  # requests off the app are aborted: the tiles are "offline"
+    seen = watch(page, live_server.url)
     browser_sign_in(page, live_server, "/reports", staff_user)
+    return seen
+
+
+def test_staff_triage_a_report_on_the_list_and_the_map(page: Any, reports_page: Any) -> None:
+    seen = reports_page
     page.locator("#report-list li").nth(2).wait_for()
     items = page.locator("#report-list li").all_inner_texts()
     assert items[0].startswith("R-000003") and "要確認" in items[0]
@@ -76,15 +83,9 @@ def test_staff_triage_a_report_on_the_list_and_the_map(
 
 
 def test_an_editor_corrects_category_and_place_of_a_collected_post(
-    page: Any,
-    live_server: ThreadedServer,
-    staff_user: str,
-    settings: Settings,
-    sessions: sessionmaker[Session],
+    page: Any, reports_page: Any, sessions: sessionmaker[Session]
 ) -> None:
-    seed(sessions, settings)
-    seen = watch(page, live_server.url)
-    browser_sign_in(page, live_server, "/reports", staff_user)
+    seen = reports_page
     wait_until(page, "() => document.querySelectorAll('#report-map path.leaflet-interactive').length === 2")
     page.get_by_role("button", name="R-000003").click()
     page.locator("#report-detail").wait_for()
