@@ -18,6 +18,7 @@ from typing import Annotated, Any
 
 import anyio
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
@@ -53,6 +54,10 @@ def filter_args(
 
 
 Filtered = Annotated[store.Filters, Depends(filter_args)]
+
+
+# a row id as the databases store it (a larger number would overflow SQLite's INTEGER: a 500)
+RowId = Annotated[int, PathParam(ge=1, le=2**63 - 1)]
 
 
 @router.get("/api/v1/report-categories")
@@ -102,7 +107,7 @@ def reports_csv(
 
 
 @router.get("/api/v1/reports/{report_id}")
-def get_report(report_id: int, session: SessionDep, _staff: StaffDep) -> dict[str, Any]:
+def get_report(report_id: RowId, session: SessionDep, _staff: StaffDep) -> dict[str, Any]:
     """One report with its photos and history."""
     report = session.get(DamageReport, report_id)
     if report is None:
@@ -166,12 +171,12 @@ def _discard(media_dir: Path, stored: photo_files.StoredPhoto | None) -> None:
 class StatusChange(BaseModel):
     status: str = Field(max_length=16, description=f"One of {', '.join(STATUSES)}")
     note: str | None = Field(default=None, max_length=store.MAX_NOTE)
-    duplicate_of: int | None = Field(default=None, ge=1)
+    duplicate_of: int | None = Field(default=None, ge=1, le=2**63 - 1)
 
 
 @router.post("/api/v1/reports/{report_id}/status")
 async def change_status(
-    report_id: int, body: StatusChange, request: Request, editor: EditorDep
+    report_id: RowId, body: StatusChange, request: Request, editor: EditorDep
 ) -> dict[str, Any]:
     """Move a report to a status, with a note (recorded in its history; the reporter on LINE is told
     when it is being checked and when it is handled). `duplicate` needs `duplicate_of`."""
@@ -202,7 +207,7 @@ class ReportCorrection(BaseModel):
 
 @router.patch("/api/v1/reports/{report_id}")
 async def correct_report(
-    report_id: int, body: ReportCorrection, request: Request, editor: EditorDep
+    report_id: RowId, body: ReportCorrection, request: Request, editor: EditorDep
 ) -> dict[str, Any]:
     """Correct a report's category and place (`lat`+`lon`, `address`; `""` clears the address); the
     change is recorded in its history."""
@@ -227,7 +232,7 @@ def _detail(session: Session, report: DamageReport) -> dict[str, Any]:
 
 @router.get("/api/v1/reports/photos/{photo_id}", response_class=Response)
 def report_photo(
-    photo_id: int, session: SessionDep, settings: SettingsDep, _staff: StaffDep, thumbnail: bool = False
+    photo_id: RowId, session: SessionDep, settings: SettingsDep, _staff: StaffDep, thumbnail: bool = False
 ) -> Response:
     """A stored photo (or its thumbnail): staff only, never cached by shared caches."""
     photo = session.get(ReportPhoto, photo_id)
