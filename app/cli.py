@@ -39,6 +39,7 @@ AREA_COMMANDS: dict[str, str] = {
     "bot": "bot.bot_cli:cli",
     "notifier": "notifier.notifier_cli:cli",
     "kpi": "kpi.kpi_cli:kpi",
+    "reports": "reports.reports_cli:cli",
 }
 
 

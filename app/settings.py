@@ -132,6 +132,9 @@ class Settings(BaseSettings):
     # where Bluesky posts are searched for REPORT_HASHTAGS, e.g. the public AppView
     # https://public.api.bsky.app (no account needed); unset: Bluesky is not searched
     bluesky_search_base_url: str | None = None
+    # also search X's recent posts for REPORT_HASHTAGS (GET /2/tweets/search/recent with the X_API_*
+    # keys); only where the account's API tier includes search
+    x_search_enabled: bool = False
 
     @field_validator("database_url")
     @classmethod

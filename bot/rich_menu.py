@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 WIDTH, HEIGHT = 2500, 1686
 COLUMNS, ROWS = 3, 2
+# the reports area's postback that starts its LINE flow (handled by its flow hook, not by the bot)
+REPORT_DAMAGE_DATA = "a=rp&s=start"
 MAX_IMAGE_BYTES = 1024 * 1024
 CITY_WEBSITE = "https://www.city.suita.osaka.jp/"
 COLOURS = ("#00693e", "#0b5cad", "#6a3d9a", "#0b5cad", "#6a3d9a", "#00693e")  # AA contrast with white
@@ -70,7 +72,7 @@ def _postback(action: str, display: str) -> dict[str, Any]:
 def _actions(kind: str, link: str | None) -> list[dict[str, Any]]:
     if kind == "disaster":
         return [
-            {"type": "message", "text": texts(kind).report_text},  # the FAQ (or a report flow) answers
+            {"type": "postback", "data": REPORT_DAMAGE_DATA, "displayText": texts(kind).report_text},
             {"type": "uri", "uri": link or CITY_WEBSITE},
             _postback("emergency", "緊急連絡先"),
             _postback("lang", "言語 / Language"),

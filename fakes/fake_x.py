@@ -1,4 +1,5 @@
-"""Fake X API v2: `POST /2/tweets`, `GET /2/users/me`, `GET /2/users/{id}/tweets`.
+"""Fake X API v2: `POST /2/tweets`, `GET /2/users/me`, `GET /2/users/{id}/tweets` and the recent
+search `GET /2/tweets/search/recent` over public posts of others (`add_public_post`).
 
 Follows the official JSON shapes: `{"data": {...}}`, problem-style errors (`detail`, `title`, `type`),
 the 403 "duplicate content" refusal, `x-rate-limit-*` headers on every answer and a 429 when the window
@@ -7,6 +8,13 @@ once it is spent, X answers 429 with `x-user-limit-24hour-remaining: 0` and the 
 while the 15-minute window still has calls left. Like X, it shortens links to t.co in the stored text
 and HTML-escapes `&`, `<` and `>` in the text it returns. OAuth 1.0a signatures are not checked, only
 that a user-context `Authorization: OAuth …` header is present.
+
+Recent search follows X's contract with the fake's own query matching (every term of the query must
+be in the text; a `#tag` as a whole hashtag; `-is:retweet`, `-is:reply`, `has:geo` and `lang:` are
+understood): `query` 1-512 characters, `max_results` 10-100 (else 400), fields only when asked for
+(`tweet.fields=geo,author_id,created_at`, `expansions=author_id,geo.place_id`, `includes.users`,
+`includes.places`), its own 15-minute window (`search_window`, 429 when spent). With
+`search_enrolled = False` it answers as X does for an API tier without search: 403 "client-not-enrolled".
 
 The fake measures a post with its own implementation of twitter-text v3's weighted length
 (`weighted_length`), not the library production counts with.
@@ -32,6 +40,18 @@ from fakes.fake_server import FakePlatform
 
 USER_ID = "1500000000000000001"
 DUPLICATE = "You are not allowed to create a Tweet with duplicate content."
+SEARCH_PER_WINDOW = 180  # recent search calls per 15 minutes (user context)
+NOT_ENROLLED = {
+    "client_id": "29300000",
+    "detail": "When authenticating requests to the Twitter API v2 endpoints, you must use keys and tokens "
+    "from a Twitter developer App that is attached to a Project. You can create a project via the "
+    "developer portal.",
+    "registration_url": "https://developer.twitter.com/en/docs/projects/overview",
+    "title": "Client Forbidden",
+    "required_enrollment": "Appropriate Level of API Access",
+    "reason": "client-not-enrolled",
+    "type": "https://api.twitter.com/2/problems/client-forbidden",
+}
 DAILY_POSTS = 10_000  # the fake's default per-user 24-hour cap (tests lower it)
 MAX_WEIGHT = 280
 URL_WEIGHT = 23
@@ -93,13 +113,17 @@ class FakeX(FakePlatform):
         self.followers = 12_345
         self.window = Window(limit=10_000, seconds=900)
         self.daily = Window(limit=DAILY_POSTS, seconds=86_400)
+        self.search_window = Window(limit=SEARCH_PER_WINDOW, seconds=900)
         self.reset()
 
     def reset(self) -> None:
         with self.lock:
             self.tweets: list[dict[str, Any]] = []
+            self.public: list[dict[str, Any]] = []
+            self.search_enrolled = True
             self._ids = itertools.count(1_800_000_000_000_000_001)
         self.daily.set(DAILY_POSTS, 86_400)
+        self.search_window.set(SEARCH_PER_WINDOW, 900)
 
     def dump(self) -> dict[str, Any]:
         with self.lock:
@@ -111,9 +135,33 @@ class FakeX(FakePlatform):
             Route("/2/tweets", self.create_tweet, methods=["POST"]),
             Route("/2/users/me", self.me, methods=["GET"]),
             Route("/2/users/{id}/tweets", self.user_tweets, methods=["GET"]),
+            Route("/2/tweets/search/recent", self.search_recent, methods=["GET"]),
         ]
 
-    def _limited(self, body: Any, status: int = 200, *, posting: bool = False) -> Response:
+    def add_public_post(
+        self, text: str, username: str = "suita_taro", coordinates: tuple[float, float] | None = None
+    ) -> dict[str, Any]:
+        """A public post of someone else; `coordinates` (lon, lat) is its exact location, if shared."""
+        with self.lock:
+            tweet_id = str(next(self._ids))
+            post: dict[str, Any] = {
+                "id": tweet_id,
+                "text": text,
+                "author_id": str(abs(hash(username)) % 10**18),
+                "username": username,
+                "created_at": datetime.now(UTC),
+            }
+            if coordinates is not None:
+                post["geo"] = {
+                    "coordinates": {"type": "Point", "coordinates": list(coordinates)},
+                    "place_id": "01a9a39529b27f36",
+                }
+            self.public.append(post)
+            return post
+
+    def _limited(
+        self, body: Any, status: int = 200, *, posting: bool = False, window: Window | None = None
+    ) -> Response:
         headers: dict[str, str] = {"x-transaction-id": f"tx{time.time_ns()}"}
         allowed_today = True
         if posting:
@@ -123,9 +171,10 @@ class FakeX(FakePlatform):
                 "x-user-limit-24hour-remaining": str(left_today),
                 "x-user-limit-24hour-reset": str(reset_today),
             }
-        allowed, remaining, reset = self.window.hit()
+        window = window or self.window
+        allowed, remaining, reset = window.hit()
         headers |= {
-            "x-rate-limit-limit": str(self.window.limit),
+            "x-rate-limit-limit": str(window.limit),
             "x-rate-limit-remaining": str(remaining),
             "x-rate-limit-reset": str(reset),
         }
@@ -143,8 +192,9 @@ class FakeX(FakePlatform):
         return JSONResponse(body, status, headers)
 
     @staticmethod
-    def _unauthorized(request: Request) -> Response | None:
-        if request.headers.get("authorization", "").startswith("OAuth "):
+    def _unauthorized(request: Request, bearer: bool = False) -> Response | None:
+        given = request.headers.get("authorization", "")
+        if given.startswith("OAuth ") or (bearer and given.startswith("Bearer ")):
             return None
         body = {"title": "Unauthorized", "type": "about:blank", "status": 401, "detail": "Unauthorized"}
         return JSONResponse(body, 401)
@@ -214,6 +264,86 @@ class FakeX(FakePlatform):
         if data:
             meta.update(newest_id=data[0]["id"], oldest_id=data[-1]["id"])
         return self._limited({"data": data, "meta": meta} if data else {"meta": meta})
+
+    async def search_recent(self, request: Request) -> Response:
+        """`GET /2/tweets/search/recent`: public posts of the last 7 days matching `query`, newest first."""
+        if denied := self._unauthorized(request, bearer=True):
+            return denied
+        if not self.search_enrolled:
+            return JSONResponse(NOT_ENROLLED, 403)
+        params = request.query_params
+        query = params.get("query", "")
+        try:
+            limit = int(params.get("max_results", "10"))
+        except ValueError:
+            limit = 0
+        problems = []
+        if not 1 <= len(query) <= 512:
+            problems.append({"parameters": {"query": [query]}, "message": "query must be 1-512 characters"})
+        if not 10 <= limit <= 100:
+            problems.append(
+                {
+                    "parameters": {"max_results": [params.get("max_results", "")]},
+                    "message": "The `max_results` query parameter value is not between 10 and 100",
+                }
+            )
+        if problems:
+            return self._limited(
+                {
+                    "errors": problems,
+                    "title": "Invalid Request",
+                    "detail": "One or more parameters to your request was invalid.",
+                    "type": "https://api.twitter.com/2/problems/invalid-request",
+                },
+                400,
+                window=self.search_window,
+            )
+        fields = set(params.get("tweet.fields", "").split(","))
+        expansions = set(params.get("expansions", "").split(","))
+        with self.lock:
+            found = [p for p in reversed(self.public) if _matches(query, p)][:limit]
+        data = []
+        for p in found:
+            item: dict[str, Any] = {"id": p["id"], "text": escaped(p["text"]),
+                                    "edit_history_tweet_ids": [p["id"]]}  # fmt: skip
+            if "author_id" in fields or "author_id" in expansions:
+                item["author_id"] = p["author_id"]
+            if "created_at" in fields:
+                item["created_at"] = p["created_at"].strftime("%Y-%m-%dT%H:%M:%S.000Z")
+            if "geo" in fields and "geo" in p:
+                item["geo"] = p["geo"]
+            data.append(item)
+        body: dict[str, Any] = {"meta": {"result_count": len(data)}}
+        if data:
+            body["data"] = data
+            body["meta"] |= {"newest_id": data[0]["id"], "oldest_id": data[-1]["id"]}
+            includes: dict[str, Any] = {}
+            if "author_id" in expansions:
+                users = {p["author_id"]: p["username"] for p in found}
+                includes["users"] = [{"id": i, "name": u, "username": u} for i, u in users.items()]
+            if "geo.place_id" in expansions and any("geo" in p for p in found):
+                includes["places"] = [{"id": "01a9a39529b27f36", "full_name": "Suita-shi, Osaka"}]
+            if includes:
+                body["includes"] = includes
+        return self._limited(body, window=self.search_window)
+
+
+def _matches(query: str, post: dict[str, Any]) -> bool:
+    """The fake's reading of a search query: terms joined by AND; `-is:retweet`, `-is:reply` and
+    `lang:` hold for every public post of the fake, `has:geo` needs coordinates."""
+    text = post["text"].casefold()
+    for term in query.split():
+        if term in ("-is:retweet", "-is:reply") or term.startswith("lang:"):
+            continue
+        if term == "has:geo":
+            if "geo" not in post:
+                return False
+        elif term.startswith("#"):
+            if not regex.search(regex.escape(term.casefold()) + r"(?!\w)", text):
+                return False
+        elif term.casefold() not in text:
+            return False
+    return True
 
 
 def shortened(text: str, tweet_id: str) -> str:

@@ -1,12 +1,13 @@
 """Public posts carrying the configured hashtags (REPORT_HASHTAGS) on Mastodon (the server's public tag
-timeline, `GET /api/v1/timelines/tag/:hashtag`) and Bluesky (`app.bsky.feed.searchPosts` on
-BLUESKY_SEARCH_BASE_URL) become reports to confirm (`confirmed = False`, category "other"), with the
-source, the author's handle and the link. A post is stored once (source, post ID), however often it is
-seen. Run by the notifier's workers as a periodic job (`notifier.report_hashtags_job`).
+timeline, `GET /api/v1/timelines/tag/:hashtag`), Bluesky (`app.bsky.feed.searchPosts` on
+BLUESKY_SEARCH_BASE_URL) and, when X_SEARCH_ENABLED, X (recent search, `reports.x_search`) become
+reports to confirm (`confirmed = False`, category "other"), with the source, the author's handle, the
+link and the coordinates when the network gives them (X's `geo.coordinates`). A post is stored once
+(source, post ID), however often it is seen. Run by the notifier's workers as a periodic job
+(`notifier.report_hashtags_job`).
 
-Posts are public, but a handle is still a person's: only the handle, the link and the text (masked)
-are kept, and the report follows the same retention as others. X is not searched: the city's API tier
-does not include search.
+Posts are public, but a handle is still a person's: only the handle, the link, the text (masked) and
+the place are kept, and the report follows the same retention as others.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ import httpx
 from sqlalchemy.orm import Session
 
 from app.settings import Settings
+from platforms.http_calls import in_thread
 from reports import report_store as store
+from reports import x_search
 from reports.report_kinds import OTHER
 from storage.aio import AsyncDb
 
@@ -38,6 +41,8 @@ class TaggedPost:
     text: str
     author: str
     link: str
+    lat: float | None = None
+    lon: float | None = None
 
 
 def plain(content: str) -> str:
@@ -74,11 +79,26 @@ def bluesky_posts(body: Any) -> list[TaggedPost]:
     return posts
 
 
+def x_posts(body: Any) -> list[TaggedPost]:
+    """Posts of an X recent search answer, with their coordinates when they have them."""
+    posts = []
+    for p in x_search.posts_of(body):
+        lat, lon = p["place"] or (None, None)
+        posts.append(TaggedPost("x", p["id"], p["text"], p["author"], p["link"], lat, lon))
+    return posts
+
+
 async def fetch(settings: Settings, client: httpx.AsyncClient) -> list[TaggedPost]:
     """The posts of every configured hashtag on each network (a network that fails is logged and
-    skipped this round: the next run tries again)."""
+    skipped this round: the next run tries again; X stops for the round at its first failure)."""
     posts: list[TaggedPost] = []
+    search_x = settings.x_search_enabled and x_search.has_credentials(settings)
+    if settings.x_search_enabled and not search_x:
+        log.warning("X search is enabled but the X API keys are not set: X is not searched")
     for tag in settings.report_hashtags:
+        if search_x:
+            found, search_x = await _search_x(settings, tag)
+            posts += found
         if settings.mastodon_api_base_url:
             base = settings.mastodon_api_base_url.rstrip("/")
             posts += await _get(client, f"{base}/api/v1/timelines/tag/{tag}", {"limit": LIMIT},
@@ -102,6 +122,21 @@ async def _get(client: httpx.AsyncClient, url: str, params: dict[str, Any], pars
         return []
 
 
+async def _search_x(settings: Settings, tag: str) -> tuple[list[TaggedPost], bool]:
+    """X's posts for `tag`, and whether to keep searching X this round."""
+    try:
+        return x_posts(await in_thread(x_search.search, settings, tag)), True
+    except x_search.XSearchUnavailable as exc:
+        log.warning(
+            "X search is not part of this account's API tier (%s): X is skipped this round; "
+            "set X_SEARCH_ENABLED=false to stop asking",
+            exc,
+        )
+    except x_search.XSearchFailed as exc:
+        log.warning("hashtag collection failed: X search skipped this round (%s)", exc)
+    return [], False
+
+
 def store_posts(session: Session, posts: list[TaggedPost]) -> int:
     """Store new posts as unconfirmed reports; how many were new."""
     added = 0
@@ -112,6 +147,8 @@ def store_posts(session: Session, posts: list[TaggedPost]) -> int:
             note=post.text,
             author=post.author,
             link=post.link,
+            lat=post.lat,
+            lon=post.lon,
             external_id=post.external_id,
             confirmed=False,
         )

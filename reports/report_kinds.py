@@ -43,7 +43,7 @@ STATUS_LABELS: dict[str, tuple[str, str]] = {
 STATUSES = tuple(STATUS_LABELS)
 # statuses a reporter is told about by a push (the receipt itself says "received")
 PUSHED_STATUSES = frozenset({"checking", "handled"})
-SOURCES = ("line", "phone", "mastodon", "bluesky")
+SOURCES = ("line", "phone", "mastodon", "bluesky", "x")
 
 
 def category_label(category_id: str, lang: str) -> str:

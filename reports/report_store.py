@@ -148,6 +148,60 @@ def change_status(
 
 
 @dataclass(frozen=True)
+class Correction:
+    """What staff correct: the category, the point (both coordinates), the typed place. A field left
+    None is kept; `address=""` clears the typed place."""
+
+    category: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    address: str | None = None
+
+
+def _place_text(lat: float | None, lon: float | None, address: str | None) -> str:
+    point = f"{lat:.6f}, {lon:.6f}" if lat is not None and lon is not None else "—"
+    return f"{point} {address}" if address else point
+
+
+def correct(session: Session, report_id: int, fix: Correction, actor: str) -> DamageReport:
+    """Correct a report's category and place; the change (old → new) is a line of its history.
+    Raises `ReportError` for an unknown category, a bad point, or nothing to change."""
+    if fix.category is not None and fix.category not in BY_ID:
+        raise ReportError(f"不明な種類です / unknown category {fix.category[:40]!r}")
+    check_place(fix.lat, fix.lon)
+    report = session.get(DamageReport, report_id, with_for_update=True)
+    if report is None:
+        raise ReportError("通報が見つかりません / no such report")
+    changes = []
+    if fix.category is not None and fix.category != report.category:
+        old = category_label(report.category, "ja")
+        changes.append(f"種類 / category: {old} → {category_label(fix.category, 'ja')}")
+        report.category = fix.category
+    lat, lon = (fix.lat, fix.lon) if fix.lat is not None else (report.lat, report.lon)
+    address = report.address if fix.address is None else (fix.address.strip()[:MAX_ADDRESS] or None)
+    if (lat, lon, address) != (report.lat, report.lon, report.address):
+        old_place = _place_text(report.lat, report.lon, report.address)
+        changes.append(f"場所 / place: {old_place} → {_place_text(lat, lon, address)}")
+        report.lat, report.lon, report.address = lat, lon, address
+    if not changes:
+        raise ReportError("変更する内容がありません / nothing to change")
+    now = utcnow()
+    report.updated_at = now
+    note = ("訂正 / corrected: " + "; ".join(changes))[:MAX_NOTE]
+    session.add(
+        ReportChange(
+            report_id=report.id,
+            at=now,
+            actor=actor,
+            from_status=report.status,
+            to_status=report.status,
+            note=note,
+        )
+    )
+    return report
+
+
+@dataclass(frozen=True)
 class Filters:
     category: str | None = None
     status: str | None = None

@@ -7,6 +7,7 @@
   `limit`, `offset`), `GET /api/v1/reports/{id}` (with its history), `GET /api/v1/reports.geojson`,
   `GET /api/v1/reports.csv`, `GET /api/v1/reports/photos/{id}` (staff only; `?thumbnail=true`).
 - `POST /api/v1/reports/{id}/status` (editor; JSON `status`, `note`, `duplicate_of`).
+- `PATCH /api/v1/reports/{id}` (editor; JSON `category`, `lat`+`lon`, `address`): a correction.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from app.auth import EDITOR_ROLES, EditorDep, OptionalStaffDep, StaffDep, sign_in_redirect
-from app.deps import RowId, SessionDep, SettingsDep
+from app.deps import MAX_ROW_ID, RowId, SessionDep, SettingsDep
 from app.request_limits import MAX_BODY_BYTES
 from app.templating import render
 from reports import photo_files
@@ -106,9 +107,7 @@ def get_report(report_id: RowId, session: SessionDep, _staff: StaffDep) -> dict[
     report = session.get(DamageReport, report_id)
     if report is None:
         raise HTTPException(404, "通報が見つかりません / no such report")
-    photos = store.photos_of(session, [report.id])[report.id]
-    history = [store.change_json(c) for c in store.history_of(session, report.id)]
-    return {**store.report_json(report, photos), "history": history}
+    return _detail(session, report)
 
 
 @router.post("/api/v1/reports", status_code=201)
@@ -167,7 +166,7 @@ def _discard(media_dir: Path, stored: photo_files.StoredPhoto | None) -> None:
 class StatusChange(BaseModel):
     status: str = Field(max_length=16, description=f"One of {', '.join(STATUSES)}")
     note: str | None = Field(default=None, max_length=store.MAX_NOTE)
-    duplicate_of: int | None = Field(default=None, ge=1)
+    duplicate_of: int | None = Field(default=None, ge=1, le=MAX_ROW_ID)
 
 
 @router.post("/api/v1/reports/{report_id}/status")
@@ -181,9 +180,7 @@ async def change_status(
         report = store.change_status(
             session, report_id, body.status, editor.username, note=body.note, duplicate_of=body.duplicate_of
         )
-        photos = store.photos_of(session, [report.id])[report.id]
-        history = [store.change_json(c) for c in store.history_of(session, report.id)]
-        return {**store.report_json(report, photos), "history": history}
+        return _detail(session, report)
 
     try:
         changed: dict[str, Any] = await request.app.state.db.run(save)
@@ -194,6 +191,38 @@ async def change_status(
     if wake is not None:
         wake()
     return changed
+
+
+class ReportCorrection(BaseModel):
+    category: str | None = Field(default=None, max_length=32)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    address: str | None = Field(default=None, max_length=store.MAX_ADDRESS)
+
+
+@router.patch("/api/v1/reports/{report_id}")
+async def correct_report(
+    report_id: RowId, body: ReportCorrection, request: Request, editor: EditorDep
+) -> dict[str, Any]:
+    """Correct a report's category and place (`lat`+`lon`, `address`; `""` clears the address); the
+    change is recorded in its history."""
+    fix = store.Correction(body.category, body.lat, body.lon, body.address)
+
+    def save(session: Session) -> dict[str, Any]:
+        report = store.correct(session, report_id, fix, editor.username)
+        return _detail(session, report)
+
+    try:
+        corrected: dict[str, Any] = await request.app.state.db.run(save)
+    except store.ReportError as exc:
+        raise HTTPException(404 if "no such report" in str(exc) else 422, str(exc)) from None
+    return corrected
+
+
+def _detail(session: Session, report: DamageReport) -> dict[str, Any]:
+    photos = store.photos_of(session, [report.id])[report.id]
+    history = [store.change_json(c) for c in store.history_of(session, report.id)]
+    return {**store.report_json(report, photos), "history": history}
 
 
 @router.get("/api/v1/reports/photos/{photo_id}", response_class=Response)

@@ -48,7 +48,7 @@ class DamageReport(Base):
     duplicate_of: Mapped[int | None] = mapped_column(
         ForeignKey("reports.id", ondelete="SET NULL"), nullable=True
     )
-    source: Mapped[str] = mapped_column(String(16))  # line | phone | mastodon | bluesky
+    source: Mapped[str] = mapped_column(String(16))  # line | phone | mastodon | bluesky | x
     confirmed: Mapped[bool] = mapped_column(Boolean, default=True)
     reporter_id: Mapped[int | None] = mapped_column(
         ForeignKey("report_reporters.id", ondelete="SET NULL"), nullable=True, index=True

@@ -75,6 +75,7 @@ def group_commands(group: str) -> set[str]:
         ("bot", [["bot"]]),
         ("notifier", [["notifier"]]),
         ("kpi", [["kpi"], ["notifier", "kpi"]]),
+        ("reports", [["reports"]]),
     ],
 )
 def test_every_command_group_starts_as_a_process(group: str, aliases: list[list[str]]) -> None:

@@ -11,8 +11,8 @@ Rate limits: the 15-minute window (`x-rate-limit-*`) and the 24-hour caps per us
 (`x-user-limit-24hour-*`, `x-app-limit-24hour-*`). When a 24-hour cap is spent, the next call waits for
 its reset, not for the 15-minute one.
 
-tweepy hard-codes `https://api.twitter.com`, so a requests adapter mounted on the client's session
-sends every call to `X_API_BASE_URL` and enforces a timeout.
+tweepy hard-codes `https://api.twitter.com`, so the client's session (`platforms.x_hosts`) sends
+every call to `X_API_BASE_URL` and enforces a timeout.
 """
 
 from __future__ import annotations
@@ -21,10 +21,9 @@ import datetime as dt
 import html
 import logging
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import requests
-from requests.adapters import HTTPAdapter
 
 from app.settings import Settings
 from notifier.channels.channel_base import Channel, Outgoing, Published
@@ -32,11 +31,11 @@ from platforms.call_errors import Ambiguous, RateInfo, RateLimited, Rejected, Se
 from platforms.counting import x_weighted_length
 from platforms.followers import FollowerCount
 from platforms.http_calls import from_requests, in_thread, rate_info, short
+from platforms.x_hosts import x_session
 
 if TYPE_CHECKING:
     import tweepy  # imported on first use (~15 MB): a process that never posts to X never loads it
 
-TWITTER_HOST = "https://api.twitter.com"
 DUPLICATE = "duplicate content"
 # (remaining, reset) header pairs: the 15-minute window, then the 24-hour caps per user and per app
 RATE_HEADERS = (
@@ -47,22 +46,6 @@ RATE_HEADERS = (
 
 # tweepy logs request headers (with the OAuth token) at DEBUG: never let that through.
 logging.getLogger("tweepy").setLevel(logging.INFO)
-
-
-class _Redirect(HTTPAdapter):
-    """Rewrites tweepy's fixed host to the configured base URL and applies a default timeout."""
-
-    def __init__(self, base_url: str, timeout: float) -> None:
-        super().__init__(pool_maxsize=32)
-        self.base_url = base_url.rstrip("/")
-        self.timeout = timeout
-
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
-        if request.url and self.base_url != TWITTER_HOST:
-            request.url = request.url.replace(TWITTER_HOST, self.base_url, 1)
-        if kwargs.get("timeout") is None:
-            kwargs["timeout"] = self.timeout
-        return super().send(request, **kwargs)
 
 
 def comparable(text: str) -> str:
@@ -115,10 +98,7 @@ class XChannel(Channel):
             s.get_secret_value() if s is not None else ""
             for s in (settings.x_api_key, settings.x_api_secret, settings.x_access_token)
         ) + (settings.x_access_token_secret.get_secret_value() if settings.x_access_token_secret else "",)
-        self._session = requests.Session()
-        self._session.mount(
-            TWITTER_HOST, _Redirect(settings.x_api_base_url, settings.notifier_request_timeout)
-        )
+        self._session = x_session(settings.x_api_base_url, settings.notifier_request_timeout)
         self._user_id: str | None = None
 
     @staticmethod

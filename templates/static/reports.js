@@ -1,5 +1,5 @@
 // /reports: the list and the map of damage reports side by side, filters, a report's detail with its
-// photos and history, and the status change. Data from /api/v1/reports (user data only as text).
+// photos and history, the status change and the correction of category and place. Data from /api/v1/reports (user data only as text).
 "use strict";
 
 (() => {
@@ -115,6 +115,48 @@
     section.hidden = false;
     section.scrollIntoView({ block: "nearest" });
     if (map && r.lat !== null) map.setView([r.lat, r.lon], Math.max(map.getZoom(), 15));
+    if (correct) {
+      correct.elements.category.value = r.category;
+      correct.elements.lat.value = r.lat === null ? "" : String(r.lat);
+      correct.elements.lon.value = r.lon === null ? "" : String(r.lon);
+      correct.elements.address.value = r.address || "";
+      document.getElementById("correct-message").textContent = "";
+    }
+  }
+
+  // only what the editor changed is sent: the server records old → new in the history
+  function corrections(f, r) {
+    const body = {};
+    if (f.category.value !== r.category) body.category = f.category.value;
+    const lat = f.lat.value.trim();
+    const lon = f.lon.value.trim();
+    if ((lat || lon) && (Number(lat) !== r.lat || Number(lon) !== r.lon)) {
+      body.lat = lat === "" ? null : Number(lat);
+      body.lon = lon === "" ? null : Number(lon);
+    }
+    if (f.address.value.trim() !== (r.address || "")) body.address = f.address.value.trim();
+    return body;
+  }
+
+  const correct = document.getElementById("correct-form");
+  if (correct) {
+    correct.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      if (!current) return;
+      const message = document.getElementById("correct-message");
+      const body = corrections(correct.elements, current);
+      if (Object.keys(body).length === 0) {
+        message.textContent = "変更する内容がありません / Nothing to change";
+        return;
+      }
+      const answer = await api("PATCH", `/api/v1/reports/${current.id}`, body);
+      message.textContent = answer.ok ? "訂正しました / Corrected" : String(answer.detail);
+      if (answer.ok) {
+        await load();
+        await show(current.id);
+        message.textContent = "訂正しました / Corrected";
+      }
+    });
   }
 
   const form = document.getElementById("status-form");

@@ -105,6 +105,35 @@ def test_x_daily_cap_answers_429_while_the_window_has_calls_left(x: FakeServer) 
     platform.reset()
 
 
+def test_x_recent_search_follows_the_contract(x: FakeServer) -> None:
+    platform: Any = x.platform
+    platform.reset()
+    platform.add_public_post("冠水 #吹田市災害", "a", coordinates=(135.5, 34.7))
+    platform.add_public_post("#吹田市災害対策 の会見", "b")
+    url, auth = f"{x.url}/2/tweets/search/recent", {"Authorization": "Bearer app"}
+    params = {"query": "#吹田市災害 -is:retweet", "max_results": "10"}
+    assert httpx.get(url, params=params).status_code == 401
+    plain = httpx.get(url, params=params, headers=auth).json()
+    assert [t["text"] for t in plain["data"]] == ["冠水 #吹田市災害"] and "includes" not in plain
+    assert "geo" not in plain["data"][0] and plain["meta"]["result_count"] == 1
+    full = httpx.get(url, params=params | {"tweet.fields": "geo", "expansions": "author_id,geo.place_id"},
+                     headers=auth).json()  # fmt: skip
+    assert full["data"][0]["geo"]["coordinates"] == {"type": "Point", "coordinates": [135.5, 34.7]}
+    assert full["includes"]["users"][0]["username"] == "a" and full["includes"]["places"]
+    too_many = httpx.get(url, params=params | {"max_results": "500"}, headers=auth)
+    assert too_many.status_code == 400 and "max_results" in too_many.json()["errors"][0]["message"]
+    none = httpx.get(url, params={"query": "#なし", "max_results": "10"}, headers=auth).json()
+    assert none == {"meta": {"result_count": 0}}
+    platform.search_window.set(1, 900)
+    assert httpx.get(url, params=params, headers=auth).status_code == 200
+    assert httpx.get(url, params=params, headers=auth).status_code == 429
+    platform.reset()
+    platform.search_enrolled = False
+    refused = httpx.get(url, params=params, headers=auth)
+    assert refused.status_code == 403 and refused.json()["reason"] == "client-not-enrolled"
+    platform.reset()
+
+
 @pytest.fixture(scope="module")
 def pds() -> Iterator[FakeServer]:
     with FakeServer(FakeBluesky()) as server:

@@ -15,6 +15,7 @@ from app.settings import Settings
 from fakes.fake_bluesky import FakeBluesky
 from fakes.fake_mastodon import FakeMastodon
 from fakes.fake_server import FakeServer
+from fakes.fake_x import FakeX
 from notifier import periodic_jobs, report_hashtags_job
 from reports import hashtag_collector
 from reports.reports_tables import DamageReport
@@ -103,3 +104,140 @@ def test_it_is_a_periodic_job_and_shows_up_for_staff(
         sign_in_as(client, sessions, "viewer")
         (report,) = client.get("/api/v1/reports?confirmed=false").json()["reports"]
         assert report["source"] == "mastodon" and report["author"] == "@taro@example.social"
+
+
+@pytest.fixture
+def fake_x() -> Iterator[FakeServer]:
+    with FakeServer(FakeX()) as server:
+        yield server
+
+
+def x_settings(db_url: str, x: FakeServer, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "x_api_base_url": x.url,
+        "x_api_key": "k",
+        "x_api_secret": "s",
+        "x_access_token": "1-t",
+        "x_access_token_secret": "ts",
+        "x_search_enabled": True,
+        "report_hashtags": "吹田市災害,吹田市防災",
+    }
+    return make_settings(db_url, **(values | overrides))
+
+
+def test_x_search_brings_posts_with_handle_link_and_coordinates_once(
+    fake_x: FakeServer, db_url: str, sessions: sessionmaker[Session]
+) -> None:
+    assert isinstance(fake_x.platform, FakeX)
+    located = fake_x.platform.add_public_post(
+        "千里山駅前で冠水 #吹田市災害 &amp; 通行止め", "suita_hanako", coordinates=(135.5163, 34.7781)
+    )
+    fake_x.platform.add_public_post("電柱が傾いている #吹田市防災")
+    fake_x.platform.add_public_post("#吹田市災害対策本部 の会見")  # another hashtag
+    settings = x_settings(db_url, fake_x)
+    assert collect(settings, sessions) == 2
+    assert collect(settings, sessions) == 0  # seen again: nothing new
+    (search, *_) = fake_x.platform.state.find("/2/tweets/search/recent")
+    assert search.query["query"] == "#吹田市災害 -is:retweet" and search.query["max_results"] == "100"
+    assert "geo" in search.query["tweet.fields"] and "author_id" in search.query["expansions"]
+    reports = {r.external_id: r for r in stored(sessions)}
+    r = reports[located["id"]]
+    assert (r.source, r.confirmed, r.author) == ("x", False, "@suita_hanako")
+    assert r.link == f"https://x.com/suita_hanako/status/{located['id']}"
+    assert (r.lat, r.lon) == pytest.approx((34.7781, 135.5163))
+    other = next(o for o in reports.values() if o.external_id != located["id"])
+    assert (other.lat, other.lon) == (None, None) and "電柱" in (other.note or "")
+
+
+@pytest.mark.parametrize(
+    ("enabled", "keys", "searched"),
+    [(False, True, False), (True, False, False), (True, True, True)],
+)
+def test_x_is_searched_only_when_enabled_with_keys(
+    fake_x: FakeServer,
+    db_url: str,
+    sessions: sessionmaker[Session],
+    enabled: bool,
+    keys: bool,
+    searched: bool,
+) -> None:
+    assert isinstance(fake_x.platform, FakeX)
+    fake_x.platform.add_public_post("倒木 #吹田市災害")
+    overrides: dict[str, object] = {"x_search_enabled": enabled}
+    if not keys:
+        overrides["x_api_key"] = None
+    settings = x_settings(db_url, fake_x, **overrides)
+    assert collect(settings, sessions) == (1 if searched else 0)
+    assert bool(fake_x.platform.state.find("/2/tweets/search/recent")) == searched
+
+
+@pytest.mark.parametrize("failure", ["not-enrolled", "429", "500"])
+def test_x_refusals_skip_x_for_the_round_without_repeating(
+    fake_x: FakeServer,
+    db_url: str,
+    sessions: sessionmaker[Session],
+    caplog: pytest.LogCaptureFixture,
+    failure: str,
+) -> None:
+    platform = fake_x.platform
+    assert isinstance(platform, FakeX)
+    platform.add_public_post("停電 #吹田市防災")
+    if failure == "not-enrolled":
+        platform.search_enrolled = False
+    else:
+        platform.fail("status", status=int(failure), path="search/recent", times=-1)
+    settings = x_settings(db_url, fake_x)
+    with caplog.at_level("WARNING"):
+        assert collect(settings, sessions) == 0
+    assert len(platform.state.find("/2/tweets/search/recent")) == 1  # not once per hashtag
+    note = " ".join(r.getMessage() for r in caplog.records)
+    if failure == "not-enrolled":
+        assert "API tier" in note and "client-not-enrolled" in note and "X_SEARCH_ENABLED" in note
+    else:
+        assert f"X search skipped this round ({failure}" in note
+    platform.search_enrolled = True
+    platform.state.reset()
+    platform.add_public_post("停電 #吹田市災害")
+    assert collect(settings, sessions) == 2  # the next round asks again
+
+
+def test_x_posts_parse_only_valid_coordinates() -> None:
+    body = {
+        "data": [
+            {"id": "1", "text": "a", "author_id": "9", "geo": {"coordinates": {"type": "Point",
+                                                                             "coordinates": [135.5, 34.7]}}},
+            {"id": "2", "text": "b", "author_id": "9", "geo": {"coordinates": {"coordinates": [200, 95]}}},
+            {"id": "3", "text": "c", "author_id": "9", "geo": {"place_id": "abc"}},
+            {"id": "4", "text": "d", "author_id": "unknown"},
+            "junk",
+        ],
+        "includes": {"users": [{"id": "9", "username": "u"}]},
+    }  # fmt: skip
+    posts = hashtag_collector.x_posts(body)
+    assert [(p.external_id, p.lat, p.lon) for p in posts] == [
+        ("1", 34.7, 135.5),
+        ("2", None, None),
+        ("3", None, None),
+    ]
+    assert hashtag_collector.x_posts({"meta": {"result_count": 0}}) == []
+
+
+def test_an_x_post_with_coordinates_is_on_the_map(
+    fake_x: FakeServer, db_url: str, sessions: sessionmaker[Session]
+) -> None:
+    assert isinstance(fake_x.platform, FakeX)
+    post = fake_x.platform.add_public_post("江坂で冠水 #吹田市災害", coordinates=(135.4969, 34.7587))
+    fake_x.platform.add_public_post("停電 #吹田市災害")  # no place: in the list, not on the map
+    settings = x_settings(db_url, fake_x)
+    assert collect(settings, sessions) == 2
+    from app.main import create_app
+    from tests.conftest import sign_in_as
+
+    with TestClient(create_app(settings)) as client:
+        sign_in_as(client, sessions, "viewer")
+        features = client.get("/api/v1/reports.geojson").json()["features"]
+        listed = client.get("/api/v1/reports?source=x").json()["reports"]
+    assert [f["geometry"]["coordinates"] for f in features] == [[135.4969, 34.7587]]
+    assert features[0]["properties"]["source"] == "x"
+    assert {r["link"] for r in listed} >= {f"https://x.com/suita_taro/status/{post['id']}"}
+    assert len(listed) == 2

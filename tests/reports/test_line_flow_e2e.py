@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import rich_menu
 from fakes import fake_line_events as ev
 from fakes.fake_line import FakeLine
 from reports.reports_tables import DamageReport, ReportDraft, Reporter, ReportPhoto
@@ -177,3 +178,10 @@ def test_unfollow_drops_the_link_and_the_pushes(
     assert moved.status_code == 200
     idle(flow_client)
     assert len(fake_line.deliveries("push")) == pushes
+
+
+def test_the_disaster_menu_button_starts_a_report(flow_client: TestClient, fake_line: FakeLine) -> None:
+    areas = rich_menu.menu_json("disaster")["areas"]
+    (area,) = [a for a in areas if a["action"].get("data") == rich_menu.REPORT_DAMAGE_DATA]
+    first = tap(flow_client, fake_line, area["action"]["data"])
+    assert "【1/4】" in first["text"] and "a=rp&s=cat&c=fire" in quick_data(first)

@@ -133,3 +133,41 @@ def test_staff_only_and_editor_only(client: TestClient, sessions: sessionmaker[S
     sign_in_as(client, sessions, "viewer")
     assert client.get("/api/v1/reports").status_code == 200
     assert phone(client, category="fire", address="吹田市").status_code == 403
+    assert client.patch("/api/v1/reports/1", json={"category": "fire"}).status_code == 403
+
+
+def test_staff_correct_category_and_place_recorded_in_history(staff_client: TestClient) -> None:
+    made = phone(staff_client, category="other", note="倒木", address="吹田市内").json()
+    rid = made["id"]
+
+    def fix(**body: Any) -> Any:
+        return staff_client.patch(f"/api/v1/reports/{rid}", json=body)
+
+    moved = fix(category="landslide", lat=34.7612, lon=135.5155)
+    assert moved.status_code == 200, moved.text
+    r = moved.json()
+    assert (r["category"], r["lat"], r["lon"], r["status"]) == ("landslide", 34.7612, 135.5155, "new")
+    last = r["history"][-1]
+    assert (last["from"], last["to"], last["actor"]) == ("new", "new", "kouhou")
+    assert (
+        "その他 → 倒木・がけ崩れ" in last["note"]
+        and "— 吹田市内 → 34.761200, 135.515500 吹田市内" in last["note"]
+    )
+    named = fix(address="千里山西1丁目 公園の北")
+    assert named.json()["address"] == "千里山西1丁目 公園の北" and named.json()["lat"] == 34.7612
+    assert "place" in named.json()["history"][-1]["note"]
+    features = staff_client.get("/api/v1/reports.geojson").json()["features"]
+    assert [f["geometry"]["coordinates"] for f in features if f["id"] == rid] == [[135.5155, 34.7612]]
+    cleared = fix(address="")
+    assert cleared.json()["address"] is None
+    bad: list[dict[str, Any]] = [
+        {"category": "volcano"},
+        {"lat": 34.7},  # lon missing
+        {"lat": 95, "lon": 135},
+        {},  # nothing to change
+        {"category": "landslide"},  # the same
+    ]
+    for body in bad:
+        assert fix(**body).status_code == 422, body
+    assert staff_client.patch("/api/v1/reports/999", json={"category": "fire"}).status_code == 404
+    assert len(staff_client.get(f"/api/v1/reports/{rid}").json()["history"]) == 4

@@ -1,0 +1,3 @@
+from app.cli import run_area
+
+run_area("reports")
