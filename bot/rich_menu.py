@@ -63,14 +63,14 @@ def texts(kind: str = "main") -> Any:
     return jinja_env().get_template(f"messages/bot/{name}.txt.j2").module
 
 
-def _postback(action: str, display: str) -> dict[str, Any]:
-    return {"type": "postback", "data": pb.encode(action), "displayText": display}
+def _postback(action: str, display: str, **params: str) -> dict[str, Any]:
+    return {"type": "postback", "data": pb.encode(action, **params), "displayText": display}
 
 
 def _actions(kind: str, link: str | None) -> list[dict[str, Any]]:
     if kind == "disaster":
         return [
-            {"type": "message", "text": texts(kind).report_text},  # the FAQ (or a report flow) answers
+            _postback("rp", texts(kind).report_text, s="start"),  # starts the reports area's flow
             {"type": "uri", "uri": link or CITY_WEBSITE},
             _postback("emergency", "緊急連絡先"),
             _postback("lang", "言語 / Language"),
