@@ -46,7 +46,20 @@ START_WORDS_BY_LANG: dict[str, tuple[str, ...]] = {
 }
 START_WORDS = frozenset(w for words in START_WORDS_BY_LANG.values() for w in words)
 CANCEL_WORDS = frozenset(
-    {"やめる", "キャンセル", "中止", "cancel", "stop", "取消", "취소", "hủy", "huỷ", "huy", "cancelar", "parar"}
+    {
+        "やめる",
+        "キャンセル",
+        "中止",
+        "cancel",
+        "stop",
+        "取消",
+        "취소",
+        "hủy",
+        "huỷ",
+        "huy",
+        "cancelar",
+        "parar",
+    }
 )
 
 

@@ -115,9 +115,17 @@ def test_production_hides_the_docs_by_default(db_url: str, monkeypatch: pytest.M
 @pytest.mark.parametrize(
     ("docs_enabled", "demo_mode", "menu"),
     [
-        (True, False, ["/posts", "/emergency", "/posts/calendar", "/faq", "/kpi", "/reports", "/simulator", "/docs"]),
+        (
+            True,
+            False,
+            ["/posts", "/emergency", "/posts/calendar", "/faq", "/kpi", "/reports", "/simulator", "/docs"],
+        ),
         (False, False, ["/posts", "/emergency", "/posts/calendar", "/faq", "/kpi", "/reports", "/simulator"]),
-        (False, True, ["/posts", "/emergency", "/posts/calendar", "/faq", "/kpi", "/reports", "/simulator", "/demo"]),
+        (
+            False,
+            True,
+            ["/posts", "/emergency", "/posts/calendar", "/faq", "/kpi", "/reports", "/simulator", "/demo"],
+        ),
     ],
 )
 def test_the_signed_in_menu_links_every_staff_page(

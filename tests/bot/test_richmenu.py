@@ -49,7 +49,9 @@ def test_the_disaster_menu_starts_the_report_flow() -> None:
 
 
 def test_a_report_button_without_the_reports_flow_gives_the_emergency_numbers() -> None:
-    turn = cv.handle(cv.Incoming("postback", "a=rp&s=start"), cv.UserState(), cv.Context(DEFAULT_TOPICS, None, nonce="n"))
+    turn = cv.handle(
+        cv.Incoming("postback", "a=rp&s=start"), cv.UserState(), cv.Context(DEFAULT_TOPICS, None, nonce="n")
+    )
     assert "119" in turn.messages[0]["text"] and "110" in turn.messages[0]["text"]
 
 

@@ -27,7 +27,9 @@ def phone(client: TestClient, **form: Any) -> Any:
 def test_categories_have_labels_in_each_language(client: TestClient) -> None:
     cats = client.get("/api/v1/report-categories").json()
     assert [c["id"] for c in cats][:3] == ["building", "road", "flood"]
-    assert cats[1]["labels"]["ja"] == "道路の被害・通行止め" and cats[1]["labels"]["vi"] == "Hư hỏng/chặn đường"
+    assert (
+        cats[1]["labels"]["ja"] == "道路の被害・通行止め" and cats[1]["labels"]["vi"] == "Hư hỏng/chặn đường"
+    )
     assert len(cats) == 8
     assert all(list(c["labels"]) == list(LANGUAGES) for c in cats)
     assert all(0 < len(label) <= 20 for c in cats for label in c["labels"].values())
