@@ -300,7 +300,7 @@ def _category_named(words: str) -> str | None:
     return next((c.id for c in CATEGORIES if words in _NAMED[c.id]), None)
 
 
-_NAMED = {c.id: frozenset(normalized(label) for label in c.names) for c in CATEGORIES}
+_NAMED = {c.id: frozenset(normalized(label) for label in c.labels.values()) for c in CATEGORIES}
 
 
 def receipt(number: str, lang: str) -> Message:

@@ -12,11 +12,11 @@ MAX_CATEGORY_LABEL = 20  # a LINE quick reply's label
 
 @dataclass(frozen=True)
 class Category:
-    """A report category: its id and its label in every language of `app.languages` (each at most
-    20 characters: the flow shows them as quick replies)."""
+    """A report category: its id and its labels by language id (each at most 20 characters: the flow
+    shows them as quick replies). A language without a label shows its fallback's (`app.languages`)."""
 
     id: str
-    names: tuple[str, ...]  # in the order of `app.languages.LANGUAGES`
+    names: tuple[tuple[str, str], ...]  # (language id, label), in the order of `app.languages`
 
     @property
     def ja(self) -> str:
@@ -28,7 +28,7 @@ class Category:
 
     @property
     def labels(self) -> dict[str, str]:
-        return dict(zip(LANGUAGES, self.names, strict=True))
+        return dict(self.names)
 
     def label(self, lang: str) -> str:
         labels = self.labels
@@ -38,7 +38,7 @@ class Category:
 def _category(id_: str, **names: str) -> Category:
     """A category from its labels by language id (`zh_Hans` for `zh-Hans`, `ja_easy` for `ja-easy`)."""
     by_lang = {k.replace("_", "-"): v for k, v in names.items()}
-    return Category(id_, tuple(by_lang[lang] for lang in LANGUAGES))
+    return Category(id_, tuple((lang, by_lang[lang]) for lang in LANGUAGES if lang in by_lang))
 
 
 CATEGORIES: tuple[Category, ...] = (

@@ -15,8 +15,9 @@ from fakes.fake_line import FakeLine
 from reports.reports_tables import DamageReport, ReportDraft, Reporter, ReportPhoto
 from storage.base import utcnow
 from tests.bot.helpers import RESIDENT as U
-from tests.bot.helpers import idle, post, quick_data, say, tap, wait_for
+from tests.bot.helpers import idle, post, quick_data, quick_labels, say, tap, wait_for
 from tests.conftest import sign_in_as
+from tests.line_fixtures import user_id
 
 
 def actions(message: dict[str, Any]) -> list[str]:
@@ -177,3 +178,40 @@ def test_unfollow_drops_the_link_and_the_pushes(
     assert moved.status_code == 200
     idle(flow_client)
     assert len(fake_line.deliveries("push")) == pushes
+
+
+def test_a_vietnamese_resident_reports_in_vietnamese(
+    flow_client: TestClient, fake_line: FakeLine, sessions: sessionmaker[Session]
+) -> None:
+    vi = user_id(302)
+    tap(flow_client, fake_line, "a=lang&l=vi", user=vi)  # the resident chose Tiếng Việt
+    first = say(flow_client, fake_line, "Báo cáo thiệt hại", user=vi)
+    intro = fake_line.messages_for(vi)[-2]["text"]
+    assert intro.startswith("Bắt đầu báo cáo thiệt hại") and "119" in intro and "110" in intro
+    assert "[Bước 1/4]" in first["text"] and "Ngập nước" in quick_labels(first)
+    photo_step = tap(flow_client, fake_line, "a=rp&s=cat&c=flood", user=vi)
+    assert "[Bước 2/4]" in photo_step["text"] and "Chụp ảnh" in [
+        i["action"]["label"] for i in photo_step["quickReply"]["items"]
+    ]
+    assert "Đã nhận ảnh (1/3)" in send_photo(flow_client, fake_line, vi)["text"]
+    assert "Gửi vị trí" in tap(flow_client, fake_line, "a=rp&s=next", user=vi)["text"]
+    assert "[Bước 4/4]" in send_place(flow_client, fake_line, vi)["text"]
+    summary = say(flow_client, fake_line, "nước ngập đến đầu gối", user=vi)
+    assert "Loại: Ngập nước" in summary["text"] and "Gửi báo cáo này" in quick_labels(summary)
+    receipt = tap(flow_client, fake_line, "a=rp&s=send", user=vi)
+    assert "Số tiếp nhận là R-000001" in receipt["text"] and "119" in receipt["text"]
+    (report,) = reports_of(sessions)
+    with sessions() as s:
+        assert s.get(Reporter, report.reporter_id).lang == "vi"  # type: ignore[union-attr]
+
+    sign_in_as(flow_client, sessions, "editor")
+    pushes = len(fake_line.deliveries("push"))
+    assert (
+        flow_client.post(f"/api/v1/reports/{report.id}/status", json={"status": "checking"}).status_code
+        == 200
+    )
+    wait_for(lambda: len(fake_line.deliveries("push")) > pushes, what="the status push")
+    (push,) = fake_line.deliveries("push")[pushes:]
+    assert push.to == [vi] and push.messages[0]["text"] == (
+        "Báo cáo R-000001 của bạn đang được nhân viên thành phố kiểm tra."
+    )
