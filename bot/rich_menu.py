@@ -28,8 +28,6 @@ if TYPE_CHECKING:
 
 WIDTH, HEIGHT = 2500, 1686
 COLUMNS, ROWS = 3, 2
-# the reports area's postback that starts its LINE flow (handled by its flow hook, not by the bot)
-REPORT_DAMAGE_DATA = "a=rp&s=start"
 MAX_IMAGE_BYTES = 1024 * 1024
 CITY_WEBSITE = "https://www.city.suita.osaka.jp/"
 COLOURS = ("#00693e", "#0b5cad", "#6a3d9a", "#0b5cad", "#6a3d9a", "#00693e")  # AA contrast with white
@@ -65,14 +63,14 @@ def texts(kind: str = "main") -> Any:
     return jinja_env().get_template(f"messages/bot/{name}.txt.j2").module
 
 
-def _postback(action: str, display: str) -> dict[str, Any]:
-    return {"type": "postback", "data": pb.encode(action), "displayText": display}
+def _postback(action: str, display: str, **params: str) -> dict[str, Any]:
+    return {"type": "postback", "data": pb.encode(action, **params), "displayText": display}
 
 
 def _actions(kind: str, link: str | None) -> list[dict[str, Any]]:
     if kind == "disaster":
         return [
-            {"type": "postback", "data": REPORT_DAMAGE_DATA, "displayText": texts(kind).report_text},
+            _postback("rp", texts(kind).report_text, s="start"),  # starts the reports area's flow
             {"type": "uri", "uri": link or CITY_WEBSITE},
             _postback("emergency", "緊急連絡先"),
             _postback("lang", "言語 / Language"),

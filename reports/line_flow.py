@@ -4,8 +4,9 @@ messages and the draft to keep. No I/O; `reports.flow_hook` loads and stores dra
 Four steps, each skippable, cancellable at any time: what happened (category quick replies), photos
 (camera and camera-roll quick replies, up to 3), where (location quick reply, or a typed address or
 landmark), a note; then a summary to confirm. A photo or location sent out of the blue offers to start
-a report with it. Started by a keyword (被害を報告, 通報, report damage, ...) or the postback `a=rp&s=start`
-(for a rich-menu button).
+a report with it. Started by a keyword in any resident language (被害を報告, 피해 신고, report damage, ...)
+or the postback `a=rp&s=start` (the disaster rich menu's button). It speaks the resident's language
+(`flow_lang`): its texts are `templates/messages/reports/flow.<lang>.txt.j2`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,10 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+from jinja2 import TemplateNotFound
+
+from app.languages import BY_ID as BY_LANG
+from app.languages import LANGUAGES, fallback_chain
 from app.templating import jinja_env
 from bot.conversation.line_messages import Message, QuickItem, clip, postback_item, text_message
 from bot.intake.webhook_events import media_parts
@@ -26,22 +31,36 @@ STEPS = ("category", "photo", "place", "note")
 TOTAL = len(STEPS)
 MAX_PHOTOS = 3
 DRAFT_MINUTES = 30
-FLOW_LANGS = ("ja", "en")
 ACTION = "rp"  # postback data `a=rp&s=<what>[&c=<category>]`
 _TRAILING = " 　!！?？。.、,"
-START_WORDS = frozenset(
+# Whole messages (normalized: NFKC, lower case, trailing punctuation cut) that start a report, by the
+# language they are written in; the flow itself speaks the resident's language.
+START_WORDS_BY_LANG: dict[str, tuple[str, ...]] = {
+    "ja": ("被害を報告", "被害を報告する", "被害報告", "通報", "通報する", "災害報告"),
+    "ja-easy": ("ひがいを ほうこく", "ひがいをほうこく", "ひがいを ほうこくする"),
+    "en": ("report damage", "damage report"),
+    "zh-Hans": ("报告灾情", "报告受灾", "灾情报告", "报告损失", "报告灾害"),
+    "ko": ("피해 신고", "피해신고", "피해 신고하기", "재해 신고"),
+    "vi": ("báo cáo thiệt hại", "bao cao thiet hai", "báo thiệt hại"),
+    "pt": ("relatar danos", "relatar dano", "reportar danos", "informar danos"),
+}
+START_WORDS = frozenset(w for words in START_WORDS_BY_LANG.values() for w in words)
+CANCEL_WORDS = frozenset(
     {
-        "被害を報告",
-        "被害を報告する",
-        "被害報告",
-        "通報",
-        "通報する",
-        "災害報告",
-        "report damage",
-        "damage report",
+        "やめる",
+        "キャンセル",
+        "中止",
+        "cancel",
+        "stop",
+        "取消",
+        "취소",
+        "hủy",
+        "huỷ",
+        "huy",
+        "cancelar",
+        "parar",
     }
 )
-CANCEL_WORDS = frozenset({"やめる", "キャンセル", "中止", "cancel", "stop"})
 
 
 @dataclass(frozen=True)
@@ -83,13 +102,29 @@ class FlowTurn:
 
 
 def flow_lang(lang: str) -> str:
-    """The flow's language: Japanese or English (English for the other languages residents choose)."""
-    return lang if lang in FLOW_LANGS else "en"
+    """The flow's language: `lang` when its texts exist (`flow.<lang>.txt.j2`), else the first of its
+    fallbacks in `app.languages` that has them (Japanese last)."""
+    return next((step for step in fallback_chain(lang) if _has_texts(step)), "ja")
 
 
-@lru_cache(maxsize=4)
+def _template(lang: str) -> str:
+    return f"messages/reports/flow.{lang}.txt.j2"
+
+
+@lru_cache(maxsize=32)
+def _has_texts(lang: str) -> bool:
+    if lang not in BY_LANG:  # only registered ids name a file (no path from a stored value)
+        return False
+    try:
+        jinja_env().get_template(_template(lang))
+    except TemplateNotFound:
+        return False
+    return True
+
+
+@lru_cache(maxsize=len(LANGUAGES))
 def _texts(lang: str) -> Any:
-    return jinja_env().get_template(f"messages/reports/flow.{lang}.txt.j2").module
+    return jinja_env().get_template(_template(lang)).module
 
 
 def text(name: str, lang: str, *args: Any) -> str:
@@ -261,8 +296,11 @@ def _answer(draft: FlowDraft, kind: str, data: str, button: dict[str, str] | Non
 
 
 def _category_named(words: str) -> str | None:
-    """A category whose label (in either language) is the whole message."""
-    return next((c.id for c in CATEGORIES if words in (normalized(c.ja), normalized(c.en))), None)
+    """A category whose label (in any language) is the whole message."""
+    return next((c.id for c in CATEGORIES if words in _NAMED[c.id]), None)
+
+
+_NAMED = {c.id: frozenset(normalized(label) for label in c.labels.values()) for c in CATEGORIES}
 
 
 def receipt(number: str, lang: str) -> Message:

@@ -305,6 +305,8 @@ def _reply(make: Callable[[str], Message]) -> Button:
     return lambda button, state, ctx, lang: Turn([make(lang)])
 
 
+_EMERGENCY = _reply(lambda lang: menus.notice("emergency_numbers", lang))
+
 # What each postback action does (`bot.conversation.postback_data.ACTIONS` lists the same actions).
 BUTTONS: dict[str, Button] = {
     "menu": _reply(menus.menu),
@@ -312,11 +314,14 @@ BUTTONS: dict[str, Button] = {
     "topics": show_topics,
     "settings": show_settings,
     "contact": _reply(menus.contact),
-    "emergency": _reply(lambda lang: menus.notice("emergency_numbers", lang)),
+    "emergency": _EMERGENCY,
     "none": _reply(menus.contact),
     "lang": choose_language,
     "sub": toggle_topic,
     "unsub": toggle_topic,
     "faq": answer_entry,
     "fb": feedback,
+    # the report flow's hook takes these first; without it (the reports area off) a report button
+    # answers with the emergency numbers rather than nothing
+    "rp": _EMERGENCY,
 }

@@ -21,6 +21,7 @@ ACTIONS = frozenset(
         "none",
         "help",
         "emergency",
+        "rp",  # the damage-report flow's buttons (`reports.line_flow`, through its flow hook)
     }
 )
 ALL_TOPICS = "*"

@@ -68,6 +68,9 @@ def test_switching_on_and_off_changes_the_rich_menu_and_every_answer(
 
     reply = say(admin_client, fake_line, "メニュー")
     assert reply["text"].startswith("⚠️【災害時の緊急情報】吹田市全域に避難指示(警戒レベル4)")
+    report = tap(admin_client, fake_line, actions[0]["data"])  # the "report damage" tile
+    assert actions[0]["displayText"] and "【1/4】" in report["text"]
+    assert "中止" in say(admin_client, fake_line, "やめる")["text"]
     ready = admin_client.get("/readyz").json()
     assert ready["disaster_mode"]["on"] is True and ready["disaster_mode"]["headline"] == ON["headline"]
     page = admin_client.get("/simulator").text

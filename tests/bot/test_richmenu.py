@@ -11,11 +11,14 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from app.topics import DEFAULT_TOPICS
 from bot import rich_menu
+from bot.conversation import dialogue as cv
 from bot.conversation import postback_data as pb
 from fakes.fake_line import FakeLine
 from fakes.fake_line_rules import rich_menu_errors
 from fakes.fake_server import FakeServer
+from reports import line_flow
 from tests.cli_runner import suita
 from tests.line_fixtures import LINE_TOKEN
 
@@ -31,6 +34,25 @@ def test_menu_json_is_what_line_accepts() -> None:
     for area in areas:
         action = area["action"]
         assert action["type"] == "uri" or pb.decode(action["data"]) is not None
+
+
+def test_the_disaster_menu_starts_the_report_flow() -> None:
+    menu = rich_menu.menu_json("disaster")
+    assert rich_menu_errors(menu) == []
+    report = menu["areas"][0]["action"]
+    assert report["type"] == "postback" and report["displayText"].startswith("被害を報告")
+    assert line_flow.decode(report["data"]) == {"a": "rp", "s": "start"}
+    assert pb.decode(report["data"]) == pb.Postback("rp", {"s": "start"})
+    for area in menu["areas"]:
+        action = area["action"]
+        assert action["type"] == "uri" or pb.decode(action["data"]) is not None
+
+
+def test_a_report_button_without_the_reports_flow_gives_the_emergency_numbers() -> None:
+    turn = cv.handle(
+        cv.Incoming("postback", "a=rp&s=start"), cv.UserState(), cv.Context(DEFAULT_TOPICS, None, nonce="n")
+    )
+    assert "119" in turn.messages[0]["text"] and "110" in turn.messages[0]["text"]
 
 
 @pytest.mark.usefixtures("cjk_font")

@@ -10,14 +10,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import rich_menu
 from fakes import fake_line_events as ev
 from fakes.fake_line import FakeLine
 from reports.reports_tables import DamageReport, ReportDraft, Reporter, ReportPhoto
 from storage.base import utcnow
 from tests.bot.helpers import RESIDENT as U
-from tests.bot.helpers import idle, post, quick_data, say, tap, wait_for
+from tests.bot.helpers import idle, post, quick_data, quick_labels, say, tap, wait_for
 from tests.conftest import sign_in_as
+from tests.line_fixtures import user_id
 
 
 def actions(message: dict[str, Any]) -> list[str]:
@@ -180,8 +180,38 @@ def test_unfollow_drops_the_link_and_the_pushes(
     assert len(fake_line.deliveries("push")) == pushes
 
 
-def test_the_disaster_menu_button_starts_a_report(flow_client: TestClient, fake_line: FakeLine) -> None:
-    areas = rich_menu.menu_json("disaster")["areas"]
-    (area,) = [a for a in areas if a["action"].get("data") == rich_menu.REPORT_DAMAGE_DATA]
-    first = tap(flow_client, fake_line, area["action"]["data"])
-    assert "【1/4】" in first["text"] and "a=rp&s=cat&c=fire" in quick_data(first)
+def test_a_vietnamese_resident_reports_in_vietnamese(
+    flow_client: TestClient, fake_line: FakeLine, sessions: sessionmaker[Session]
+) -> None:
+    vi = user_id(302)
+    tap(flow_client, fake_line, "a=lang&l=vi", user=vi)  # the resident chose Tiếng Việt
+    first = say(flow_client, fake_line, "Báo cáo thiệt hại", user=vi)
+    intro = fake_line.messages_for(vi)[-2]["text"]
+    assert intro.startswith("Bắt đầu báo cáo thiệt hại") and "119" in intro and "110" in intro
+    assert "[Bước 1/4]" in first["text"] and "Ngập nước" in quick_labels(first)
+    photo_step = tap(flow_client, fake_line, "a=rp&s=cat&c=flood", user=vi)
+    assert "[Bước 2/4]" in photo_step["text"] and "Chụp ảnh" in [
+        i["action"]["label"] for i in photo_step["quickReply"]["items"]
+    ]
+    assert "Đã nhận ảnh (1/3)" in send_photo(flow_client, fake_line, vi)["text"]
+    assert "Gửi vị trí" in tap(flow_client, fake_line, "a=rp&s=next", user=vi)["text"]
+    assert "[Bước 4/4]" in send_place(flow_client, fake_line, vi)["text"]
+    summary = say(flow_client, fake_line, "nước ngập đến đầu gối", user=vi)
+    assert "Loại: Ngập nước" in summary["text"] and "Gửi báo cáo này" in quick_labels(summary)
+    receipt = tap(flow_client, fake_line, "a=rp&s=send", user=vi)
+    assert "Số tiếp nhận là R-000001" in receipt["text"] and "119" in receipt["text"]
+    (report,) = reports_of(sessions)
+    with sessions() as s:
+        assert s.get(Reporter, report.reporter_id).lang == "vi"  # type: ignore[union-attr]
+
+    sign_in_as(flow_client, sessions, "editor")
+    pushes = len(fake_line.deliveries("push"))
+    assert (
+        flow_client.post(f"/api/v1/reports/{report.id}/status", json={"status": "checking"}).status_code
+        == 200
+    )
+    wait_for(lambda: len(fake_line.deliveries("push")) > pushes, what="the status push")
+    (push,) = fake_line.deliveries("push")[pushes:]
+    assert push.to == [vi] and push.messages[0]["text"] == (
+        "Báo cáo R-000001 của bạn đang được nhân viên thành phố kiểm tra."
+    )

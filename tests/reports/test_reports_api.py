@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.languages import LANGUAGES
 from reports.reports_tables import ReportNotice
 from tests.conftest import sign_in_as
 from tests.reports.photo_samples import GIF, jpeg_with_gps
@@ -26,8 +27,12 @@ def phone(client: TestClient, **form: Any) -> Any:
 def test_categories_have_labels_in_each_language(client: TestClient) -> None:
     cats = client.get("/api/v1/report-categories").json()
     assert [c["id"] for c in cats][:3] == ["building", "road", "flood"]
-    assert cats[1]["labels"] == {"ja": "道路の被害・通行止め", "en": "Road damage / closure"}
+    assert (
+        cats[1]["labels"]["ja"] == "道路の被害・通行止め" and cats[1]["labels"]["vi"] == "Hư hỏng/chặn đường"
+    )
     assert len(cats) == 8
+    assert all(list(c["labels"]) == list(LANGUAGES) for c in cats)
+    assert all(0 < len(label) <= 20 for c in cats for label in c["labels"].values())
 
 
 def test_a_phoned_in_report_with_photo_is_listed_and_exported(staff_client: TestClient) -> None:
