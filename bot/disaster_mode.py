@@ -23,7 +23,9 @@ from fastapi import APIRouter, FastAPI, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy.orm import Session
 
+from app import audit
 from app.auth import ApproverDep, StaffDep
+from app.staff_tables import StaffUser
 from bot import rich_menu
 from bot.bot_tables import DisasterModeRow
 from bot.conversation.dialogue_types import Headline
@@ -83,17 +85,27 @@ def view(row: DisasterModeRow) -> dict[str, Any]:
     }
 
 
-def _save(session: Session, body: ModeIn, who: str) -> dict[str, Any]:
+def _fields(row: DisasterModeRow) -> dict[str, Any]:
+    return {"on": bool(row.on), "headline": row.headline or "", "link": row.link}
+
+
+def _save(session: Session, body: ModeIn, who: StaffUser, origin: audit.Origin) -> dict[str, Any]:
+    """Store the mode and record the switch in the audit log (one transaction)."""
     row = session.get(DisasterModeRow, 1)
     if row is None:
-        row = DisasterModeRow(id=1, rich_menu_note="")
+        row = DisasterModeRow(id=1, rich_menu_note="", on=False, headline="")
         session.add(row)
+    before = _fields(row)
     row.on = body.on
     row.headline = (body.headline or "").strip() if body.on else ""
     row.link = body.link if body.on else None
-    row.changed_by = who
+    row.changed_by = who.username
     row.changed_at = utcnow()
     session.flush()
+    action = "disaster_mode.on" if body.on else "disaster_mode.off"
+    audit.record(
+        session, audit.Actor.of(who), origin, action, "disaster_mode", 1, audit.changes(before, _fields(row))
+    )
     return {"disaster_menu_id": row.disaster_menu_id, "normal_menu_id": row.normal_menu_id}
 
 
@@ -154,7 +166,7 @@ async def put_mode(request: Request, body: ModeIn, staff: SwitcherDep) -> dict[s
     When LINE or the font fails, the mode stays as asked and `rich_menu.note` says what failed (send
     the same request again to retry the menu)."""
     db = request.app.state.db
-    menus = await db.run(_save, body, staff.username)
+    menus = await db.run(_save, body, staff, audit.Origin.of(request))
     try:
         api = await request.app.state.bot.api_for("line")
         note = await switch_menu(api, body.on, body.link, menus)

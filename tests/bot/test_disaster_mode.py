@@ -9,8 +9,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from app import audit
+from app.audit_tables import AuditEvent
 from app.settings import Settings
 from bot import rich_menu
 from bot.bot_tables import LineUser
@@ -107,6 +110,19 @@ def test_the_mode_stays_on_when_line_fails_and_says_so(admin_client: TestClient,
     fake_line.fail("status", status=500, path="/v2/bot/richmenu$", method="POST", times=-1)
     state = admin_client.put("/api/v1/disaster-mode", json=ON).json()
     assert state["on"] is True and "リッチメニューを切り替えられませんでした" in state["rich_menu"]["note"]
+
+
+def test_every_switch_is_in_the_audit_log(admin_client: TestClient, sessions: sessionmaker[Session]) -> None:
+    assert admin_client.put("/api/v1/disaster-mode", json=ON).status_code == 200
+    assert admin_client.put("/api/v1/disaster-mode", json={"on": False}).status_code == 200
+    with sessions() as s:
+        events = s.scalars(select(AuditEvent).where(AuditEvent.object_type == "disaster_mode")).all()
+        assert [(e.action, e.actor_role) for e in events] == [
+            ("disaster_mode.on", "admin"),
+            ("disaster_mode.off", "admin"),
+        ]
+        assert events[0].summary["on"] == [False, True] and events[0].summary["headline"][1] == ON["headline"]
+        assert audit.verify(s)[1] is None
 
 
 def test_a_vietnamese_resident_over_the_real_webhook(
