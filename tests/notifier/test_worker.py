@@ -78,8 +78,13 @@ def test_reconciliation_job_finds_a_late_post(
         text = s.scalars(select(Delivery.payload)).one()["texts"]["ja"][0]
     import httpx
 
-    httpx.post(f"{fakes.x.url}/2/tweets", json={"text": text}, headers={"Authorization": "OAuth x"})
-    ctx = periodic_jobs.JobContext(sns_settings, sessions, "test", utcnow())
+    posted = httpx.post(
+        f"{fakes.x.url}/2/tweets", json={"text": text}, headers={"Authorization": "OAuth x"}, timeout=10
+    )
+    assert posted.status_code == 201, posted.text
+    # The worker's 1 s timeout made the first call ambiguous; the look-up itself gets room on a loaded machine.
+    patient = sns_settings.model_copy(update={"notifier_request_timeout": 10.0})
+    ctx = periodic_jobs.JobContext(patient, sessions, "test", utcnow())
     assert run_async(reconcile_once(ctx)) == 1
     (delivery,) = shown(sessions, post_id)["deliveries"]
     assert delivery["state"] == "sent" and delivery["platform_id"] and "reconciliation" in delivery["error"]
