@@ -11,11 +11,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from app.languages import LANGUAGES
 from app.topics import DEFAULT_TOPICS, Topic
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -107,6 +108,14 @@ class Settings(BaseSettings):
     bluesky_handle: str | None = None
     bluesky_app_password: SecretStr | None = None
 
+    # --- languages each social network publishes (ids of `app.languages`, comma-separated) ---
+    # Japanese is the post; each other listed language the post has becomes a reply in a thread (X,
+    # Mastodon, Bluesky) or a section of the one post (Facebook)
+    x_post_languages: Annotated[tuple[str, ...], NoDecode] = ("ja", "en")
+    mastodon_post_languages: Annotated[tuple[str, ...], NoDecode] = ("ja", "en")
+    bluesky_post_languages: Annotated[tuple[str, ...], NoDecode] = ("ja", "en")
+    facebook_post_languages: Annotated[tuple[str, ...], NoDecode] = ("ja", "en")
+
     # --- follower KPI ---
     kpi_carry_days: int = Field(default=7, ge=0, le=62)
     kpi_projection_window_days: int = Field(default=90, ge=7, le=3650)
@@ -159,6 +168,18 @@ class Settings(BaseSettings):
             raise ValueError("REPORT_HASHTAGS: a comma-separated list of hashtags")
         tags = [str(item).strip().lstrip("#") for item in items]
         return [tag[:100] for tag in tags if tag][:10]
+
+    @field_validator(
+        "x_post_languages",
+        "mastodon_post_languages",
+        "bluesky_post_languages",
+        "facebook_post_languages",
+        mode="before",
+    )
+    @classmethod
+    def _check_post_languages(cls, value: object, info: ValidationInfo) -> tuple[str, ...]:
+        """A comma-separated list (environment) or a list of language ids; Japanese first."""
+        return post_languages(str(info.field_name).upper(), value)
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
@@ -287,3 +308,18 @@ def load_settings(**overrides: object) -> Settings:
 def get_settings() -> Settings:
     """The process-wide settings (tests build their own with `load_settings`)."""
     return load_settings()
+
+
+def post_languages(name: str, value: object) -> tuple[str, ...]:
+    """The languages a `<CHANNEL>_POST_LANGUAGES` setting lists, Japanese first (added when not
+    listed); a clear error naming the setting for an unknown id or a repeat."""
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple):
+        raise ValueError(f"{name}: a comma-separated list of language ids ({', '.join(LANGUAGES)})")
+    ids = [str(item).strip() for item in items if str(item).strip()]
+    for lang in ids:
+        if lang not in LANGUAGES:
+            raise ValueError(f"{name}: {lang!r} is not a language id; use {', '.join(LANGUAGES)}")
+    if len(ids) != len(set(ids)):
+        raise ValueError(f"{name}: a language is listed twice ({', '.join(ids)})")
+    return ("ja", *(lang for lang in ids if lang != "ja"))

@@ -11,6 +11,11 @@ It checks with its own rules, as a PDS does:
   300 graphemes and 3,000 UTF-8 bytes; every facet's byte range lies inside the text on character
   boundaries, and a link facet covers exactly its `uri`, a URI made of RFC 3986 characters (stricter
   than the PDS, so a link that runs into the words after it is caught).
+- replies: `reply.root` and `reply.parent` are strong references, each `{uri, cid}` with an `at://`
+  URI and a CID (the lexicon's shape, 400 `InvalidRecord` otherwise). Stricter than a PDS, which
+  does not look the posts up: a reference to a post of this repository that the fake does not hold,
+  or with another CID, is refused with 400 `InvalidRequest` "Could not locate record" (so a reply to
+  a post that was never published is caught).
 
 Like the real PDS today, creating a record whose key already exists answers 500, not a conflict
 (bluesky-social/atproto#3718), and a missing record is a 400 `RecordNotFound`.
@@ -47,6 +52,7 @@ ACCESS_SECONDS, REFRESH_SECONDS = 7200, 90 * 86400
 TID = re.compile(r"[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}")
 URI = re.compile(r"https?://[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
 _S32 = "234567abcdefghijklmnopqrstuvwxyz"
+CID = re.compile(r"b[a-z2-7]{20,100}")
 
 
 def _b64(data: dict[str, Any]) -> str:
@@ -209,10 +215,27 @@ class FakeBluesky(FakePlatform):
             return self._answer({"error": "InvalidRecord", "message": problem}, 400)
         key = str(rkey) if rkey is not None else server_tid()
         with self.lock:
+            if missing := self._missing_reference(record.get("reply")):
+                return self._answer(
+                    {"error": "InvalidRequest", "message": f"Could not locate record: {missing}"}, 400
+                )
             if key in self.records:
                 return _xrpc_error("InternalServerError", "Internal Server Error", 500)
             self.records[key] = {"collection": collection, "value": record}
         return self._answer({"uri": _uri(collection, key), "cid": _cid(record), "validationStatus": "valid"})
+
+    def _missing_reference(self, reply: Any) -> str | None:
+        """The first reply reference to a post of this repository that the fake does not hold with
+        that CID (called with the lock held)."""
+        if not isinstance(reply, dict):
+            return None
+        for ref in (reply["root"], reply["parent"]):
+            prefix = f"at://{DID}/{POST}/"
+            if ref["uri"].startswith(prefix):
+                found = self.records.get(ref["uri"][len(prefix) :])
+                if found is None or _cid(found["value"]) != ref["cid"]:
+                    return str(ref["uri"])
+        return None
 
     async def get_record(self, request: Request) -> Response:
         if refused := self._refused(request, optional=True):
@@ -254,6 +277,8 @@ def record_problem(record: dict[str, Any]) -> str | None:
     data = text.encode("utf-8")
     if len(regex.findall(r"\X", text)) > 300 or len(data) > 3000:
         return "Record/text must not be longer than 300 graphemes"
+    if "reply" in record and (problem := _reply_problem(record["reply"])):
+        return problem
     facets = record.get("facets") or []
     if not isinstance(facets, list):
         return "Record/facets must be an array"
@@ -261,6 +286,21 @@ def record_problem(record: dict[str, Any]) -> str | None:
         problem = _facet_problem(data, facet)
         if problem:
             return f"Record/facets/{i}: {problem}"
+    return None
+
+
+def _reply_problem(reply: Any) -> str | None:
+    """Why `reply` is not the lexicon's `{root, parent}` pair of strong references (None: it is)."""
+    if not isinstance(reply, dict):
+        return "Record/reply must be an object"
+    for name in ("root", "parent"):
+        ref = reply.get(name)
+        if not isinstance(ref, dict):
+            return f"Record/reply/{name} must be an object"
+        if not isinstance(ref.get("uri"), str) or not ref["uri"].startswith("at://"):
+            return f"Record/reply/{name}/uri must be a valid at-uri"
+        if not isinstance(ref.get("cid"), str) or not CID.fullmatch(ref["cid"]):
+            return f"Record/reply/{name}/cid must be a cid string"
     return None
 
 
@@ -289,7 +329,8 @@ def _uri(collection: Any, rkey: str) -> str:
 
 
 def _cid(record: Any) -> str:
-    return "bafyrei" + hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()[:52]
+    digest = hashlib.sha256(json.dumps(record, sort_keys=True).encode()).digest()
+    return "bafyrei" + base64.b32encode(digest).decode().lower().rstrip("=")
 
 
 def _xrpc_error(error: str, message: str, status: int) -> Response:

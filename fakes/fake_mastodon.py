@@ -4,6 +4,9 @@ verify_credentials` and `GET /api/v2/instance` (whose `configuration.statuses` s
 `max_characters` and `characters_reserved_per_url`), with `X-RateLimit-*` headers and Mastodon's error
 shape `{"error": "..."}` (422 for a status over the instance's limit, counted by the fake's own rule).
 
+A reply names its status in `in_reply_to_id`; a status the instance does not hold is refused as
+Mastodon does, 404 `{"error": "Record not found"}`. The stored status keeps `in_reply_to_id`.
+
 `max_characters`, `url_length` and `clock` (seconds, for key expiry) can be changed by tests."""
 
 from __future__ import annotations
@@ -128,12 +131,16 @@ class FakeMastodon(FakePlatform):
                 {"error": f"Validation failed: Text character limit of {self.max_characters} exceeded"}, 422
             )
         key = request.headers.get("idempotency-key")
+        reply_to = str(data["in_reply_to_id"]) if data.get("in_reply_to_id") else None
         with self.lock:
             now = self.clock()
             self.by_key = {k: kept for k, kept in self.by_key.items() if now - kept[0] < KEY_TTL}
             if key and key in self.by_key:
                 return self._answer(self.by_key[key][1])
+            if reply_to is not None and all(s["id"] != reply_to for s in self.statuses):
+                return self._answer({"error": "Record not found"}, 404)
             status = _status(str(next(self._ids)), text, str(data.get("language") or "ja"))
+            status["in_reply_to_id"] = reply_to
             self.statuses.append(status)
             if key:
                 self.by_key[key] = (now, status)

@@ -9,6 +9,11 @@ while the 15-minute window still has calls left. Like X, it shortens links to t.
 and HTML-escapes `&`, `<` and `>` in the text it returns. OAuth 1.0a signatures are not checked, only
 that a user-context `Authorization: OAuth …` header is present.
 
+A reply names its post in `reply.in_reply_to_tweet_id` (a numeric string, else 400 invalid request);
+replying to a post the fake does not hold is refused as X refuses a reply to a deleted or invisible
+post: 403 "You attempted to reply to a Tweet that is deleted or not visible to you." The stored tweet
+keeps `in_reply_to` and `conversation_id` (the thread's first post).
+
 Recent search follows X's contract with the fake's own query matching (every term of the query must
 be in the text; a `#tag` as a whole hashtag; `-is:retweet`, `-is:reply`, `has:geo` and `lang:` are
 understood): `query` 1-512 characters, `max_results` 10-100 (else 400), fields only when asked for
@@ -40,6 +45,12 @@ from fakes.fake_server import FakePlatform
 
 USER_ID = "1500000000000000001"
 DUPLICATE = "You are not allowed to create a Tweet with duplicate content."
+REPLY_GONE = "You attempted to reply to a Tweet that is deleted or not visible to you."
+INVALID = {
+    "title": "Invalid Request",
+    "detail": "One or more parameters to your request was invalid.",
+    "type": "https://api.twitter.com/2/problems/invalid-request",
+}
 SEARCH_PER_WINDOW = 180  # recent search calls per 15 minutes (user context)
 NOT_ENROLLED = {
     "client_id": "29300000",
@@ -202,27 +213,39 @@ class FakeX(FakePlatform):
     async def create_tweet(self, request: Request) -> Response:
         if denied := self._unauthorized(request):
             return denied
-        text = str((await request.json()).get("text", ""))
+        body = await request.json()
+        text = str(body.get("text", ""))
+        reply = body.get("reply")
+        reply_to = reply.get("in_reply_to_tweet_id") if isinstance(reply, dict) else None
+        if reply is not None and not (isinstance(reply_to, str) and reply_to.isdigit()):
+            problem = {"message": "`reply.in_reply_to_tweet_id` must be a tweet id"}
+            return self._limited({**INVALID, "errors": [problem]}, 400, posting=True)
         if not text or weighted_length(text) > MAX_WEIGHT:
             problem = {"message": "Your Tweet text is too long." if text else "text is required"}
             return self._limited(
-                {
-                    "errors": [problem],
-                    "title": "Invalid Request",
-                    "detail": "One or more parameters to your request was invalid.",
-                    "type": "https://api.twitter.com/2/problems/invalid-request",
-                },
+                {**INVALID, "errors": [problem]},
                 400,
                 posting=True,
             )
         with self.lock:
+            parent = next((t for t in self.tweets if t["id"] == reply_to), None)
+            if reply_to is not None and parent is None:
+                refused = {"detail": REPLY_GONE, "type": "about:blank", "title": "Forbidden", "status": 403}
+                return self._limited(refused, 403, posting=True)
             if any(t["original"] == text for t in self.tweets):
                 body = {"detail": DUPLICATE, "type": "about:blank", "title": "Forbidden", "status": 403}
                 return self._limited(body, 403, posting=True)
             tweet_id = str(next(self._ids))
             shown = shortened(text, tweet_id)
             self.tweets.append(
-                {"id": tweet_id, "text": shown, "original": text, "created_at": datetime.now(UTC)}
+                {
+                    "id": tweet_id,
+                    "text": shown,
+                    "original": text,
+                    "created_at": datetime.now(UTC),
+                    "in_reply_to": reply_to,
+                    "conversation_id": parent["conversation_id"] if parent else tweet_id,
+                }
             )
         return self._limited(
             {"data": {"id": tweet_id, "text": escaped(shown), "edit_history_tweet_ids": [tweet_id]}},
@@ -289,12 +312,7 @@ class FakeX(FakePlatform):
             )
         if problems:
             return self._limited(
-                {
-                    "errors": problems,
-                    "title": "Invalid Request",
-                    "detail": "One or more parameters to your request was invalid.",
-                    "type": "https://api.twitter.com/2/problems/invalid-request",
-                },
+                {**INVALID, "errors": problems},
                 400,
                 window=self.search_window,
             )

@@ -8,6 +8,7 @@ field in words (`notifier.problem_texts`). Nothing is ever cut short later at se
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -26,6 +27,7 @@ from pydantic_core import PydanticCustomError
 from app.settings import Settings
 from app.topics import LANGUAGES
 from notifier import emergency_templates
+from notifier.channels.channel_base import TextLimits
 from notifier.channels.channel_registry import CHANNELS, missing_credentials
 from notifier.problem_texts import from_pydantic, jst_text, say
 from notifier.render import Content, Draft, render_channel
@@ -244,14 +246,29 @@ def _is_web_url(value: str) -> bool:
 
 
 def render_all(post: PostIn, settings: Settings) -> dict[str, dict[str, list[str]]]:
-    """Messages per known channel and language (each channel with its own text, if the post has one)."""
-    return {
-        name: render_channel(
-            name, cls.languages, draft_of(post, settings, name), single=cls.max_messages == 1
+    """Messages per known channel and language (each channel with its own text, if the post has one;
+    a reply in another language that would not fit in full: its brief form)."""
+    texts = {}
+    for name in post.channels:
+        if (cls := CHANNELS.get(name)) is None:
+            continue
+        limits = cls.limits(settings)
+        texts[name] = render_channel(
+            name,
+            cls.post_languages(settings),
+            draft_of(post, settings, name),
+            single=cls.max_messages == 1,
+            combined=cls.combined,
+            fits=None if cls.combined or cls.max_messages > 1 else _fits(limits, cls.label),
         )
-        for name in post.channels
-        if (cls := CHANNELS.get(name)) is not None
-    }
+    return texts
+
+
+def _fits(limits: TextLimits, label: str) -> Callable[[str], bool]:
+    def fits(text: str) -> bool:
+        return not limits.problems(text, label)
+
+    return fits
 
 
 def prime_limits(settings: Settings) -> None:

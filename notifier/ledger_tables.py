@@ -135,10 +135,12 @@ class DeliveryAttempt(Base):
 
 
 class DeliveryPart(Base):
-    """One API call of a delivery that needs several (LINE multicast chunks of 500 recipients).
+    """One API call of a delivery that needs several (LINE multicast chunks of 500 recipients; the
+    posts of a thread on X, Mastodon and Bluesky, one per language).
 
     Snapshotted at the first send with a retry key each, so a retry never changes who gets which
-    chunk. Recipient IDs are cleared once the chunk is sent (keep the minimum personal data)."""
+    chunk. Recipient IDs are cleared once the chunk is sent (keep the minimum personal data). A
+    thread's post keeps its `platform_id` (the next post replies to it)."""
 
     __tablename__ = "delivery_parts"
     __table_args__ = (UniqueConstraint("delivery_id", "seq", name="uq_delivery_parts_delivery_seq"),)
@@ -146,13 +148,14 @@ class DeliveryPart(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"))
     seq: Mapped[int] = mapped_column(Integer)
-    kind: Mapped[str] = mapped_column(String(16))  # broadcast | multicast
+    kind: Mapped[str] = mapped_column(String(16))  # broadcast | multicast | post
     language: Mapped[str] = mapped_column(String(8))
     recipients: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     recipient_count: Mapped[int] = mapped_column(Integer, default=0)
     retry_key: Mapped[str] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sent
     request_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    platform_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 

@@ -8,6 +8,11 @@ twitter-text ends it (so `詳しくはhttps://…/kurashi/をご覧ください`
 A PDS ends a session early by answering 400 `ExpiredToken` / `InvalidToken` (not 401): the channel then
 refreshes the session with its refresh token, or logs in again when that is refused too, and retries
 the call once.
+
+A post with other languages (`BLUESKY_POST_LANGUAGES`) is a thread: each language a reply to the post
+before it (`reply: {root, parent}`, strong references with uri and cid), each with its own record key,
+derived from the delivery's (`part_key`: the next TIDs), so a look-up finds every post by its key
+(`notifier.channels.thread_posts`).
 """
 
 from __future__ import annotations
@@ -20,8 +25,10 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from app.languages import LANGUAGES
 from app.settings import Settings
 from notifier.channels.channel_base import Channel, Outgoing, Published
+from notifier.channels.thread_posts import ThreadStep, find_thread, language_tag, publish_thread
 from platforms.call_errors import Ambiguous, ChannelError, RateLimited, Rejected, ServerError
 from platforms.counting import graphemes
 from platforms.followers import FollowerCount
@@ -45,6 +52,15 @@ def new_tid(micros: int | None = None, clock_id: int | None = None) -> str:
     micros = time.time_ns() // 1000 if micros is None else micros
     clock_id = secrets.randbelow(1024) if clock_id is None else clock_id
     value = (micros << 10) | clock_id
+    return "".join(_S32[(value >> shift) & 31] for shift in range(60, -1, -5))
+
+
+def tid_after(tid: str, steps: int) -> str:
+    """The record key `steps` clock ids after `tid` (still a valid, later TID)."""
+    value = 0
+    for char in tid:
+        value = value * 32 + _S32.index(char)
+    value += steps
     return "".join(_S32[(value >> shift) & 31] for shift in range(60, -1, -5))
 
 
@@ -76,6 +92,8 @@ class BlueskyChannel(Channel):
     unit = "graphemes"
     max_bytes = MAX_BYTES
     credentials = ("BLUESKY_HANDLE", "BLUESKY_APP_PASSWORD")
+    languages = LANGUAGES
+    language_setting = "BLUESKY_POST_LANGUAGES"
     idempotent = True
     send_endpoint = "createRecord"
 
@@ -91,6 +109,7 @@ class BlueskyChannel(Channel):
         self._timeout = settings.notifier_request_timeout
         self._client: Client | None = None
         self._lock = threading.Lock()
+        self._cids: dict[str, str] = {}  # uri -> cid of the posts seen, for reply references
 
     @staticmethod
     def account_of(settings: Settings) -> str:
@@ -99,6 +118,10 @@ class BlueskyChannel(Channel):
     @staticmethod
     def new_key() -> str:
         return new_tid()
+
+    @staticmethod
+    def part_key(key: str, seq: int) -> str:
+        return tid_after(key, seq)
 
     def _session(self, *, fresh: bool = False) -> Client:
         from atproto import Client
@@ -124,7 +147,11 @@ class BlueskyChannel(Channel):
         return str(client._session.did)
 
     async def send(self, out: Outgoing) -> Published:
-        return await in_thread(self._guarded, self._send, out)
+        async def post(step: ThreadStep) -> Published:
+            result: Published = await in_thread(self._guarded, self._send, step)
+            return result
+
+        return await publish_thread(self, out, post)
 
     def _guarded(self, func: Any, *args: Any) -> Any:
         """Run a call; when the PDS refused the session (401, or 400 ExpiredToken / InvalidToken),
@@ -160,26 +187,40 @@ class BlueskyChannel(Channel):
                 pass
         return self._session(fresh=True)
 
-    def _send(self, client: Client, out: Outgoing) -> Published:
+    def _send(self, client: Client, step: ThreadStep) -> Published:
         from atproto import models
 
         repo = self._did(client)
-        if out.resumed or out.attempt > 1:
-            existing = self._get(client, repo, out.key)
+        if step.maybe_sent:
+            existing = self._get(client, repo, step.key)
             if existing is not None:
                 return Published(platform_id=existing, note="found by record key")
-        text = out.text("ja")
         record: dict[str, Any] = {
             "$type": POST,
-            "text": text,
+            "text": step.text,
             "createdAt": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-            "langs": ["ja"],
+            "langs": [language_tag(step.language)],
         }
-        if facets := link_facets(text):
+        if facets := link_facets(step.text):
             record["facets"] = facets
-        data = models.ComAtprotoRepoCreateRecord.Data(repo=repo, collection=POST, rkey=out.key, record=record)
+        if step.root is not None and step.parent is not None:
+            record["reply"] = {
+                "root": self._ref(client, repo, step.root),
+                "parent": self._ref(client, repo, step.parent),
+            }
+        data = models.ComAtprotoRepoCreateRecord.Data(
+            repo=repo, collection=POST, rkey=step.key, record=record
+        )
         response = client.com.atproto.repo.create_record(data)
+        self._cids[str(response.uri)] = str(response.cid)
         return Published(platform_id=str(response.uri), http_status=200)
+
+    def _ref(self, client: Client, repo: str, uri: str) -> dict[str, str]:
+        """A strong reference (uri and cid) to one of the account's posts; the cid is read back with
+        `getRecord` when this process did not publish the post itself."""
+        if uri not in self._cids and self._get(client, repo, uri.rsplit("/", 1)[-1]) is None:
+            raise Rejected(f"Bluesky: the post {uri} to reply to is gone")
+        return {"uri": uri, "cid": self._cids[uri]}
 
     def _get(self, client: Client, repo: str, rkey: str) -> str | None:
         from atproto import models
@@ -187,18 +228,24 @@ class BlueskyChannel(Channel):
 
         params = models.ComAtprotoRepoGetRecord.Params(repo=repo, collection=POST, rkey=rkey)
         try:
-            return str(client.com.atproto.repo.get_record(params).uri)
+            found = client.com.atproto.repo.get_record(params)
         except atx.BadRequestError as exc:
             if _xrpc_error(exc) == "RecordNotFound":
                 return None
             raise
+        if found.cid:
+            self._cids[str(found.uri)] = str(found.cid)
+        return str(found.uri)
 
     async def find_sent(self, out: Outgoing, since: dt.datetime) -> str | None:
-        def find(client: Client) -> str | None:
-            return self._get(client, self._did(client), out.key)
+        async def find_one(step: ThreadStep) -> str | None:
+            def find(client: Client) -> str | None:
+                return self._get(client, self._did(client), step.key)
 
-        result: str | None = await in_thread(self._guarded, find)
-        return result
+            result: str | None = await in_thread(self._guarded, find)
+            return result
+
+        return await find_thread(self, out, find_one)
 
     async def follower_count(self, date: dt.date) -> FollowerCount:
         def profile(client: Client) -> object:

@@ -82,7 +82,7 @@ class Published:
 
 
 class PartStore(Protocol):
-    """Durable sub-steps of one delivery (LINE chunks), provided by the engine."""
+    """Durable sub-steps of one delivery (LINE chunks, the posts of a thread), provided by the engine."""
 
     async def snapshot(self, plan: Callable[[Session], list[PartPlan]]) -> list[Part]:
         """The delivery's parts: the stored ones, or else `plan(session)`'s (run in the same database
@@ -93,6 +93,10 @@ class PartStore(Protocol):
         """Record parts as sent, each with its request id (and keep the lease)."""
         ...
 
+    async def mark_published(self, part: Part, platform_id: str, request_id: str | None = None) -> None:
+        """Record one post of a thread as published, with its platform id (and keep the lease)."""
+        ...
+
     async def throttle(self, endpoint: str, bucket: Bucket | None, calls: int = 1) -> None:
         """Wait until the account's rate limit for `endpoint` allows `calls` more calls, and take them."""
         ...
@@ -100,11 +104,13 @@ class PartStore(Protocol):
 
 @dataclass(frozen=True)
 class PartPlan:
-    """One planned call: multicast to `recipients` in `language`, or a broadcast (no recipients)."""
+    """One planned call: multicast to `recipients` in `language`, a broadcast (no recipients), or one
+    post of a thread; `key`: its idempotency key when the channel derives it (else a new UUID)."""
 
     kind: str
     language: str
     recipients: tuple[str, ...] = ()
+    key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -118,6 +124,7 @@ class Part:
     recipients: tuple[str, ...]
     retry_key: str
     sent: bool
+    platform_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -154,6 +161,11 @@ class Channel(ABC):
     max_bytes: ClassVar[int | None] = None  # per message, in UTF-8 bytes, when the platform also caps that
     credentials: ClassVar[tuple[str, ...]]  # settings (upper case) that must be set to use it
     languages: ClassVar[tuple[str, ...]] = ("ja",)  # templates `<name>.<lang>.txt.j2` it publishes
+    # the setting that chooses which of `languages` the account publishes (None: all of them)
+    language_setting: ClassVar[str | None] = None
+    # how a post's other languages go out: a reply each below the Japanese (X, Mastodon, Bluesky), or
+    # in the Japanese post itself (Facebook)
+    combined: ClassVar[bool] = False
     max_messages: ClassVar[int] = 1  # message objects per call (LINE: 5)
     idempotent: ClassVar[bool] = False  # retrying an unclear call with the same key cannot publish twice
     key_ttl: ClassVar[float | None] = None  # seconds the platform remembers a key (None: forever)
@@ -214,6 +226,14 @@ class Channel(ABC):
         return TextLimits(cls.limit, cls.unit, cls.count, cls.max_bytes)
 
     @classmethod
+    def post_languages(cls, settings: Settings) -> tuple[str, ...]:
+        """The languages the configured account publishes, Japanese first (`language_setting`)."""
+        if cls.language_setting is None:
+            return cls.languages
+        chosen: tuple[str, ...] = getattr(settings, cls.language_setting.lower())
+        return tuple(lang for lang in chosen if lang in cls.languages)
+
+    @classmethod
     def readiness(cls, settings: Settings, today: dt.date) -> dict[str, Any] | None:
         """A note on the configured account for `/readyz` (`ok`, and a `warning` when something needs
         doing soon), or None when there is nothing to say."""
@@ -223,6 +243,12 @@ class Channel(ABC):
     def new_key() -> str:
         """A fresh idempotency key in the platform's format."""
         return uuid.uuid4().hex
+
+    @staticmethod
+    def part_key(key: str, seq: int) -> str:
+        """The idempotency key of a thread's post `seq` (0: the Japanese post, which keeps the
+        delivery's key): derived, so a look-up without the stored parts can find every post."""
+        return key if seq == 0 else f"{key}-{seq}"
 
     @staticmethod
     @abstractmethod

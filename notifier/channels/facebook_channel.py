@@ -7,6 +7,10 @@ Rate limits never come as 429: a spent limit is a 400 or 403 with error code 4 (
 `x-page-usage`, `x-business-use-case-usage`) say how much is used, the worst of them counts, and
 `estimated_time_to_regain_access` (minutes) when to try again.
 
+A post's other languages (`FACEBOOK_POST_LANGUAGES`) go in the same post, below the Japanese: one
+call, one post to reconcile, and the Page's followers see every language together (a Page's own
+comments under its post are easily missed, and Facebook has no reply thread like X's).
+
 `FACEBOOK_API_VERSION` picks the Graph API version (default: the current one). Meta ends each version
 about two years after the next one; `GRAPH_VERSIONS` lists the known end dates and `/readyz` warns 90
 days ahead (`readiness`).
@@ -21,6 +25,7 @@ from typing import Any
 
 import httpx
 
+from app.languages import LANGUAGES
 from app.settings import Settings
 from notifier.channels.channel_base import Channel, Outgoing, Published
 from platforms.call_errors import RateInfo, RateLimited, Rejected, ServerError
@@ -83,6 +88,9 @@ class FacebookChannel(Channel):
     label = "Facebook"
     limit = 63_206
     credentials = ("FACEBOOK_PAGE_ID", "FACEBOOK_PAGE_ACCESS_TOKEN")
+    languages = LANGUAGES
+    language_setting = "FACEBOOK_POST_LANGUAGES"
+    combined = True
     send_endpoint = "feed"
 
     @staticmethod

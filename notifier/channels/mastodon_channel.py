@@ -7,6 +7,10 @@ The length limit is the instance's own: `limits(settings)` reads `configuration.
 `GET /api/v2/instance` (`max_characters`, `characters_reserved_per_url`) once per account and keeps it
 for a day; when the instance cannot be reached the documented default (500, a URL 23) applies and the
 read is tried again after five minutes.
+
+A post with other languages (`MASTODON_POST_LANGUAGES`) is a thread: each language a reply
+(`in_reply_to_id`) to the status before it, each with its own idempotency key
+(`notifier.channels.thread_posts`).
 """
 
 from __future__ import annotations
@@ -21,8 +25,10 @@ from urllib.parse import urlsplit
 import httpx
 import requests
 
+from app.languages import LANGUAGES
 from app.settings import Settings
 from notifier.channels.channel_base import Channel, Outgoing, Published, TextLimits
+from notifier.channels.thread_posts import ThreadStep, language_tag, publish_thread
 from platforms.call_errors import Ambiguous, ChannelError, RateInfo, RateLimited, Rejected, ServerError
 from platforms.counting import MASTODON_URL_LENGTH, mastodon_length
 from platforms.followers import FollowerCount
@@ -47,6 +53,8 @@ class MastodonChannel(Channel):
     limit = 500
     unit = "characters (a URL counts 23)"
     credentials = ("MASTODON_API_BASE_URL", "MASTODON_ACCESS_TOKEN")
+    languages = LANGUAGES
+    language_setting = "MASTODON_POST_LANGUAGES"
     idempotent = True
     key_ttl = 3600.0
     send_endpoint = "statuses"
@@ -98,15 +106,23 @@ class MastodonChannel(Channel):
         )
 
     async def send(self, out: Outgoing) -> Published:
-        return await in_thread(self._send, out)
+        async def post(step: ThreadStep) -> Published:
+            result: Published = await in_thread(self._send, step)
+            return result
 
-    def _send(self, out: Outgoing) -> Published:
+        return await publish_thread(self, out, post)
+
+    def _send(self, step: ThreadStep) -> Published:
         from mastodon.errors import MastodonError
 
         api = self._api()
         try:
             status = api.status_post(
-                out.text("ja"), idempotency_key=out.key, language="ja", visibility="public"
+                step.text,
+                in_reply_to_id=step.parent,
+                idempotency_key=step.key,
+                language=language_tag(step.language),
+                visibility="public",
             )
         except MastodonError as exc:
             raise _error(exc, api) from None

@@ -7,6 +7,10 @@ and with links shortened to t.co, so texts are compared unescaped, each link as 
 that post is the delivery's; otherwise the outcome is unclear (`Duplicate`, an `Ambiguous`: a person
 checks), never "sent" without an id.
 
+A post with other languages (`X_POST_LANGUAGES`) is a thread: each language a reply
+(`reply.in_reply_to_tweet_id`) to the post before it (`notifier.channels.thread_posts`). The look-up
+finds each post of the thread by its text.
+
 Rate limits: the 15-minute window (`x-rate-limit-*`) and the 24-hour caps per user and per app
 (`x-user-limit-24hour-*`, `x-app-limit-24hour-*`). When a 24-hour cap is spent, the next call waits for
 its reset, not for the 15-minute one.
@@ -25,8 +29,10 @@ from typing import TYPE_CHECKING
 
 import requests
 
+from app.languages import LANGUAGES
 from app.settings import Settings
 from notifier.channels.channel_base import Channel, Outgoing, Published
+from notifier.channels.thread_posts import ThreadStep, find_thread, publish_thread
 from platforms.call_errors import Ambiguous, RateInfo, RateLimited, Rejected, ServerError
 from platforms.counting import x_weighted_length
 from platforms.followers import FollowerCount
@@ -86,6 +92,8 @@ class XChannel(Channel):
     limit = 280
     unit = "weighted characters"
     credentials = ("X_API_KEY", "X_API_SECRET", "X_ACCESS_TOKEN", "X_ACCESS_TOKEN_SECRET")
+    languages = LANGUAGES
+    language_setting = "X_POST_LANGUAGES"
     send_endpoint = "tweets"
 
     @staticmethod
@@ -124,11 +132,17 @@ class XChannel(Channel):
         return client
 
     async def send(self, out: Outgoing) -> Published:
+        async def post(step: ThreadStep) -> Published:
+            return await self._post(out, step)
+
+        return await publish_thread(self, out, post)
+
+    async def _post(self, out: Outgoing, step: ThreadStep) -> Published:
         try:
-            return await in_thread(self._send, out.text("ja"))
+            return await in_thread(self._send, step.text, step.parent)
         except Duplicate as exc:
             since = out.first_attempt_at or dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
-            found = await self.find_sent(out, since)
+            found = _match(await in_thread(self._timeline, since), step.text)
             if found is None:
                 raise Duplicate(
                     f"{exc.reason}; the identical post is not among the account's recent posts",
@@ -137,11 +151,13 @@ class XChannel(Channel):
                 ) from None
             return Published(platform_id=found, http_status=exc.http_status, note="already on the timeline")
 
-    def _send(self, text: str) -> Published:
+    def _send(self, text: str, reply_to: str | None) -> Published:
         import tweepy
 
         try:
-            response: requests.Response = self._client().create_tweet(text=text, user_auth=True)
+            response: requests.Response = self._client().create_tweet(
+                text=text, in_reply_to_tweet_id=reply_to, user_auth=True
+            )
         except tweepy.HTTPException as exc:
             raise _error(exc) from None
         except requests.RequestException as exc:
@@ -155,9 +171,17 @@ class XChannel(Channel):
         )
 
     async def find_sent(self, out: Outgoing, since: dt.datetime) -> str | None:
-        return await in_thread(self._find, out.text("ja"), since)
+        timeline: list[dict[str, object]] | None = None
 
-    def _find(self, text: str, since: dt.datetime) -> str | None:
+        async def find_one(step: ThreadStep) -> str | None:
+            nonlocal timeline
+            if timeline is None:  # one read of the timeline for every post of the thread
+                timeline = await in_thread(self._timeline, since)
+            return _match(timeline, step.text)
+
+        return await find_thread(self, out, find_one)
+
+    def _timeline(self, since: dt.datetime) -> list[dict[str, object]]:
         import tweepy
 
         client = self._client()
@@ -172,10 +196,8 @@ class XChannel(Channel):
             raise _error(exc) from None
         except requests.RequestException as exc:
             raise from_requests(exc, "X get_users_tweets") from None
-        for tweet in response.json().get("data") or []:
-            if same_text(str(tweet.get("text", "")), text):
-                return str(tweet["id"])
-        return None
+        tweets: list[dict[str, object]] = response.json().get("data") or []
+        return tweets
 
     async def follower_count(self, date: dt.date) -> FollowerCount:
         return await in_thread(self._followers)
@@ -197,6 +219,14 @@ class XChannel(Channel):
 
     async def aclose(self) -> None:
         self._session.close()
+
+
+def _match(timeline: list[dict[str, object]], text: str) -> str | None:
+    """The id of the post in `timeline` whose text is `text`."""
+    for tweet in timeline:
+        if same_text(str(tweet.get("text", "")), text):
+            return str(tweet["id"])
+    return None
 
 
 def _error(exc: tweepy.HTTPException) -> Exception:

@@ -73,7 +73,13 @@ class Dispatcher:
             attempt=job.attempts + 1,
             resumed=job.interrupted or job.last_outcome in MAYBE_PUBLISHED,
             first_attempt_at=job.first_attempt_at,
-            parts=DbPartStore(self, job),
+            parts=DbPartStore(
+                self.db,
+                job.id,
+                f"{job.channel}:{job.account}",
+                worker=self.worker,
+                lease=self.settings.notifier_lease_seconds,
+            ),
         )
 
     async def _settle(self, job: ClaimedDelivery, channel: Channel, out: Outgoing) -> bool:

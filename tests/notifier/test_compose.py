@@ -149,9 +149,16 @@ def test_texts_per_channel_and_language(settings: Settings) -> None:
     assert set(line) == {"ja", "en"}
     assert line["ja"][0].startswith("［防災・防犯］【緊急】防災訓練のお知らせ")
     assert line["en"][0].startswith("[Disaster & safety] [EMERGENCY] Disaster drill")
-    for sns in ("x", "facebook", "mastodon", "bluesky"):
-        assert set(prepared.texts[sns]) == {"ja"} and len(prepared.texts[sns]["ja"]) == 1
+    for sns in ("x", "mastodon", "bluesky"):  # a thread: the Japanese post, then the English reply
+        assert list(prepared.texts[sns]) == ["ja", "en"]
+        assert [len(messages) for messages in prepared.texts[sns].values()] == [1, 1]
         assert prepared.texts[sns]["ja"][0].startswith("【緊急】防災訓練のお知らせ")
+        assert "Disaster drill" not in prepared.texts[sns]["ja"][0]
+        assert prepared.texts[sns]["en"][0].startswith("[EMERGENCY] Disaster drill")
+        assert prepared.texts[sns]["en"][0].count("https://www.city.suita.osaka.jp/bousai") == 1
+    (facebook,) = prepared.texts["facebook"]["ja"]  # one post: the English below the Japanese
+    assert set(prepared.texts["facebook"]) == {"ja"} and facebook.startswith("【緊急】防災訓練のお知らせ")
+    assert "\n\n[EMERGENCY] Disaster drill" in facebook and facebook.endswith("#吹田市")
     assert prepared.accounts["x"] == "123" and prepared.accounts["facebook"] == "100"
 
 

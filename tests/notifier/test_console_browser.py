@@ -96,9 +96,10 @@ def test_compose_preview_schedule_and_watch_every_channel_deliver(
             break
     assert row(page, post.id).locator("li.state-sent").count() == len(CHANNEL_NAMES)
     assert "完了 / Done" in row(page, post.id).locator("td.state").inner_text()
-    (tweet,) = fakes.published("x")
-    assert tweet["text"].startswith("年末年始のごみ収集")
+    tweet, reply = fakes.published("x")  # a thread: the Japanese post, the English text as its reply
+    assert tweet["text"].startswith("年末年始のごみ収集") and tweet["in_reply_to"] is None
     assert "https://t.co/" in tweet["text"]  # X shortens links
+    assert reply["text"].startswith("Year-end waste collection") and reply["in_reply_to"] == tweet["id"]
     assert row(page, post.id).get_by_role("button", name="取消 / Cancel").count() == 0
 
 
