@@ -40,7 +40,8 @@ CONTROL = "/__fake__"
 
 @dataclass
 class Fault:
-    """One scripted failure. `path` is a regex searched in the request path; `times=-1` never expires."""
+    """One scripted failure. `path` is a regex searched in the request path; `times=-1` never expires;
+    `skip`: matching requests let through before it applies (the second post of a thread)."""
 
     kind: FaultKind = "status"
     status: int = 500
@@ -50,6 +51,7 @@ class Fault:
     path: str = ""
     method: str | None = None
     times: int = 1
+    skip: int = 0
 
     def matches(self, method: str, path: str) -> bool:
         return (self.method is None or self.method.upper() == method) and re.search(
@@ -90,6 +92,9 @@ class FakeState:
         with self.lock:
             for fault in self.faults:
                 if fault.matches(method, path):
+                    if fault.skip > 0:
+                        fault.skip -= 1
+                        return None
                     if fault.times > 0:
                         fault.times -= 1
                         if fault.times == 0:

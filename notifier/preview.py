@@ -1,4 +1,5 @@
-"""A preview per channel: the exact texts that would be published, each with its count and limit, and
+"""A preview per channel: the exact texts that would be published, each with its count and limit, how
+the channel publishes the languages (`layout`: a thread of posts, one post, each resident theirs), and
 the warnings staff should read before scheduling (a LINE topic nobody subscribes to)."""
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ import datetime as dt
 from typing import Any
 
 from app.settings import Settings
+from notifier.channels.channel_base import Channel
 from notifier.channels.channel_registry import CHANNELS, missing_credentials
 from notifier.compose import PostIn, check_fields, length_problems, render_all
 from notifier.problem_texts import say
@@ -23,6 +25,14 @@ def audience_warnings(post: PostIn, subscribers: int | None) -> list[dict[str, s
         ja += "。緊急のお知らせはトピックなし(友だち全員)にしてください"
         en += "; send an emergency without a topic to reach every friend"
     return [{"field": "topic", "message": say("topic", ja, en)}]
+
+
+def layout(cls: type[Channel]) -> str:
+    """How the channel publishes a post's languages: `per_resident` (LINE: each resident theirs),
+    `one_post` (Facebook: all below the Japanese), `thread` (the Japanese post, a reply per language)."""
+    if cls.max_messages > 1:
+        return "per_resident"
+    return "one_post" if cls.combined else "thread"
 
 
 def preview(
@@ -51,6 +61,7 @@ def preview(
             "mode": cls.mode(settings),
             "ok": all(m["ok"] for msgs in languages.values() for m in msgs),
             "languages": languages,
+            "layout": layout(cls),
         }
     problems = check_fields(post, settings, now, credentials=True) + length_problems(post, texts, settings)
     return {

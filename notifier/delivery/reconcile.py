@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from notifier.channels.channel_base import Channel, Outgoing
 from notifier.channels.channel_registry import CHANNELS, build
+from notifier.delivery.delivery_parts import DbPartStore
 from notifier.ledger_tables import Delivery, DeliveryAttempt, Post
 from notifier.periodic_jobs import JobContext, periodic
 from notifier.post_ledger import refresh_post_state
@@ -79,6 +80,15 @@ async def reconcile_once(ctx: JobContext, channels: dict[str, Channel] | None = 
                 topic=post.topic,
                 attempt=delivery.attempts,
                 resumed=True,
+                first_attempt_at=delivery.first_attempt_at,
+                # a thread's posts found now are recorded, so a resend posts only the missing ones
+                parts=DbPartStore(
+                    ctx.db,
+                    delivery.id,
+                    f"{delivery.channel}:{delivery.account}",
+                    worker=ctx.worker,
+                    lease=ctx.settings.notifier_lease_seconds,
+                ),
             )
             try:
                 platform_id = await channel.find_sent(out, delivery.first_attempt_at or ctx.now - LOOK_BACK)

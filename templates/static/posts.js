@@ -114,8 +114,10 @@
       const status = channel.ok ? "" : " — 上限超過 / over the limit";
       const note = channel.mode === "demo" ? " (デモ / demo)" : channel.configured ? "" : " (未設定 / not configured)";
       card.append(el("h3", {}, `${channel.label}${note}${status}`));
-      for (const [lang, messages] of Object.entries(channel.languages)) {
-        if (Object.keys(channel.languages).length > 1) card.append(el("h4", {}, LANGUAGE_NAMES[lang] || lang));
+      Object.entries(channel.languages).forEach(([lang, messages], part) => {
+        // a thread: the Japanese post, then each language as a reply to the post before it
+        const role = channel.layout === "thread" ? (part ? ` — 返信 ${part} / reply ${part}` : " — 投稿 / post") : "";
+        if (Object.keys(channel.languages).length > 1) card.append(el("h4", {}, `${LANGUAGE_NAMES[lang] || lang}${role}`));
         messages.forEach((m, i) => {
           const count = `${m.count.toLocaleString()} / ${channel.limit.toLocaleString()} ${channel.unit}`;
           const label = messages.length > 1 ? `${i + 1}: ${count}` : count;
@@ -124,7 +126,7 @@
             el("p", { class: m.ok ? "count" : "count error" }, label)
           );
         });
-      }
+      });
       box.append(card);
     }
     $("preview-section").hidden = false;

@@ -75,6 +75,12 @@ def test_compose_preview_schedule_and_watch_every_channel_deliver(
     line_card = page.locator('.preview-card[data-channel="line"]')
     line_card.get_by_text("英語 / English").wait_for()
     assert "No collection from 29 December" in line_card.inner_text()
+    x_card = page.locator('.preview-card[data-channel="x"]')  # a thread: the English as a reply
+    assert "英語 / English — 返信 1 / reply 1" in x_card.locator("h4").all_inner_texts()
+    assert x_card.locator("p.count").count() == 2
+    assert "No collection from 29 December" in x_card.locator('pre.message[lang="en"]').inner_text()
+    fb_card = page.locator('.preview-card[data-channel="facebook"]')  # one post with both
+    assert fb_card.locator("p.count").count() == 1 and "No collection" in fb_card.inner_text()
     assert page.locator("#compose-problems li").count() == 0
     page.get_by_role("button", name="配信を予約 / Schedule").click()
     page.locator("#compose-result", has_text="に予約しました").wait_for()
