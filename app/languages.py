@@ -1,7 +1,8 @@
 """The languages residents can choose: one line each in `REGISTRY`.
 
 Adding a language is one line here plus its texts: `templates/messages/bot/*.<id>.txt.j2`, the LINE
-post template `templates/messages/notifier/line.<id>.txt.j2` and its text in every emergency template
+post template `templates/messages/notifier/line.<id>.txt.j2`, its layout on the social networks
+`templates/messages/notifier/_common.<id>.txt.j2` and its text in every emergency template
 (`notifier/data/emergency_templates.json`); `tests/bot/test_languages.py` checks that all exist. An id
 has at most 8 characters (the columns that store it).
 """
