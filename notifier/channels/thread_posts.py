@@ -7,6 +7,10 @@ platform id as soon as it is published. A retry skips the recorded posts and rep
 them, so nothing is posted twice and nothing is lost; the delivery's platform id is the Japanese
 post's. A look-up after an unclear call (`find_thread`) records every post it finds and settles the
 delivery only when the whole thread is there.
+
+The replies are not throttled here: these networks' limits come from their response headers, and a
+429 on a reply (`RateLimited`) hands the delivery back until the reset with the posts before it
+recorded; waiting in the worker could outlast its lease (X's daily cap resets within 24 hours).
 """
 
 from __future__ import annotations
@@ -93,9 +97,6 @@ async def publish_thread(channel: Channel, out: Outgoing, post_one: PostOne) -> 
         if (recorded := _recorded(part)) is not None:
             ids.append(recorded)
             continue
-        if posted and out.parts is not None:
-            endpoint = channel.endpoint(out)
-            await out.parts.throttle(endpoint, channel.buckets.get(endpoint))
         last = await post_one(_step(out, part, ids))
         if not last.platform_id:
             raise Ambiguous(f"{channel.label} answered without the id of post {part.seq}")

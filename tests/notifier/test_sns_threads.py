@@ -140,7 +140,7 @@ def retry_now(sessions: sessionmaker[Session]) -> None:
 
 
 # (channel, fault on the second post, delivery state after the first pass): a 5xx that did nothing,
-# or a timeout after the platform published the reply (the answer lost).
+# a timeout after the platform published the reply (the answer lost), or a 429.
 SECOND_POST_FAILS = [
     ("x", {"kind": "status", "status": 503}, "pending"),
     ("x", {"kind": "timeout_after", "seconds": 1.5}, "sent"),  # the look-up finds the reply
@@ -148,6 +148,9 @@ SECOND_POST_FAILS = [
     ("mastodon", {"kind": "timeout_after", "seconds": 1.5}, "pending"),
     ("bluesky", {"kind": "status", "status": 502}, "pending"),
     ("bluesky", {"kind": "timeout_after", "seconds": 1.5}, "pending"),
+    # a spent rate limit on the reply: handed back until the reset, the Japanese post kept
+    ("x", {"kind": "status", "status": 429}, "pending"),
+    ("bluesky", {"kind": "status", "status": 429}, "pending"),
 ]
 
 
@@ -176,15 +179,20 @@ def test_a_failed_reply_is_retried_without_posting_the_first_again(
     assert parts(sessions, name) == [("ja", "sent", first_id), ("en", "sent", posts[1][0])]
 
 
+def unclear_reply_on_x(settings: Settings, sessions: sessionmaker[Session], fakes: Fakes) -> int:
+    """A two-post thread on X whose reply timed out without being published: the delivery is left
+    `unknown` (X has no idempotency key) with only the Japanese post out; returns the post's id."""
+    fakes.x.platform.fail("timeout", seconds=1.5, path=POST_PATHS["x"], method="POST", skip=1)
+    post_id = schedule(settings, sessions, channels=["x"], variants={"en": EN})
+    run_worker(settings)
+    assert delivery(sessions, post_id, "x")["state"] == "unknown" and len(thread(fakes, "x")) == 1
+    return post_id
+
+
 def test_an_unclear_reply_on_x_is_resent_by_a_person_as_a_reply_to_the_first(
     sns_settings: Settings, sessions: sessionmaker[Session], fakes: Fakes
 ) -> None:
-    # X has no idempotency key: a reply that timed out and is not on the timeline is left to a person
-    fakes.x.platform.fail("timeout", seconds=1.5, path=POST_PATHS["x"], method="POST", skip=1)
-    post_id = schedule(sns_settings, sessions, channels=["x"], variants={"en": EN})
-    run_worker(sns_settings)
-    found = delivery(sessions, post_id, "x")
-    assert found["state"] == "unknown" and len(thread(fakes, "x")) == 1
+    post_id = unclear_reply_on_x(sns_settings, sessions, fakes)
     with session_scope(sessions) as s:
         delivery_id = s.scalars(select(Delivery.id).where(Delivery.post_id == post_id)).one()
         resolve_delivery(s, delivery_id, "resend", by="kouhou", now=utcnow())
@@ -271,10 +279,7 @@ def test_reconciliation_records_a_late_reply_of_the_thread(
     from notifier.delivery.reconcile import reconcile_once
     from tests.notifier.conftest import run_async
 
-    fakes.x.platform.fail("timeout", seconds=1.5, path=POST_PATHS["x"], method="POST", skip=1)
-    post_id = schedule(sns_settings, sessions, channels=["x"], variants={"en": EN})
-    run_worker(sns_settings)
-    assert delivery(sessions, post_id, "x")["state"] == "unknown"
+    post_id = unclear_reply_on_x(sns_settings, sessions, fakes)
     ((first_id, _, _),) = thread(fakes, "x")
     with sessions() as s:
         reply_text = s.scalars(select(Delivery.payload)).one()["texts"]["en"][0]
