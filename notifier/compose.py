@@ -252,14 +252,13 @@ def render_all(post: PostIn, settings: Settings) -> dict[str, dict[str, list[str
     for name in post.channels:
         if (cls := CHANNELS.get(name)) is None:
             continue
-        limits = cls.limits(settings)
         texts[name] = render_channel(
             name,
             cls.post_languages(settings),
             draft_of(post, settings, name),
             single=cls.max_messages == 1,
             combined=cls.combined,
-            fits=None if cls.combined or cls.max_messages > 1 else _fits(limits, cls.label),
+            fits=None if cls.combined or cls.max_messages > 1 else _fits(cls.limits(settings), cls.label),
         )
     return texts
 

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
 POST = "app.bsky.feed.post"
 MAX_BYTES = 3000
+MAX_CIDS = 1000  # posts whose cid is kept for reply references (others are read back with getRecord)
 SESSION_ENDED = ("ExpiredToken", "InvalidToken")  # a PDS's 400 answers to a token it no longer accepts
 _S32 = "234567abcdefghijklmnopqrstuvwxyz"
 
@@ -212,7 +213,7 @@ class BlueskyChannel(Channel):
             repo=repo, collection=POST, rkey=step.key, record=record
         )
         response = client.com.atproto.repo.create_record(data)
-        self._cids[str(response.uri)] = str(response.cid)
+        self._remember(str(response.uri), str(response.cid))
         return Published(platform_id=str(response.uri), http_status=200)
 
     def _ref(self, client: Client, repo: str, uri: str) -> dict[str, str]:
@@ -234,8 +235,13 @@ class BlueskyChannel(Channel):
                 return None
             raise
         if found.cid:
-            self._cids[str(found.uri)] = str(found.cid)
+            self._remember(str(found.uri), str(found.cid))
         return str(found.uri)
+
+    def _remember(self, uri: str, cid: str) -> None:
+        if len(self._cids) >= MAX_CIDS:  # a long-running worker: keep the recent ones only
+            self._cids.clear()
+        self._cids[uri] = cid
 
     async def find_sent(self, out: Outgoing, since: dt.datetime) -> str | None:
         async def find_one(step: ThreadStep) -> str | None:
