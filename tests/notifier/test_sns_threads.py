@@ -217,7 +217,9 @@ def test_lengths_are_checked_per_post_of_the_thread(sns_settings: Settings) -> N
     for name in ("x", "bluesky"):
         assert texts[name]["en"] == ["Change of collection days\n\nhttps://www.city.suita.osaka.jp/gomi"]
     assert "The collection days change." in texts["mastodon"]["en"][0]  # 500 characters: it fits
-    shown_x = preview(prepare(data, sns_settings, now).post, sns_settings, now)["channels"]["x"]
+    shown = preview(prepare(data, sns_settings, now).post, sns_settings, now)["channels"]
+    assert {name: c["layout"] for name, c in shown.items()} == dict.fromkeys(THREADED, "thread")
+    shown_x = shown["x"]
     assert [(lang, m[0]["count"], m[0]["ok"]) for lang, m in shown_x["languages"].items()] == [
         ("ja", 16 + 2 + 34 + 2 + 23, True),
         ("en", 25 + 2 + 23, True),
