@@ -317,11 +317,13 @@ def test_the_fakes_refuse_a_reply_to_an_unknown_post(
     channel: Any = build(name, sns_settings)
     step = ThreadStep(1, "en", "A reply", "k-1", root="999", parent="999", maybe_sent=False)
     call = (lambda: channel._send("A reply", "999")) if name == "x" else (lambda: channel._send(step))
-    with pytest.raises(Rejected) as refused:
-        call()
+    try:
+        with pytest.raises(Rejected) as refused:
+            call()
+    finally:
+        run_async(channel.aclose())
     assert refused.value.http_status == status and words in refused.value.reason
     assert fakes.published(name) == []
-    run_async(channel.aclose())
 
 
 def test_the_bluesky_fake_checks_reply_references(sns_settings: Settings, fakes: Fakes) -> None:
@@ -329,7 +331,6 @@ def test_the_bluesky_fake_checks_reply_references(sns_settings: Settings, fakes:
     from atproto_client import exceptions as atx
 
     client = Client(base_url=sns_settings.bluesky_api_base_url)
-    client.login(fakes.bluesky.platform.handle, fakes.bluesky.platform.password)  # type: ignore[attr-defined]
     uri = f"at://{DID}/app.bsky.feed.post/3kzzzzzzzzzzz"
     cid = "bafyreib2rxk3rh6kzwq"  # shaped like a CID, of no record here
     record = {"$type": "app.bsky.feed.post", "text": "reply", "createdAt": "2026-12-07T00:00:00.000Z"}
@@ -341,11 +342,15 @@ def test_the_bluesky_fake_checks_reply_references(sns_settings: Settings, fakes:
             "Could not locate record",
         ),
     ]
-    for reply, error, words in cases:
-        with pytest.raises(atx.BadRequestError) as refused:
-            client.com.atproto.repo.create_record(
-                {"repo": DID, "collection": "app.bsky.feed.post", "record": {**record, "reply": reply}}
-            )
-        content = refused.value.response.content if refused.value.response else None
-        assert getattr(content, "error", None) == error and words in str(getattr(content, "message", ""))
+    try:
+        client.login(fakes.bluesky.platform.handle, fakes.bluesky.platform.password)  # type: ignore[attr-defined]
+        for reply, error, words in cases:
+            with pytest.raises(atx.BadRequestError) as refused:
+                client.com.atproto.repo.create_record(
+                    {"repo": DID, "collection": "app.bsky.feed.post", "record": {**record, "reply": reply}}
+                )
+            content = refused.value.response.content if refused.value.response else None
+            assert getattr(content, "error", None) == error and words in str(getattr(content, "message", ""))
+    finally:
+        client.request.close()
     assert fakes.published("bluesky") == []
