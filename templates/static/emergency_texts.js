@@ -24,6 +24,9 @@
     else location.assign(`${page}#lang-${section.dataset.lang}`);
   }
 
+  const choice = document.getElementById("template-choice");
+  choice.addEventListener("change", () => choice.form.submit());
+
   for (const section of document.querySelectorAll("section.template-language")) {
     const { template, lang } = section.dataset;
     const textPath = `${base}/${encodeURIComponent(template)}/texts/${encodeURIComponent(lang)}`;
