@@ -193,7 +193,7 @@ def audited(
     status_code=201,
     responses=ERRORS,
     summary="Create (and schedule, or submit for approval) a post",
-    dependencies=FILLS + COMPOSES + WAKES,
+    dependencies=COMPOSES + FILLS + WAKES,
 )
 def create_post(
     request: Request, body: PostCreate, staff: EditorDep, session: SessionDep, settings: ChannelSettingsDep
@@ -231,7 +231,7 @@ def create_post(
     "/posts/preview",
     responses=ERRORS,
     summary="Preview a post on every chosen channel",
-    dependencies=FILLS + COMPOSES,
+    dependencies=COMPOSES + FILLS,
 )
 def preview_new(
     body: PostIn, staff: StaffDep, session: SessionDep, settings: ChannelSettingsDep
@@ -353,7 +353,7 @@ def changed(
     "/posts/{post_id}",
     responses=ERRORS,
     summary="Edit a post until a delivery starts (an approved post goes back for approval)",
-    dependencies=FILLS + COMPOSES + WAKES,
+    dependencies=COMPOSES + FILLS + WAKES,
 )
 def edit_post(
     request: Request,
