@@ -64,9 +64,10 @@ class ReviewedIn(BaseModel):
     revision: int | None = Field(ge=1)
 
 
-def _audited(
+def _done(
     session: Session, request: Request, staff: StaffUser, action: str, template_id: str, summary: Any
-) -> None:
+) -> dict[str, Any]:
+    """Record the change in the audit log, commit both, and answer the template as `GET` does."""
     audit.record(
         session,
         audit.Actor.of(staff),
@@ -76,6 +77,8 @@ def _audited(
         template_id,
         audit.masked(summary),
     )
+    session.commit()
+    return revisions.detail(session, template_id)
 
 
 @router.get("/emergency-templates", summary="Emergency templates with their slots, languages and reviews")
@@ -121,9 +124,7 @@ def edit_text(
         approval_required=settings.approval_required,
     )
     summary = revisions.audit_summary(rev, replaced)
-    _audited(session, request, staff, "emergency_template.edit", template_id, summary)
-    session.commit()
-    return revisions.detail(session, template_id)
+    return _done(session, request, staff, "emergency_template.edit", template_id, summary)
 
 
 @router.post(
@@ -135,9 +136,9 @@ def approve_text(
     request: Request, template_id: TemplateId, revision_id: RowId, staff: ApproverDep, session: SessionDep
 ) -> dict[str, Any]:
     rev = revisions.approve(session, template_id, revision_id, utcnow(), by=staff.username)
-    _audited(session, request, staff, "emergency_template.approve", template_id, revisions.audit_summary(rev))
-    session.commit()
-    return revisions.detail(session, template_id)
+    return _done(
+        session, request, staff, "emergency_template.approve", template_id, revisions.audit_summary(rev)
+    )
 
 
 @router.post(
@@ -154,9 +155,9 @@ def reject_text(
     session: SessionDep,
 ) -> dict[str, Any]:
     rev = revisions.reject(session, template_id, revision_id, utcnow(), by=staff.username, reason=body.reason)
-    _audited(session, request, staff, "emergency_template.reject", template_id, revisions.audit_summary(rev))
-    session.commit()
-    return revisions.detail(session, template_id)
+    return _done(
+        session, request, staff, "emergency_template.reject", template_id, revisions.audit_summary(rev)
+    )
 
 
 @router.post(
@@ -174,6 +175,4 @@ def mark_reviewed(
 ) -> dict[str, Any]:
     mark = revisions.mark_reviewed(session, template_id, lang, body.revision, utcnow(), by=staff.username)
     summary = {"language": lang, "revision": mark.revision_id}
-    _audited(session, request, staff, "emergency_template.review", template_id, summary)
-    session.commit()
-    return revisions.detail(session, template_id)
+    return _done(session, request, staff, "emergency_template.review", template_id, summary)

@@ -15,43 +15,26 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.audit_tables import AuditEvent
-from app.auth import create_staff_user
 from app.languages import LANGUAGES
 from app.settings import Settings
 from notifier import emergency_templates as et
 from notifier import template_revisions as tr
 from notifier.ledger_tables import Post, TemplateReview, TemplateRevision
 from storage.db import session_scope
-from tests.conftest import STAFF_PASSWORD, sign_in
+from tests.notifier import test_approval
 from tests.notifier.conftest import Fakes, post_data
+from tests.notifier.test_approval import as_
 from tests.notifier.test_cli import env_for, notifier, write
 from tests.notifier.test_emergency_templates import ORDER
 
-PEOPLE = {"hensyu": "editor", "shounin": "approver", "kanri": "admin", "etsuran": "viewer"}
 ID = "evacuation-level4-instruction"
+settings, people = test_approval.settings, test_approval.people  # fixtures: approval on, four people
 BASE = f"/api/v1/emergency-templates/{ID}"
 VI = {
     "title": "[Cảnh báo cấp 4] LỆNH SƠ TÁN {area}",
     "body": "Lúc {time}, thành phố Suita ra lệnh sơ tán cho {area}. Hãy đến nơi an toàn ngay.\n"
     "Nơi sơ tán: {shelters}",
 }
-
-
-@pytest.fixture
-def settings(sns_settings: Settings) -> Settings:
-    return sns_settings.model_copy(update={"approval_required": True})
-
-
-@pytest.fixture
-def people(sessions: sessionmaker[Session]) -> dict[str, str]:
-    with session_scope(sessions) as s:
-        for name, role in PEOPLE.items():
-            create_staff_user(s, username=name, password=STAFF_PASSWORD, role=role)
-    return PEOPLE
-
-
-def as_(client: TestClient, name: str) -> TestClient:
-    return sign_in(client, name, STAFF_PASSWORD)
 
 
 def template_post(client: TestClient, path: str = "/api/v1/posts/preview") -> dict[str, Any]:
@@ -354,3 +337,37 @@ def test_the_cli_fills_a_template_from_its_approved_edits(
         assert post is not None
         vi = {v.language: v.title for v in post.variants}["vi"]
         assert vi == "[Cảnh báo cấp 4] LỆNH SƠ TÁN 千里山西 (Senriyamanishi)"
+
+
+@pytest.mark.parametrize(
+    ("name", "forms", "approve", "mark"),
+    [
+        ("etsuran", 0, 0, 0),  # a viewer reads
+        ("hensyu", 7, 0, 0),  # an editor edits; their own edit waits for someone else
+        ("shounin", 7, 1, 7),  # an approver approves others' edits and marks texts reviewed
+    ],
+)
+def test_the_texts_page_offers_each_role_its_actions(
+    client: TestClient, people: dict[str, str], name: str, forms: int, approve: int, mark: int
+) -> None:
+    as_(client, "hensyu")
+    client.put(f"{BASE}/texts/ko", json={"title": "{area}", "body": OK_BODY}).raise_for_status()
+    rejected = client.put(f"{BASE}/texts/pt", json={"title": "{area}", "body": OK_BODY}).json()
+    as_(client, "kanri")
+    rev = rejected["texts"]["pt"]["pending"]["revision"]
+    client.post(f"{BASE}/revisions/{rev}/reject", json={"reason": "<b>用語</b>を直して"}).raise_for_status()
+    as_(client, name)
+    page = client.get(f"/emergency/templates?id={ID}")
+    assert page.status_code == 200
+    html = page.text
+    assert html.count('class="edit-text') == forms
+    assert html.count('class="approve"') == approve
+    assert html.count('class="mark-reviewed"') == mark
+    assert html.count("未レビュー / Not reviewed") == 7
+    assert "差し戻されました / Rejected" in html and "&lt;b&gt;用語&lt;/b&gt;を直して" in html
+    assert f"/emergency/templates?id={ID}#lang-ko" in html  # the waiting list links to the language
+
+
+def test_the_texts_page_needs_a_session(client: TestClient) -> None:
+    r = client.get("/emergency/templates", follow_redirects=False)
+    assert r.status_code in (302, 303, 307) and "/login" in r.headers["location"]
