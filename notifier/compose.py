@@ -60,7 +60,7 @@ class VariantIn(BaseModel):
 # The emergency templates' approved edits in force (`notifier.template_revisions.effective_texts`):
 # `{template id: {language: Text}}`. A template is filled while its post is validated, and validation
 # cannot be handed arguments when FastAPI parses a request body, so the routes that compose set this
-# first (`notifier.posts_api.TEMPLATE_TEXTS`), as the CLI does; unset, the shipped texts are used.
+# first (`notifier.posts_api.effective_templates`), as the CLI does; unset, the shipped texts are used.
 TEMPLATE_TEXTS: ContextVar[Mapping[str, Mapping[str, emergency_templates.Text]]] = ContextVar(
     "template_texts", default=MappingProxyType({})
 )

@@ -196,11 +196,8 @@ def text_problems(template: EmergencyTemplate, title: str, body: str) -> list[tu
                 )
             )
     used = set(SLOT.findall(title + body))
-    if missing := [name for name in template.slots if name not in used]:
-        names = "、".join(f"{{{n}}}" for n in missing)
-        problems.append(
-            (f"項目 {names} がありません", f"missing slot(s) {', '.join(f'{{{n}}}' for n in missing)}")
-        )
+    if missing := [f"{{{name}}}" for name in template.slots if name not in used]:
+        problems.append((f"項目 {'、'.join(missing)} がありません", f"missing slot(s) {', '.join(missing)}"))
     if unknown := sorted(used - set(template.slots)):
         names = ", ".join(f"{{{n}}}" for n in unknown)
         known = ", ".join(f"{{{n}}}" for n in template.slots)
