@@ -8,7 +8,8 @@ field in words (`notifier.problem_texts`). Nothing is ever cut short later at se
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -60,10 +61,21 @@ class VariantIn(BaseModel):
 # The emergency templates' approved edits in force (`notifier.template_revisions.effective_texts`):
 # `{template id: {language: Text}}`. A template is filled while its post is validated, and validation
 # cannot be handed arguments when FastAPI parses a request body, so the routes that compose set this
-# first (`notifier.posts_api.effective_templates`), as the CLI does; unset, the shipped texts are used.
+# first (`notifier.posts_api.effective_templates`; the CLI: `templates_filled_from`); unset, the
+# shipped texts are used.
 TEMPLATE_TEXTS: ContextVar[Mapping[str, Mapping[str, emergency_templates.Text]]] = ContextVar(
     "template_texts", default=MappingProxyType({})
 )
+
+
+@contextmanager
+def templates_filled_from(texts: Mapping[str, Mapping[str, emergency_templates.Text]]) -> Iterator[None]:
+    """Within the block, templates are filled from `texts` (then whatever was set before again)."""
+    token = TEMPLATE_TEXTS.set(texts)
+    try:
+        yield
+    finally:
+        TEMPLATE_TEXTS.reset(token)
 
 
 class TemplateRef(BaseModel):

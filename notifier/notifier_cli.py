@@ -24,7 +24,7 @@ from app import audit
 from app.cli import config_errors_exit, open_database
 from app.tokyo_time import to_jst
 from notifier import delivery_health, post_ledger, template_revisions
-from notifier.compose import TEMPLATE_TEXTS, ComposeError, prepare
+from notifier.compose import ComposeError, prepare, templates_filled_from
 from notifier.post_views import post_view, show_json
 from storage.base import utcnow
 from storage.db import session_scope
@@ -79,9 +79,10 @@ def create(path: str, author: str, draft: bool) -> None:
     data = _read_json(path)
     with open_database(pool_size=1) as (settings, sessions):
         with sessions() as session:  # a template is filled from its approved edits
-            TEMPLATE_TEXTS.set(template_revisions.effective_texts(session))
+            texts = template_revisions.effective_texts(session)
         try:
-            prepared = prepare(data, settings, utcnow())
+            with templates_filled_from(texts):
+                prepared = prepare(data, settings, utcnow())
         except ComposeError as exc:
             for problem in exc.problems:
                 click.echo(f"error: {problem}", err=True)

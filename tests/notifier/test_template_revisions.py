@@ -19,6 +19,7 @@ from app.languages import LANGUAGES
 from app.settings import Settings
 from notifier import emergency_templates as et
 from notifier import template_revisions as tr
+from notifier.compose import TEMPLATE_TEXTS
 from notifier.ledger_tables import Post, TemplateReview, TemplateRevision
 from storage.db import session_scope
 from tests.notifier import test_approval
@@ -332,6 +333,7 @@ def test_the_cli_fills_a_template_from_its_approved_edits(
         "post", "create", "--draft", "--json-file", write(tmp_path, data), env=env_for(db_url, fakes)
     )
     assert created.exit_code == 0, created.output
+    assert not TEMPLATE_TEXTS.get()  # set for that command only: later posts in this process use their own
     with sessions() as s:
         post = s.get(Post, int(created.stdout.strip()))
         assert post is not None
