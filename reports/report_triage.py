@@ -143,10 +143,7 @@ def correct(session: Session, report_id: int, fix: Correction, act: StaffAct) ->
     before = fields(report)
     changes = []
     if fix.category is not None and fix.category != report.category:
-        old, new = (
-            BY_ID[report.category].ja if report.category in BY_ID else report.category,
-            BY_ID[fix.category].ja,
-        )
+        old, new = category_label(report.category, "ja"), category_label(fix.category, "ja")
         changes.append(f"種類 / category: {old} → {new}")
         report.category = fix.category
     lat, lon = (fix.lat, fix.lon) if fix.lat is not None else (report.lat, report.lon)
