@@ -51,9 +51,7 @@ def test_tapping_the_tile_starts_the_report_in_the_residents_language(
             post(flow_client, [ev.postback_event(user, data, fake_line.issue_reply_token(user))]).status_code
             == 200
         )
-        intro, first = wait_for(
-            lambda u=user, b=before: _replies(fake_line, u, b), what=f"the flow in {lang}"
-        )
+        intro, first = wait_for(partial(_replies, fake_line, user, before), what=f"the flow in {lang}")
         assert intro["text"] == line_flow.text("intro", lang), lang
         assert first["text"].startswith(line_flow.text("step_category", lang, 1, 4, "")), lang
         assert quick_labels(first)[: len(CATEGORIES)] == [c.label(lang) for c in CATEGORIES], lang
