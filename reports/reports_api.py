@@ -284,13 +284,13 @@ async def unmerge_reports(
     )
 
 
-class Review(BaseModel):
+class ReportReview(BaseModel):
     note: str | None = Field(default=None, max_length=store.MAX_NOTE)
 
 
 @router.post("/api/v1/reports/{report_id}/confirm")
 async def confirm_report(
-    report_id: RowId, body: Review, request: Request, editor: EditorDep
+    report_id: RowId, body: ReportReview, request: Request, editor: EditorDep
 ) -> dict[str, Any]:
     """A person confirms a post collected from another network: it counts from now on."""
     act = _act(request, editor)
@@ -299,7 +299,7 @@ async def confirm_report(
 
 @router.post("/api/v1/reports/{report_id}/dismiss")
 async def dismiss_report(
-    report_id: RowId, body: Review, request: Request, editor: EditorDep
+    report_id: RowId, body: ReportReview, request: Request, editor: EditorDep
 ) -> dict[str, Any]:
     """A person dismisses a collected post (status `not_actionable`)."""
     act = _act(request, editor)
