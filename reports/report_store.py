@@ -219,6 +219,13 @@ def report_json(
     }
 
 
+def listing(session: Session, reports: Sequence[DamageReport]) -> list[dict[str, Any]]:
+    """The reports' JSON with their photos and how many reports are merged into each."""
+    ids = [r.id for r in reports]
+    photos, merged = photos_of(session, ids), duplicate_counts(session, ids)
+    return [report_json(r, photos[r.id], merged.get(r.id, 0)) for r in reports]
+
+
 def change_json(change: ReportChange) -> dict[str, Any]:
     return {
         "at": change.at.isoformat(),

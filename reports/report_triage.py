@@ -84,10 +84,12 @@ def _notify(session: Session, report: DamageReport, status: str) -> bool:
     return True
 
 
-def duplicates_of(session: Session, main_id: int, *, lock: bool = False) -> list[DamageReport]:
-    """The reports merged into `main_id`, oldest first."""
+def duplicates_of(
+    session: Session, main_id: int, *, lock: bool = False, limit: int | None = None
+) -> list[DamageReport]:
+    """The reports merged into `main_id`, oldest first (the first `limit`)."""
     stmt = select(DamageReport).where(DamageReport.duplicate_of == main_id).order_by(DamageReport.id)
-    return list(session.scalars(stmt.with_for_update() if lock else stmt))
+    return list(session.scalars((stmt.with_for_update() if lock else stmt).limit(limit)))
 
 
 def change_status(

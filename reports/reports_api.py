@@ -43,6 +43,7 @@ router = APIRouter(tags=["reports"])
 Since = Annotated[dt.datetime | None, Query(description="Created at or after (ISO 8601)")]
 Until = Annotated[dt.datetime | None, Query(description="Created before (ISO 8601)")]
 GEOJSON = "application/geo+json"
+MAX_SHOWN_DUPLICATES = 100  # merged reports in a detail view (the count says how many in all)
 RowIdValue = Annotated[int, Field(ge=1, le=MAX_ROW_ID)]  # a report id in a JSON body (as `RowId`)
 
 
@@ -71,13 +72,6 @@ def report_categories() -> list[dict[str, Any]]:
     return [{"id": c.id, "labels": c.labels} for c in CATEGORIES]
 
 
-def _listing(session: Session, filters: store.Filters) -> list[dict[str, Any]]:
-    reports = store.find(session, filters)
-    ids = [r.id for r in reports]
-    photos, merged = store.photos_of(session, ids), store.duplicate_counts(session, ids)
-    return [store.report_json(r, photos[r.id], merged.get(r.id, 0)) for r in reports]
-
-
 @router.get("/api/v1/reports")
 def list_reports(
     session: SessionDep,
@@ -85,7 +79,7 @@ def list_reports(
     filters: Filtered,
 ) -> dict[str, Any]:
     """Reports, newest first, with the number of reports in each status."""
-    return {"reports": _listing(session, filters), "counts": store.counts(session)}
+    return {"reports": store.listing(session, store.find(session, filters)), "counts": store.counts(session)}
 
 
 @router.get("/api/v1/reports.geojson", response_class=Response)
@@ -179,7 +173,9 @@ def _discard(media_dir: Path, stored: photo_files.StoredPhoto | None) -> None:
         photo_files.remove(media_dir, stored.file_name, stored.thumb_name)
 
 
-async def _triage(request: Request, act: Callable[[Session], DamageReport], shown: int | None = None) -> Any:
+async def _triage(
+    request: Request, act: Callable[[Session], DamageReport], shown: int | None = None
+) -> dict[str, Any]:
     """Run a staff action in one transaction; the report `shown` (default: the one acted on) in detail.
     A missing report is 404, any other refusal 422 (Japanese first)."""
 
@@ -188,9 +184,10 @@ async def _triage(request: Request, act: Callable[[Session], DamageReport], show
         return _detail(session, report if shown is None else session.get(DamageReport, shown) or report)
 
     try:
-        return await request.app.state.db.run(save)
+        detail: dict[str, Any] = await request.app.state.db.run(save)
     except store.ReportError as exc:
         raise HTTPException(404 if str(exc) == triage.NO_SUCH_REPORT else 422, str(exc)) from None
+    return detail
 
 
 def _act(request: Request, editor: StaffUser) -> triage.StaffAct:
@@ -234,7 +231,7 @@ async def change_status(
             request, lambda s: triage.change_status(s, report_id, body.status, act, note=body.note)
         )
     _wake_notices(request)
-    return dict(changed)
+    return changed
 
 
 class ReportCorrection(BaseModel):
@@ -252,7 +249,7 @@ async def correct_report(
     change is recorded in its history and the audit log."""
     fix = triage.Correction(body.category, body.lat, body.lon, body.address)
     act = _act(request, editor)
-    return dict(await _triage(request, lambda s: triage.correct(s, report_id, fix, act)))
+    return await _triage(request, lambda s: triage.correct(s, report_id, fix, act))
 
 
 class Merge(BaseModel):
@@ -270,7 +267,7 @@ async def merge_reports(report_id: RowId, body: Merge, request: Request, editor:
         request, lambda s: triage.merge(s, report_id, body.duplicates, act, note=body.note)
     )
     _wake_notices(request)
-    return dict(merged)
+    return merged
 
 
 @router.post("/api/v1/reports/{report_id}/unmerge")
@@ -279,8 +276,8 @@ async def unmerge_reports(
 ) -> dict[str, Any]:
     """Undo a merge: each of `duplicates` leaves this main report and gets back its earlier status."""
     act = _act(request, editor)
-    return dict(
-        await _triage(request, lambda s: triage.unmerge(s, report_id, body.duplicates, act, note=body.note))
+    return await _triage(
+        request, lambda s: triage.unmerge(s, report_id, body.duplicates, act, note=body.note)
     )
 
 
@@ -294,7 +291,7 @@ async def confirm_report(
 ) -> dict[str, Any]:
     """A person confirms a post collected from another network: it counts from now on."""
     act = _act(request, editor)
-    return dict(await _triage(request, lambda s: triage.confirm(s, report_id, act, note=body.note)))
+    return await _triage(request, lambda s: triage.confirm(s, report_id, act, note=body.note))
 
 
 @router.post("/api/v1/reports/{report_id}/dismiss")
@@ -303,19 +300,18 @@ async def dismiss_report(
 ) -> dict[str, Any]:
     """A person dismisses a collected post (status `not_actionable`)."""
     act = _act(request, editor)
-    return dict(
-        await _triage(request, lambda s: triage.confirm(s, report_id, act, dismiss=True, note=body.note))
-    )
+    return await _triage(request, lambda s: triage.confirm(s, report_id, act, dismiss=True, note=body.note))
 
 
 def _detail(session: Session, report: DamageReport) -> dict[str, Any]:
     """One report with its photos and history, and the reports merged into it (a combined view:
     their photos, notes, sources and times)."""
-    merged = triage.duplicates_of(session, report.id)
+    merged = triage.duplicates_of(session, report.id, limit=MAX_SHOWN_DUPLICATES)
+    count = store.duplicate_counts(session, [report.id]).get(report.id, 0)
     photos = store.photos_of(session, [report.id, *(d.id for d in merged)])
     history = [store.change_json(c) for c in store.history_of(session, report.id)]
     return {
-        **store.report_json(report, photos[report.id], len(merged)),
+        **store.report_json(report, photos[report.id], count),
         "history": history,
         "duplicates": [store.report_json(d, photos[d.id]) for d in merged],
     }
