@@ -261,9 +261,9 @@ def test_an_archive_planned_before_another_one_removes_nothing(
         stale = audit_archive.plan_header(s, 1, 4, cutoff)
     kw: dict[str, Any] = {"directory": archive_dir, "actor": audit.cli_actor(), "origin": audit.CLI}
     assert audit_archive.archive(sessions, before=cutoff, **kw) is not None
-    with pytest.raises(audit_archive.ArchiveError, match="changed or were archived meanwhile"):
-        with session_scope(sessions) as s:
-            audit_archive._delete(s, stale, audit.cli_actor(), audit.CLI, "late.jsonl")
+    meanwhile = pytest.raises(audit_archive.ArchiveError, match="changed or were archived meanwhile")
+    with meanwhile, session_scope(sessions) as s:
+        audit_archive._delete(s, stale, audit.cli_actor(), audit.CLI, "late.jsonl")
     assert ids(sessions) == [5, 6, 7]
 
 
