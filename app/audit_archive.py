@@ -310,7 +310,9 @@ def archive(
             ) from exc
         if not committed:
             temp.unlink(missing_ok=True)
-            raise ArchiveError(f"{type(exc).__name__}: {exc}; nothing was removed") from exc
+            # the driver's own message, first line (not SQLAlchemy's statement and help link)
+            reason = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [""])[0]
+            raise ArchiveError(f"{type(exc).__name__}: {reason}; nothing was removed") from exc
     os.replace(temp, target)
     _fsync_dir(target.parent)
     return Archived(target, header)

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -198,6 +200,41 @@ def test_postgres_still_refuses_update_and_delete_after_archiving(
             text("SELECT tgenabled FROM pg_trigger WHERE tgname = 'audit_events_append_only'")
         )
     assert enabled == "O" and ids(sessions) == [5, 6, 7]
+
+
+def test_a_failed_transaction_removes_nothing_and_leaves_no_file(
+    db_url: str, sessions: sessionmaker[Session], archive_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*_args: Any, **_kwargs: Any) -> None:
+        raise RuntimeError("the event could not be written\nsecond line")
+
+    write_rows(sessions)
+    monkeypatch.setattr(audit, "record", refuse)  # fails after the DELETE, in the same transaction
+    result = archive(db_url, archive_dir, "--before", CUT_2)
+    assert result.exit_code == 1
+    assert "RuntimeError: the event could not be written; nothing was removed" in result.stderr
+    assert ids(sessions) == [1, 2, 3, 4, 5, 6] and list(archive_dir.iterdir()) == []
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="table ownership is PostgreSQL's")
+def test_postgres_a_role_that_does_not_own_the_table_archives_nothing(
+    db_url: str, engine: Engine, sessions: sessionmaker[Session], archive_dir: Path
+) -> None:
+    write_rows(sessions)
+    role = f"clerk_{uuid.uuid4().hex[:8]}"  # roles are the cluster's: a name of this test's own
+    with engine.begin() as conn:
+        conn.execute(text(f'CREATE ROLE "{role}" LOGIN'))
+        conn.execute(text(f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "{role}"'))
+    try:
+        clerk = make_url(db_url).set(username=role).render_as_string(hide_password=False)
+        result = archive(clerk, archive_dir, "--before", CUT_2)
+        assert result.exit_code == 1, result.stdout
+        assert "must be owner of table audit_events; nothing was removed" in result.stderr
+        assert ids(sessions) == [1, 2, 3, 4, 5, 6] and list(archive_dir.iterdir()) == []
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f'DROP OWNED BY "{role}"'))
+            conn.execute(text(f'DROP ROLE "{role}"'))
 
 
 @pytest.mark.parametrize(
