@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     line_api_base_url: str = "https://api.line.me"
     line_data_api_base_url: str = "https://api-data.line.me"
     line_request_timeout: float = Field(default=10.0, gt=0, le=10.0)
+    # a LINE post without a topic: one broadcast (every follower, Japanese then English) or a multicast
+    # to every follower the bot knows, each in their own language (docs/notifier.md)
+    line_everyone: Literal["broadcast", "by_language"] = "broadcast"
 
     # --- X (Twitter) ---
     x_api_base_url: str = "https://api.twitter.com"
