@@ -6,11 +6,13 @@
   the previous id + 1. Appending takes a lock first (SQLite: the write lock; PostgreSQL: a
   transaction-scoped advisory lock), so two writers never chain onto the same row.
 - `verify(session)` walks the chain and names the first row that was changed, removed or re-linked
-  (`suita audit verify` / `python -m app audit verify`, exit 1).
+  (`suita audit verify` / `python -m app audit verify`, exit 1); `check_row` is its test of one row,
+  which `app.audit_archive` also applies to archive files.
 - `changes(before, after)` is the summary's diff: the fields whose values differ, each value cut to
   `MAX_VALUE` characters and masked with `app.privacy.mask_pii`.
 
-Nothing here updates or deletes a row; on PostgreSQL a trigger refuses both (migration core_0003).
+Nothing here updates or deletes a row; on PostgreSQL a trigger refuses both (migration core_0003). Only
+`app.audit_archive` removes rows: the oldest ones, once written to an archive file.
 """
 
 from __future__ import annotations
@@ -114,7 +116,8 @@ def content_hash(event: AuditEvent) -> str:
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
 
 
-def _lock(session: Session) -> None:
+def lock_chain(session: Session) -> None:
+    """Take the appenders' lock until the transaction ends (`record`; `app.audit_archive` too)."""
     write_lock(session)
     if session.connection().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK})
@@ -132,7 +135,7 @@ def record(
     now: dt.datetime | None = None,
 ) -> AuditEvent:
     """Append one event (the caller commits; the lock is held until then)."""
-    _lock(session)
+    lock_chain(session)
     last = session.execute(
         select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
     ).first()
@@ -171,14 +174,16 @@ class ChainBreak:
     problem: str
 
 
-def _rows(session: Session, batch: int) -> Iterator[AuditEvent]:
-    after = 0
+def rows_between(
+    session: Session, after: int = 0, through: int | None = None, batch: int = 1000
+) -> Iterator[AuditEvent]:
+    """The rows with `after < id <= through` (every row after `after` when `through` is None), oldest
+    first, read `batch` at a time (the session forgets each batch once the next is read)."""
     while True:
-        chunk = list(
-            session.scalars(
-                select(AuditEvent).where(AuditEvent.id > after).order_by(AuditEvent.id).limit(batch)
-            )
-        )
+        stmt = select(AuditEvent).where(AuditEvent.id > after).order_by(AuditEvent.id).limit(batch)
+        if through is not None:
+            stmt = stmt.where(AuditEvent.id <= through)
+        chunk = list(session.scalars(stmt))
         yield from chunk
         if len(chunk) < batch:
             return
@@ -186,24 +191,35 @@ def _rows(session: Session, batch: int) -> Iterator[AuditEvent]:
         session.expunge_all()
 
 
-def verify(session: Session, batch: int = 1000) -> tuple[int, ChainBreak | None]:
+def check_row(previous: tuple[int, str] | None, event: AuditEvent) -> str | None:
+    """Why `event` does not follow `previous` (the id and hash of the row read before it; None: it is
+    the first row read), or None when it does (pure)."""
+    if previous is None and event.id == 1 and event.prev_hash != GENESIS:
+        return "the first row does not start the chain"
+    if previous is not None and event.id <= previous[0]:
+        return f"its id does not come after row {previous[0]} (rows read twice or out of order)"
+    if previous is not None and event.id != previous[0] + 1:
+        gap = f"{previous[0] + 1}–{event.id - 1}" if event.id > previous[0] + 2 else str(previous[0] + 1)
+        return f"row(s) {gap} before it are missing"
+    if previous is not None and event.prev_hash != previous[1]:
+        return f"its prev_hash does not match row {previous[0]}'s hash"
+    if content_hash(event) != event.hash:
+        return "its content does not match its hash (changed after writing)"
+    return None
+
+
+def verify(
+    session: Session, batch: int = 1000, *, after: tuple[int, str] | None = None
+) -> tuple[int, ChainBreak | None]:
     """Check every row: its hash, its link to the row before, no missing ids. Returns how many rows
     were checked and the first break (None: the chain holds). The first row kept may follow archived
-    ones (its `prev_hash` is then the last archived row's hash, see docs/governance.md)."""
+    ones: its `prev_hash` is then the last archived row's hash, checked when `after` (that row's id and
+    hash, from the archive files: `app.audit_archive`) is given, see docs/governance.md."""
     checked = 0
-    previous: tuple[int, str] | None = None
-    for event in _rows(session, batch):
+    previous = after
+    for event in rows_between(session, batch=batch):
         checked += 1
-        if previous is None and event.id == 1 and event.prev_hash != GENESIS:
-            return checked, ChainBreak(event.id, "the first row does not start the chain")
-        if previous is not None and event.id != previous[0] + 1:
-            gap = f"{previous[0] + 1}–{event.id - 1}" if event.id > previous[0] + 2 else str(previous[0] + 1)
-            return checked, ChainBreak(event.id, f"row(s) {gap} before it are missing")
-        if previous is not None and event.prev_hash != previous[1]:
-            return checked, ChainBreak(event.id, f"its prev_hash does not match row {previous[0]}'s hash")
-        if content_hash(event) != event.hash:
-            return checked, ChainBreak(
-                event.id, "its content does not match its hash (changed after writing)"
-            )
+        if problem := check_row(previous, event):
+            return checked, ChainBreak(event.id, problem)
         previous = (event.id, event.hash)
     return checked, None

@@ -14,7 +14,8 @@ from storage.base import Base, UTCDateTime, utcnow
 class AuditEvent(Base):
     """One staff action. `id` is given by `app.audit.record` (the previous row's id + 1, under a lock),
     so a missing row shows as a gap; `hash` is SHA-256 over the row's content and `prev_hash`. Nothing
-    in the app updates or deletes a row; on PostgreSQL a trigger refuses it (migration core_0003)."""
+    in the app updates a row, or deletes one but the oldest once archived to a file (`app.audit_archive`);
+    on PostgreSQL a trigger refuses both (migration core_0003)."""
 
     __tablename__ = "audit_events"
     __table_args__ = (

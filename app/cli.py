@@ -1,6 +1,6 @@
 """The one command line, `suita` (also `python -m app`), with a group of sub-commands per area:
 
-    suita serve | migrate | check | create-staff | set-password | mask | audit verify
+    suita serve | migrate | check | create-staff | set-password | mask | audit verify | archive
     suita faq ask | rank | bench | build | import | export
     suita bot richmenu json | image | deploy
     suita notifier post create | show | list | cancel | resolve, worker, status
@@ -14,12 +14,14 @@ area (the layer rule). `python -m faq|bot|notifier|kpi` are thin aliases of `sui
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import os
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import wraps
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -248,11 +250,37 @@ def audit_group() -> None:
 
 
 @audit_group.command("verify")
+@click.option(
+    "--archive",
+    "archives",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="An archive file of older rows (`suita audit archive`); repeat for each, any order.",
+)
 @config_errors_exit
-def audit_verify() -> None:
-    """Check the hash chain of the audit log; names the first broken row and exits 1."""
+def audit_verify(archives: tuple[Path, ...]) -> None:
+    """Check the hash chain of the audit log (and of archive files given): names the first broken row
+    and exits 1."""
+    from app.audit_archive import check_archives
+
+    after = None
+    if archives:
+        found = check_archives(archives)
+        if found.broken is not None:
+            where = f"row {found.broken.row}" if found.broken.row is not None else "its header"
+            click.echo(f"archive {found.broken.path} broken at {where}: {found.broken.problem}", err=True)
+            sys.exit(1)
+        for path, header in found.headers:
+            click.echo(f"archive {path} intact: rows {header.first_id}–{header.last_id} ({header.rows} rows)")
+        first_path, oldest = found.headers[0]
+        if oldest.first_id != 1:
+            click.echo(
+                f"(row {oldest.first_id} of {first_path} follows hash {oldest.first_prev_hash}: "
+                "give the older archives to check it too)"
+            )
+        after = found.last
     with open_database(pool_size=1) as (_settings, sessions), sessions() as session:
-        checked, broken = audit.verify(session)
+        checked, broken = audit.verify(session, after=after)
         first = audit.first_row(session)
     if broken is not None:
         click.echo(f"audit log broken at row {broken.row}: {broken.problem} ({checked} rows read)", err=True)
@@ -260,4 +288,58 @@ def audit_verify() -> None:
     click.echo(f"audit log intact: {checked} rows")
     if first is not None and first[1] != audit.GENESIS:
         # rows before were archived: this hash must be the last archived row's (docs/governance.md)
-        click.echo(f"it continues from archived rows: row {first[0]} follows hash {first[1]}")
+        checked_by = " (the last archived row's hash: checked)" if after is not None else ""
+        click.echo(f"it continues from archived rows: row {first[0]} follows hash {first[1]}{checked_by}")
+
+
+@audit_group.command("archive")
+@click.option(
+    "--before",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Archive the rows written before this day (Japan time); default: older than AUDIT_RETENTION_DAYS.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The archive file to write (default: AUDIT_ARCHIVE_DIR/audit-FIRST-LAST.jsonl); never overwritten.",
+)
+@config_errors_exit
+def audit_archive(before: dt.datetime | None, out: Path | None) -> None:
+    """Move the oldest rows of the audit log to an archive file, keeping the chain checkable."""
+    from app import audit_archive as archiving
+    from app.tokyo_time import to_jst
+
+    with open_database(pool_size=2) as (settings, sessions):
+        now = dt.datetime.now(dt.UTC)
+        if before is not None:
+            cutoff: dt.datetime | None = archiving.day_start(before.date())
+        else:
+            cutoff = archiving.retention_cutoff(settings.audit_retention_days, now)
+        if cutoff is None:
+            click.echo(
+                "nothing to do: AUDIT_RETENTION_DAYS is 0 (keep every row); "
+                "give --before DAY to archive by hand"
+            )
+            return
+        if cutoff > now:
+            click.echo("error: --before must not be after today (Japan time)", err=True)
+            sys.exit(2)
+        try:
+            done = archiving.archive(
+                sessions,
+                before=cutoff,
+                directory=settings.audit_archive_dir,
+                actor=audit.cli_actor(),
+                origin=audit.CLI,
+                out=out,
+            )
+        except archiving.ArchiveError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+    if done is None:
+        click.echo(f"nothing to archive: no row before {to_jst(cutoff)} (the newest row always stays)")
+        return
+    h = done.header
+    click.echo(
+        f"archived rows {h.first_id}–{h.last_id} ({h.rows} rows) to {done.path}; last hash {h.last_hash}"
+    )

@@ -68,6 +68,12 @@ class Settings(BaseSettings):
     approval_wait_warning_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
     # hours a one-time set-password link made on /staff works
     password_link_hours: int = Field(default=48, ge=1, le=14 * 24)
+    # days the audit log keeps its rows in the database; older ones are archived to files daily
+    # (`app.audit_archive`). 0 (the default): keep every row: the city's records rules decide how long
+    # the trail is kept, so the software never removes any of it unless told to
+    audit_retention_days: int = Field(default=0, ge=0, le=36_500)
+    # where archive files of the audit log are written (a private directory; keep the files)
+    audit_archive_dir: Path = ROOT / "var" / "audit-archive"
 
     # --- public endpoints (per client address, per process) ---
     search_rate_per_minute: int = Field(default=60, ge=1, le=100_000)
@@ -85,6 +91,9 @@ class Settings(BaseSettings):
     line_api_base_url: str = "https://api.line.me"
     line_data_api_base_url: str = "https://api-data.line.me"
     line_request_timeout: float = Field(default=10.0, gt=0, le=10.0)
+    # a LINE post without a topic: one broadcast (every follower, Japanese then English) or a multicast
+    # to every follower the bot knows, each in their own language (docs/notifier.md)
+    line_everyone: Literal["broadcast", "by_language"] = "broadcast"
 
     # --- X (Twitter) ---
     x_api_base_url: str = "https://api.twitter.com"

@@ -1,6 +1,7 @@
-"""The bot's rich menus: their JSON (six tiles, 2500×1686 px) and images, drawn by code with Pillow.
-Two kinds: `main` (the everyday menu) and `disaster` (report damage, shelters and evacuation,
-emergency numbers, language, …), which disaster mode (`bot.disaster_mode`) makes the default.
+"""The bot's rich menus: their JSON (2500×1686 px, tiles on a grid) and images, drawn by code with
+Pillow. Two kinds: `main` (the everyday menu: a wide "report damage" tile and six others on a 4×2
+grid) and `disaster` (six tiles, 3×2: report damage, shelters and evacuation, emergency numbers,
+language, …), which disaster mode (`bot.disaster_mode`) makes the default.
 
 Japanese labels need a CJK font: `find_font()` looks for Noto Sans CJK (Debian/Ubuntu package
 `fonts-noto-cjk`) and other common Japanese fonts, and raises `FontNotFound` naming the package.
@@ -27,10 +28,36 @@ if TYPE_CHECKING:
     from platforms.line_api import LineApi
 
 WIDTH, HEIGHT = 2500, 1686
-COLUMNS, ROWS = 3, 2
 MAX_IMAGE_BYTES = 1024 * 1024
 CITY_WEBSITE = "https://www.city.suita.osaka.jp/"
-COLOURS = ("#00693e", "#0b5cad", "#6a3d9a", "#0b5cad", "#6a3d9a", "#00693e")  # AA contrast with white
+GREEN, BLUE, PURPLE, RED = "#00693e", "#0b5cad", "#6a3d9a", "#b3261e"  # each AA contrast with white
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A menu's layout: `columns` × `rows` cells; each tile's (column, row, columns spanned) and colour,
+    in tile order (neighbours differ in colour)."""
+
+    columns: int
+    rows: int
+    cells: tuple[tuple[int, int, int], ...]
+    colours: tuple[str, ...]
+
+
+GRIDS = {
+    "main": Grid(
+        4,
+        2,
+        ((0, 0, 2), (2, 0, 1), (3, 0, 1), (0, 1, 1), (1, 1, 1), (2, 1, 1), (3, 1, 1)),
+        (RED, BLUE, PURPLE, GREEN, BLUE, PURPLE, GREEN),
+    ),
+    "disaster": Grid(
+        3,
+        2,
+        tuple((i % 3, i // 3, 1) for i in range(6)),
+        (GREEN, BLUE, PURPLE, BLUE, PURPLE, GREEN),
+    ),
+}
 FONT_PACKAGE = "fonts-noto-cjk"
 FONT_CANDIDATES = (
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
@@ -78,6 +105,7 @@ def _actions(kind: str, link: str | None) -> list[dict[str, Any]]:
             {"type": "uri", "uri": CITY_WEBSITE},
         ]
     return [
+        _postback("rp", texts(kind).report_text, s="start"),  # as the disaster menu's first tile
         _postback("menu", "メニュー"),
         _postback("topics", "配信テーマ"),
         _postback("settings", "現在の設定"),
@@ -88,21 +116,22 @@ def _actions(kind: str, link: str | None) -> list[dict[str, Any]]:
 
 
 def tiles(kind: str = "main", link: str | None = None) -> list[Tile]:
-    """The six tiles, left to right, top to bottom (`link`: the disaster menu's shelters tile)."""
+    """The tiles, left to right, top to bottom (`link`: the disaster menu's shelters tile)."""
     labels = texts(kind).tiles
     return [Tile(t["ja"], t["en"], a) for t, a in zip(labels, _actions(kind, link), strict=True)]
 
 
-def bounds(index: int) -> dict[str, int]:
-    """The tile's rectangle; the last column and row absorb the rounding."""
-    col, row = index % COLUMNS, index // COLUMNS
-    w, h = WIDTH // COLUMNS, HEIGHT // ROWS
+def bounds(index: int, kind: str = "main") -> dict[str, int]:
+    """The rectangle of tile `index` of the menu `kind`; the last column and row absorb the rounding."""
+    grid = GRIDS[kind]
+    col, row, span = grid.cells[index]
+    w, h = WIDTH // grid.columns, HEIGHT // grid.rows
     x, y = col * w, row * h
     return {
         "x": x,
         "y": y,
-        "width": WIDTH - x if col == COLUMNS - 1 else w,
-        "height": HEIGHT - y if row == ROWS - 1 else h,
+        "width": WIDTH - x if col + span == grid.columns else span * w,
+        "height": HEIGHT - y if row == grid.rows - 1 else h,
     }
 
 
@@ -114,7 +143,9 @@ def menu_json(kind: str = "main", link: str | None = None) -> dict[str, Any]:
         "selected": True,
         "name": t.name,
         "chatBarText": t.chat_bar,
-        "areas": [{"bounds": bounds(i), "action": tile.action} for i, tile in enumerate(tiles(kind, link))],
+        "areas": [
+            {"bounds": bounds(i, kind), "action": tile.action} for i, tile in enumerate(tiles(kind, link))
+        ],
     }
 
 
@@ -163,22 +194,17 @@ def _fontconfig_japanese() -> Path | None:
 def draw(font_path: str | Path | None = None, kind: str = "main") -> bytes:
     """The menu image as PNG (JPEG if the PNG would exceed LINE's 1 MB limit)."""
     path = find_font(font_path)
-    small = ImageFont.truetype(str(path), 90)
     image = Image.new("RGB", (WIDTH, HEIGHT), "#ffffff")
     pen = ImageDraw.Draw(image)
+    colours = GRIDS[kind].colours
     for i, tile in enumerate(tiles(kind)):
-        b = bounds(i)
+        b = bounds(i, kind)
         box = (b["x"] + 8, b["y"] + 8, b["x"] + b["width"] - 8, b["y"] + b["height"] - 8)
-        pen.rounded_rectangle(box, radius=40, fill=COLOURS[i % len(COLOURS)])
+        pen.rounded_rectangle(box, radius=40, fill=colours[i])
         cx, cy = b["x"] + b["width"] // 2, b["y"] + b["height"] // 2
-        pen.text(
-            (cx, cy - 60),
-            tile.ja,
-            font=_fit(tile.ja, path, 150, b["width"] - 80),
-            fill="#ffffff",
-            anchor="mm",
-        )
-        pen.text((cx, cy + 110), tile.en, font=small, fill="#ffffff", anchor="mm")
+        room = b["width"] - 80
+        pen.text((cx, cy - 60), tile.ja, font=_fit(tile.ja, path, 150, room), fill="#ffffff", anchor="mm")
+        pen.text((cx, cy + 110), tile.en, font=_fit(tile.en, path, 90, room), fill="#ffffff", anchor="mm")
     return _encode(image)
 
 

@@ -8,8 +8,11 @@ field in words (`notifier.problem_texts`). Nothing is ever cut short later at se
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -56,6 +59,26 @@ class VariantIn(BaseModel):
     _texts = field_validator("title", "body")(storable)
 
 
+# The emergency templates' approved edits in force (`notifier.template_revisions.effective_texts`):
+# `{template id: {language: Text}}`. A template is filled while its post is validated, and validation
+# cannot be handed arguments when FastAPI parses a request body, so the routes that compose set this
+# first (`notifier.posts_api.effective_templates`; the CLI: `templates_filled_from`); unset, the
+# shipped texts are used.
+TEMPLATE_TEXTS: ContextVar[Mapping[str, Mapping[str, emergency_templates.Text]]] = ContextVar(
+    "template_texts", default=MappingProxyType({})
+)
+
+
+@contextmanager
+def templates_filled_from(texts: Mapping[str, Mapping[str, emergency_templates.Text]]) -> Iterator[None]:
+    """Within the block, templates are filled from `texts` (then whatever was set before again)."""
+    token = TEMPLATE_TEXTS.set(texts)
+    try:
+        yield
+    finally:
+        TEMPLATE_TEXTS.reset(token)
+
+
 class TemplateRef(BaseModel):
     """An emergency template (`GET /api/v1/emergency-templates`) and its slot values: the post's title,
     body and every language's variant are filled from it (a title, body or variant given as well wins)."""
@@ -73,7 +96,8 @@ class TemplateRef(BaseModel):
         return self
 
     def texts(self) -> dict[str, emergency_templates.Text]:
-        return emergency_templates.fill(self.id, self.slots)
+        """Every language filled from the template's effective texts (`TEMPLATE_TEXTS`)."""
+        return emergency_templates.fill(self.id, self.slots, TEMPLATE_TEXTS.get().get(self.id))
 
 
 def _from_template(data: Any) -> Any:

@@ -1,12 +1,15 @@
 """The emergency template library: ready-made posts in every resident language with slots staff fill
 once (area, shelters, time, …), from `notifier/data/emergency_templates.json`.
 
-`fill(ref)` gives every language's title and body. Place slots (`place_slots`) take a Japanese name,
+`fill(id, slots, texts)` gives every language's title and body. Staff may edit a language's text
+(`notifier.template_revisions`): the caller passes the approved edits in (`texts`, the *effective* texts)
+and they replace the shipped ones; `text_problems` checks an edit as the shipped file is checked (the same
+slots, no stray braces, the length caps). Place slots (`place_slots`) take a Japanese name,
 optionally with its reading in kana (`{"name": "千里山西", "kana": "せんりやまにし"}`), or a list of them:
 Japanese shows the name, easy Japanese the name with the kana in brackets, the other languages the name
 with its romanised reading (`千里山西 (Senriyamanishi)`). A `time` slot in ISO form
 (`2026-12-06T15:00`) or `15:00` is written each language's way; any other text is kept as typed.
-Pure functions over the loaded file.
+Pure functions over the loaded file and the texts passed in.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -25,12 +29,14 @@ from app.languages import BY_ID, LANGUAGES, base_language
 DATA = Path(__file__).resolve().parent / "data" / "emergency_templates.json"
 SLOT = re.compile(r"\{([a-z_]{1,32})\}")
 MAX_SLOT = 300
+TITLE_MAX = 200
+BODY_MAX = 4000
 
 
 class Text(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    title: str = Field(min_length=1, max_length=200)
-    body: str = Field(min_length=1, max_length=4000)
+    title: str = Field(min_length=1, max_length=TITLE_MAX)
+    body: str = Field(min_length=1, max_length=BODY_MAX)
 
 
 class Review(BaseModel):
@@ -62,21 +68,32 @@ class EmergencyTemplate(BaseModel):
                 raise ValueError(f"template {self.id} ({lang}): slots {sorted(used)} != {sorted(self.slots)}")
         return self
 
+    def effective(self, texts: Mapping[str, Text] | None = None) -> dict[str, Text]:
+        """Every language's text: the approved edit in `texts` where there is one, else the shipped one."""
+        return {lang: (texts or {}).get(lang, text) for lang, text in self.texts.items()}
+
+    def title_in(self, texts: Mapping[str, Text] | None = None) -> str:
+        """The (effective) Japanese title without its slots (the staff list)."""
+        return SLOT.sub("", self.effective(texts)["ja"].title).strip()
+
     @property
     def title(self) -> str:
-        """The Japanese title without its slots (the staff list)."""
-        return SLOT.sub("", self.texts["ja"].title).strip()
+        """The shipped Japanese title without its slots."""
+        return self.title_in()
 
-    def listing(self) -> dict[str, Any]:
-        """`GET /api/v1/emergency-templates`'s item."""
+    def listing(
+        self, texts: Mapping[str, Text] | None = None, reviews: Mapping[str, Review | None] | None = None
+    ) -> dict[str, Any]:
+        """`GET /api/v1/emergency-templates`'s item, from the effective texts and reviews (default: the
+        shipped ones)."""
+        shown = self.reviewed if reviews is None else reviews
         return {
             "id": self.id,
-            "title": self.title,
+            "title": self.title_in(texts),
             "slots": list(self.slots),
             "languages": [lang for lang in LANGUAGES if lang in self.texts],
             "reviewed": {
-                lang: (r.on.isoformat() if (r := self.reviewed.get(lang)) is not None else None)
-                for lang in LANGUAGES
+                lang: (r.on.isoformat() if (r := shown.get(lang)) is not None else None) for lang in LANGUAGES
             },
         }
 
@@ -139,18 +156,58 @@ def check(template_id: str, slots: dict[str, Any]) -> EmergencyTemplate:
     return template
 
 
-def fill(template_id: str, slots: dict[str, Any]) -> dict[str, Text]:
+def fill(template_id: str, slots: dict[str, Any], texts: Mapping[str, Text] | None = None) -> dict[str, Text]:
     """Every language's title and body with the slots filled (raises `TemplateProblem`; values as
-    `SlotValue` or their JSON)."""
+    `SlotValue` or their JSON); `texts` are the template's approved edits by language."""
     slots = _SLOTS.validate_python(slots)
     template = check(template_id, slots)
     filled = {}
-    for lang, text in template.texts.items():
+    for lang, text in template.effective(texts).items():
         values = {name: slot_text(slots[name], lang, name in template.place_slots) for name in template.slots}
         filled[lang] = Text(
-            title=_cut(_substitute(text.title, values), 200), body=_substitute(text.body, values)
+            title=_cut(_substitute(text.title, values), TITLE_MAX), body=_substitute(text.body, values)
         )
     return filled
+
+
+BRACE = re.compile(r"[{}]")
+
+
+def text_problems(template: EmergencyTemplate, title: str, body: str) -> list[tuple[str, str]]:
+    """What is wrong with an edited text of `template` as `(ja, en)` pairs naming the slot or the
+    limit (empty: fine). Every slot must appear, no other `{name}`, no stray brace (pure)."""
+    problems: list[tuple[str, str]] = []
+    for field, text, limit in (("title", title, TITLE_MAX), ("body", body, BODY_MAX)):
+        label = "題名" if field == "title" else "本文"
+        if not text.strip():
+            problems.append((f"{label}を入力してください", f"{field}: required"))
+        elif len(text) > limit:
+            problems.append(
+                (
+                    f"{label}は {limit:,} 文字以内にしてください({len(text):,} 文字)",
+                    f"{field}: at most {limit:,} characters",
+                )
+            )
+        elif BRACE.search(SLOT.sub("", text)):
+            problems.append(
+                (
+                    f"{label}に項目ではない波かっこ {{ }} があります(項目は {{area}} のように書きます)",
+                    f"{field}: a brace that is not a slot (slots are written like {{area}})",
+                )
+            )
+    used = set(SLOT.findall(title + body))
+    if missing := [f"{{{name}}}" for name in template.slots if name not in used]:
+        problems.append((f"項目 {'、'.join(missing)} がありません", f"missing slot(s) {', '.join(missing)}"))
+    if unknown := sorted(used - set(template.slots)):
+        names = ", ".join(f"{{{n}}}" for n in unknown)
+        known = ", ".join(f"{{{n}}}" for n in template.slots)
+        problems.append(
+            (
+                f"このテンプレートにない項目です: {names}(使える項目: {known})",
+                f"unknown slot(s) {names} (slots: {known})",
+            )
+        )
+    return problems
 
 
 def _substitute(text: str, values: dict[str, str]) -> str:

@@ -1,5 +1,6 @@
 """The delivery ledger: posts, one delivery per post and channel account, attempts, LINE recipient chunks,
-per-account rate-limit state, worker heartbeats and periodic-job runs.
+per-account rate-limit state, worker heartbeats and periodic-job runs; staff edits and review marks of the
+emergency templates' texts.
 
 Post states (`notifier.post_ledger` makes every change): `draft` (no deliveries; a time is optional)
 → (`awaiting_approval`, no deliveries, when APPROVAL_REQUIRED: `notifier.post_approval`)
@@ -186,3 +187,46 @@ class JobRun(Base):
     last_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+# An edit of an emergency template's text in one language (`notifier.template_revisions`): `draft` (saved,
+# not submitted) → `awaiting_approval` (APPROVAL_REQUIRED) → `approved` | `rejected` (with the reason);
+# `superseded` when a newer edit of the same language replaced it before a decision. At most one
+# draft or awaiting revision per template and language. The latest approved one is the effective text.
+REVISION_STATES = ("draft", "awaiting_approval", "approved", "rejected", "superseded")
+OPEN_REVISION_STATES = ("draft", "awaiting_approval")
+
+
+class TemplateRevision(Base):
+    """One language's title and body of an emergency template as staff edited it."""
+
+    __tablename__ = "emergency_template_revisions"
+    __table_args__ = (Index("ix_emergency_template_revisions_text", "template_id", "language", "state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    template_id: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(8))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    state: Mapped[str] = mapped_column(String(24), index=True)
+    # who approved or rejected it (for an edit approved at once when approval is off: its author), when, why
+    decided_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class TemplateReview(Base):
+    """A person checked one language of an emergency template: the text of `revision_id` (NULL: the
+    shipped text). A later approved edit is a different text, so the mark no longer applies to it."""
+
+    __tablename__ = "emergency_template_reviews"
+
+    template_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    language: Mapped[str] = mapped_column(String(8), primary_key=True)
+    revision_id: Mapped[int | None] = mapped_column(
+        ForeignKey("emergency_template_revisions.id", ondelete="CASCADE"), nullable=True
+    )
+    reviewed_by: Mapped[str] = mapped_column(String(64))
+    reviewed_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 from app import audit
 from app.cli import config_errors_exit, open_database
 from app.tokyo_time import to_jst
-from notifier import delivery_health, post_ledger
-from notifier.compose import ComposeError, prepare
+from notifier import delivery_health, post_ledger, template_revisions
+from notifier.compose import ComposeError, prepare, templates_filled_from
 from notifier.post_views import post_view, show_json
 from storage.base import utcnow
 from storage.db import session_scope
@@ -78,8 +78,11 @@ def create(path: str, author: str, draft: bool) -> None:
     on /posts, as any post does)."""
     data = _read_json(path)
     with open_database(pool_size=1) as (settings, sessions):
+        with sessions() as session:  # a template is filled from its approved edits
+            texts = template_revisions.effective_texts(session)
         try:
-            prepared = prepare(data, settings, utcnow())
+            with templates_filled_from(texts):
+                prepared = prepare(data, settings, utcnow())
         except ComposeError as exc:
             for problem in exc.problems:
                 click.echo(f"error: {problem}", err=True)

@@ -34,6 +34,7 @@ JOB_MODULES: tuple[str, ...] = (
     "notifier.delivery.reconcile",
     "kpi.collection_job",
     "notifier.report_hashtags_job",
+    "notifier.audit_retention_job",
 )
 JOB_LEASE = dt.timedelta(minutes=15)
 

@@ -22,9 +22,10 @@ from app.auth import APPROVER_ROLES, ApproverDep, EditorDep, StaffDep
 from app.deps import MAX_ROW_ID, RowId, SessionDep
 from app.staff_tables import StaffUser
 from bot.audience import subscriber_count
-from notifier import delivery_health, post_approval, post_calendar, post_ledger
+from notifier import delivery_health, post_approval, post_calendar, post_ledger, template_revisions
 from notifier.compose import (
     EXAMPLE,
+    TEMPLATE_TEXTS,
     ComposeError,
     PostIn,
     field_name,
@@ -118,6 +119,16 @@ def limits_first(settings: ChannelSettingsDep) -> None:
 
 COMPOSES = [Depends(limits_first)]
 
+
+async def effective_templates(request: Request) -> None:
+    """Before a route whose body may name an emergency template: its approved edits in force are read
+    (one small query) so that the body is filled from them while FastAPI validates it (route
+    dependencies run before the body is parsed, in the same context)."""
+    TEMPLATE_TEXTS.set(await request.app.state.db.read(template_revisions.effective_texts))
+
+
+FILLS = [Depends(effective_templates)]
+
 EMERGENCY_ROLE = "緊急公開は承認者か管理者だけができます / only an approver or admin may publish an emergency"
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -182,7 +193,7 @@ def audited(
     status_code=201,
     responses=ERRORS,
     summary="Create (and schedule, or submit for approval) a post",
-    dependencies=COMPOSES + WAKES,
+    dependencies=COMPOSES + FILLS + WAKES,
 )
 def create_post(
     request: Request, body: PostCreate, staff: EditorDep, session: SessionDep, settings: ChannelSettingsDep
@@ -220,7 +231,7 @@ def create_post(
     "/posts/preview",
     responses=ERRORS,
     summary="Preview a post on every chosen channel",
-    dependencies=COMPOSES,
+    dependencies=COMPOSES + FILLS,
 )
 def preview_new(
     body: PostIn, staff: StaffDep, session: SessionDep, settings: ChannelSettingsDep
@@ -342,7 +353,7 @@ def changed(
     "/posts/{post_id}",
     responses=ERRORS,
     summary="Edit a post until a delivery starts (an approved post goes back for approval)",
-    dependencies=COMPOSES + WAKES,
+    dependencies=COMPOSES + FILLS + WAKES,
 )
 def edit_post(
     request: Request,

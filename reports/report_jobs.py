@@ -20,9 +20,9 @@ from functools import partial
 from pathlib import Path
 
 import anyio
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from app.settings import Settings
 from bot.conversation.line_messages import Message
@@ -52,7 +52,9 @@ def retry_delay(delays: Sequence[float], attempts: int) -> float:
 def claim(
     session: Session, model: type[ReportPhoto] | type[ReportNotice], lease: float, batch: int
 ) -> list[int]:
-    """Lease up to `batch` due pending rows; their IDs."""
+    """Lease up to `batch` due pending rows; their IDs. A report's status pushes go one at a time, in
+    the order they were queued: a push waits while an earlier one of its report is pending (in flight
+    or waiting for a retry), so a resident never hears "handled" before "being checked"."""
     now = utcnow()
     due = (
         select(model.id)
@@ -64,6 +66,15 @@ def claim(
         .order_by(model.id)
         .limit(batch)
     )
+    if model is ReportNotice:
+        earlier = aliased(ReportNotice)
+        due = due.where(
+            ~exists().where(
+                earlier.report_id == ReportNotice.report_id,
+                earlier.state == "pending",
+                earlier.id < ReportNotice.id,
+            )
+        )
     taken = []
     for row_id in session.scalars(due).all():
         result = session.execute(

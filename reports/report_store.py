@@ -1,13 +1,11 @@
-"""Reports in the database: create (once-only), list with filters, change status (with the history
-and the reporter's push queued in the same transaction), merge duplicates, and the JSON, GeoJSON
-(RFC 7946) and CSV views. Functions of a session; the caller commits."""
+"""Reports in the database: create (once-only), list with filters, and the JSON, GeoJSON (RFC 7946)
+and CSV views. Functions of a session; the caller commits. What staff change is `reports.report_triage`."""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import io
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from app.privacy import mask_pii
 from reports.photo_files import StoredPhoto
-from reports.report_kinds import BY_ID, PUSHED_STATUSES, STATUSES, category_label
-from reports.reports_tables import DamageReport, ReportChange, Reporter, ReportNotice, ReportPhoto
+from reports.report_kinds import BY_ID, category_label
+from reports.reports_tables import DamageReport, ReportChange, Reporter, ReportPhoto
 from storage.base import utcnow
 
 MAX_NOTE = 1000
@@ -100,107 +98,6 @@ def create(session: Session, new: NewReport, actor: str) -> DamageReport | None:
     return report
 
 
-def change_status(
-    session: Session,
-    report_id: int,
-    status: str,
-    actor: str,
-    *,
-    note: str | None = None,
-    duplicate_of: int | None = None,
-) -> DamageReport:
-    """Move a report to `status` (recorded in its history, the reporter's push queued); `duplicate`
-    needs `duplicate_of`, another report that is not itself a duplicate. Raises `ReportError`."""
-    if status not in STATUSES:
-        raise ReportError(f"不明な状態です / unknown status {status[:40]!r}")
-    report = session.get(DamageReport, report_id, with_for_update=True)
-    if report is None:
-        raise ReportError("通報が見つかりません / no such report")
-    if status == "duplicate":
-        target = session.get(DamageReport, duplicate_of) if duplicate_of is not None else None
-        if target is None or target.id == report.id or target.status == "duplicate":
-            raise ReportError(
-                "重複先の通報番号を正しく指定してください / "
-                "duplicate_of must name another report that is not a duplicate"
-            )
-        report.duplicate_of = target.id
-    elif duplicate_of is not None:
-        raise ReportError(
-            "duplicate_of は状態 duplicate のときだけ指定できます / duplicate_of needs status duplicate"
-        )
-    else:
-        report.duplicate_of = None
-    previous = report.status
-    if previous == status and status != "duplicate":
-        raise ReportError("すでにその状態です / the report already has that status")
-    now = utcnow()
-    report.status, report.updated_at = status, now
-    report.confirmed = True  # a person looked at it
-    text = (note or "").strip()[:MAX_NOTE] or None
-    session.add(
-        ReportChange(
-            report_id=report.id, at=now, actor=actor, from_status=previous, to_status=status, note=text
-        )
-    )
-    if status in PUSHED_STATUSES and report.reporter_id is not None:
-        session.add(ReportNotice(report_id=report.id, status=status, retry_key=str(uuid.uuid4())))
-    return report
-
-
-@dataclass(frozen=True)
-class Correction:
-    """What staff correct: the category, the point (both coordinates), the typed place. A field left
-    None is kept; `address=""` clears the typed place."""
-
-    category: str | None = None
-    lat: float | None = None
-    lon: float | None = None
-    address: str | None = None
-
-
-def _place_text(lat: float | None, lon: float | None, address: str | None) -> str:
-    point = f"{lat:.6f}, {lon:.6f}" if lat is not None and lon is not None else "—"
-    return f"{point} {address}" if address else point
-
-
-def correct(session: Session, report_id: int, fix: Correction, actor: str) -> DamageReport:
-    """Correct a report's category and place; the change (old → new) is a line of its history.
-    Raises `ReportError` for an unknown category, a bad point, or nothing to change."""
-    if fix.category is not None and fix.category not in BY_ID:
-        raise ReportError(f"不明な種類です / unknown category {fix.category[:40]!r}")
-    check_place(fix.lat, fix.lon)
-    report = session.get(DamageReport, report_id, with_for_update=True)
-    if report is None:
-        raise ReportError("通報が見つかりません / no such report")
-    changes = []
-    if fix.category is not None and fix.category != report.category:
-        old = category_label(report.category, "ja")
-        changes.append(f"種類 / category: {old} → {category_label(fix.category, 'ja')}")
-        report.category = fix.category
-    lat, lon = (fix.lat, fix.lon) if fix.lat is not None else (report.lat, report.lon)
-    address = report.address if fix.address is None else (fix.address.strip()[:MAX_ADDRESS] or None)
-    if (lat, lon, address) != (report.lat, report.lon, report.address):
-        old_place = _place_text(report.lat, report.lon, report.address)
-        changes.append(f"場所 / place: {old_place} → {_place_text(lat, lon, address)}")
-        report.lat, report.lon, report.address = lat, lon, address
-    if not changes:
-        raise ReportError("変更する内容がありません / nothing to change")
-    now = utcnow()
-    report.updated_at = now
-    note = ("訂正 / corrected: " + "; ".join(changes))[:MAX_NOTE]
-    session.add(
-        ReportChange(
-            report_id=report.id,
-            at=now,
-            actor=actor,
-            from_status=report.status,
-            to_status=report.status,
-            note=note,
-        )
-    )
-    return report
-
-
 @dataclass(frozen=True)
 class Filters:
     category: str | None = None
@@ -211,6 +108,7 @@ class Filters:
     confirmed: bool | None = None
     limit: int = 200
     offset: int = 0
+    duplicates: bool = True  # False: leave out the reports merged into another
 
 
 def find(session: Session, filters: Filters) -> list[DamageReport]:
@@ -228,6 +126,8 @@ def find(session: Session, filters: Filters) -> list[DamageReport]:
         stmt = stmt.where(DamageReport.created_at < filters.until)
     if filters.confirmed is not None:
         stmt = stmt.where(DamageReport.confirmed == filters.confirmed)
+    if not filters.duplicates:
+        stmt = stmt.where(DamageReport.status != "duplicate")
     limit = max(1, min(MAX_LIST, filters.limit))
     stmt = stmt.order_by(DamageReport.created_at.desc(), DamageReport.id.desc())
     return list(session.scalars(stmt.limit(limit).offset(max(0, filters.offset))))
@@ -260,6 +160,18 @@ def photos_of(session: Session, ids: Sequence[int]) -> dict[int, list[ReportPhot
     return found
 
 
+def duplicate_counts(session: Session, ids: Sequence[int]) -> dict[int, int]:
+    """How many reports are merged into each of `ids` (main reports)."""
+    if not ids:
+        return {}
+    stmt = (
+        select(DamageReport.duplicate_of, func.count())
+        .where(DamageReport.duplicate_of.in_(ids))
+        .group_by(DamageReport.duplicate_of)
+    )
+    return {int(main): int(n) for main, n in session.execute(stmt) if main is not None}
+
+
 def history_of(session: Session, report_id: int) -> list[ReportChange]:
     stmt = select(ReportChange).where(ReportChange.report_id == report_id).order_by(ReportChange.id)
     return list(session.scalars(stmt))
@@ -280,8 +192,11 @@ def photo_json(photo: ReportPhoto) -> dict[str, Any]:
     }
 
 
-def report_json(report: DamageReport, photos: Sequence[ReportPhoto] = ()) -> dict[str, Any]:
-    """A report as staff see it: the reporter only as an opaque number."""
+def report_json(
+    report: DamageReport, photos: Sequence[ReportPhoto] = (), duplicate_count: int = 0
+) -> dict[str, Any]:
+    """A report as staff see it: the reporter only as an opaque number; `duplicate_count`: the
+    reports merged into it."""
     return {
         "id": report.id,
         "category": report.category,
@@ -297,10 +212,18 @@ def report_json(report: DamageReport, photos: Sequence[ReportPhoto] = ()) -> dic
         "author": report.author,
         "link": report.link,
         "duplicate_of": report.duplicate_of,
+        "duplicate_count": duplicate_count,
         "created_at": report.created_at.isoformat(),
         "updated_at": report.updated_at.isoformat(),
         "photos": [photo_json(p) for p in photos],
     }
+
+
+def listing(session: Session, reports: Sequence[DamageReport]) -> list[dict[str, Any]]:
+    """The reports' JSON with their photos and how many reports are merged into each."""
+    ids = [r.id for r in reports]
+    photos, merged = photos_of(session, ids), duplicate_counts(session, ids)
+    return [report_json(r, photos[r.id], merged.get(r.id, 0)) for r in reports]
 
 
 def change_json(change: ReportChange) -> dict[str, Any]:

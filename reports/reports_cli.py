@@ -65,8 +65,7 @@ def list_reports(
     with open_database() as (_settings, sessions), sessions() as session:
         reports = store.find(session, _filters(status, category, source, confirmed, limit))
         if as_json:
-            photos = store.photos_of(session, [r.id for r in reports])
-            listed = [store.report_json(r, photos[r.id]) for r in reports]
+            listed = store.listing(session, reports)
             click.echo(json.dumps({"reports": listed}, ensure_ascii=False, indent=2))
             return
         for r in reports:

@@ -46,7 +46,9 @@ class DamageReport(Base):
     address: Mapped[str | None] = mapped_column(String(200), nullable=True)
     status: Mapped[str] = mapped_column(String(16), default="new")
     duplicate_of: Mapped[int | None] = mapped_column(
-        ForeignKey("reports.id", ondelete="SET NULL"), nullable=True
+        ForeignKey("reports.id", ondelete="SET NULL"),
+        nullable=True,
+        index=True,  # a main's duplicates
     )
     source: Mapped[str] = mapped_column(String(16))  # line | phone | mastodon | bluesky | x
     confirmed: Mapped[bool] = mapped_column(Boolean, default=True)

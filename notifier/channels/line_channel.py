@@ -1,13 +1,14 @@
 """LINE through the bot's adapter (`platforms.line_api.LineApi`): a broadcast when the post has no topic,
 otherwise multicasts in chunks of 500 to the residents subscribed to the topic, each chunk in the
 language its residents read (`app.languages`: seven languages; when the post has no variant in it, its
-fallback: English for the foreign languages, then Japanese).
+fallback: English for the foreign languages, then Japanese). With `LINE_EVERYONE=by_language` a post
+without a topic goes the multicast way too, to every follower the bot knows.
 
 The recipient chunks are snapshotted at the first send with a retry key each (`PartStore`), so a
 retry or a takeover after a crash re-sends only unfinished chunks, with the same key: LINE answers
 409 to a repeat and the adapter treats that as success. A broadcast cannot pick languages per
 resident: it carries the Japanese message followed by the English one when the post has it (a post in
-seven languages reaches each resident in theirs only as a topic push).
+seven languages reaches each resident in theirs as a topic push, or to everyone with `by_language`).
 
 LINE's 429 carries no `Retry-After` (none is documented): the channel then waits `RATE_LIMIT_PAUSE`,
 one token of the broadcast budget (60 per hour), before the engine tries again.
@@ -54,8 +55,9 @@ RATE_LIMIT_PAUSE = 60.0
 BROADCAST_LANGUAGES = ("ja", "en")  # a broadcast reaches everyone with the same messages (at most 5)
 
 
-def plan_chunks(session: Session, topic: str, languages: set[str]) -> list[PartPlan]:
-    """Every subscriber of `topic`, grouped by the language they will receive, in chunks of 500."""
+def plan_chunks(session: Session, topic: str | None, languages: set[str]) -> list[PartPlan]:
+    """Every subscriber of `topic` (None: every follower the bot knows), grouped by the language they
+    will receive, in chunks of 500."""
     by_lang: dict[str, list[str]] = {}
     after: str | None = None
     while page := recipients(session, topic, after=after, limit=20_000):
@@ -121,9 +123,12 @@ class LineChannel(Channel):
             return [[m for lang in BROADCAST_LANGUAGES if lang in texts for m in texts[lang]]]
         return list(texts.values())
 
+    def _broadcasts(self, out: Outgoing) -> bool:
+        return out.topic is None and self.settings.line_everyone == "broadcast"
+
     def endpoint(self, out: Outgoing) -> str:
-        # A topic push draws from the multicast bucket chunk by chunk (PartStore.throttle).
-        return "broadcast" if out.topic is None else "fanout"
+        # A multicast fan-out draws from the multicast bucket chunk by chunk (PartStore.throttle).
+        return "broadcast" if self._broadcasts(out) else "fanout"
 
     async def _api(self) -> LineApi:
         from platforms.line_api import LineApi
@@ -137,7 +142,7 @@ class LineChannel(Channel):
 
     async def send(self, out: Outgoing) -> Published:
         try:
-            if out.topic is None:
+            if self._broadcasts(out):
                 return await self._broadcast(out)
             return await self._multicast(out)
         except LineApiError as exc:
@@ -155,7 +160,7 @@ class LineChannel(Channel):
         from linebot.v3.messaging import TextMessage
 
         parts_store = _parts(out)
-        topic = str(out.topic)
+        topic = out.topic
         languages = set(out.texts)
         parts = await parts_store.snapshot(lambda session: plan_chunks(session, topic, languages))
         api = await self._api()
@@ -176,10 +181,12 @@ class LineChannel(Channel):
             if errors := [r for r in results if isinstance(r, BaseException)]:
                 raise errors[0]
         if not parts:
-            return Published(
-                platform_id=None,
-                note="このトピックの購読者は 0 人: 誰にも届いていません / no subscribers to this topic",
+            nobody = (
+                "このトピックの購読者は 0 人: 誰にも届いていません / no subscribers to this topic"
+                if topic is not None
+                else "ボットが知っている友だちは 0 人: 誰にも届いていません / the bot knows no followers"
             )
+            return Published(platform_id=None, note=nobody)
         people = sum(len(p.recipients) for p in todo)
         note = f"{len(parts)} multicast chunk(s); {len(todo)} sent in this attempt to {people} resident(s)"
         return Published(platform_id=f"multicast:{len(parts)}", note=note)

@@ -1,5 +1,7 @@
 // /reports: the list and the map of damage reports side by side, filters, a report's detail with its
-// photos and history, the status change and the correction of category and place. Data from /api/v1/reports (user data only as text).
+// photos and history, the status change and the correction of category and place, merging duplicates
+// into the report shown (and undoing it), confirming or dismissing a collected post.
+// Data from /api/v1/reports (user data only as text).
 "use strict";
 
 (() => {
@@ -41,6 +43,8 @@
     }
     const since = filters.elements.since.value;
     if (since) params.set("since", new Date(since).toISOString());
+    // duplicates are hidden unless asked for (or the status filter asks for them)
+    if (!filters.elements.duplicates.checked && params.get("status") !== "duplicate") params.set("duplicates", "false");
     return params.toString();
   }
 
@@ -74,9 +78,10 @@
     const unconfirmed = r.confirmed ? null : el("span", { class: "badge" }, "要確認 / To confirm");
     const where = r.address || (r.lat !== null ? `${r.lat.toFixed(5)}, ${r.lon.toFixed(5)}` : "場所なし / no place");
     const button = el("button", { type: "button", class: "link", onclick: () => show(r.id) }, number(r.id));
+    const merged = r.duplicate_count ? el("span", { class: "badge" }, `重複 ${r.duplicate_count} 件 / ${r.duplicate_count} duplicate(s)`) : null;
     return el(
       "li", { class: "report-item status-" + r.status, "data-id": String(r.id) },
-      button, " ", r.category_label, " — ", STATUS[r.status] || r.status, " ", unconfirmed,
+      button, " ", r.category_label, " — ", STATUS[r.status] || r.status, " ", unconfirmed, " ", merged,
       el("br"), el("small", {}, `${r.created_at.slice(0, 16).replace("T", " ")} UTC · ${r.source} · ${where}`),
     );
   }
@@ -99,13 +104,13 @@
     ];
     fields.replaceChildren(...rows.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]));
     if (r.link) fields.append(el("dt", {}, "投稿 / Post"), el("dd", {}, el("a", { href: r.link, rel: "noopener noreferrer" }, r.link)));
-    document.getElementById("detail-photos").replaceChildren(
-      ...r.photos.map((p, i) =>
-        p.url
-          ? el("a", { href: p.url }, el("img", { src: p.thumbnail_url, alt: `写真 ${i + 1} / Photo ${i + 1}` }))
-          : el("span", { class: "badge" }, `写真 ${i + 1}: 取得中 / fetching (${p.state})`),
-      ),
-    );
+    document.getElementById("detail-photos").replaceChildren(...photos(r.photos, ""));
+    showDuplicates(r);
+    document.getElementById("detail-review").hidden = r.confirmed;
+    if (mergeForm) {
+      mergeForm.hidden = r.status === "duplicate";  // a duplicate cannot be a main report
+      document.getElementById("merge-message").textContent = "";
+    }
     document.getElementById("detail-history").replaceChildren(
       ...r.history.map((h) =>
         el("li", {}, `${h.at.slice(0, 16).replace("T", " ")} UTC ${h.actor}: ${h.from ? STATUS[h.from] + " → " : ""}${STATUS[h.to]}${h.note ? " — " + h.note : ""}`),
@@ -122,6 +127,96 @@
       correct.elements.address.value = r.address || "";
       document.getElementById("correct-message").textContent = "";
     }
+  }
+
+  function photos(list, prefix) {
+    return list.map((p, i) =>
+      p.url
+        ? el("a", { href: p.url }, el("img", { src: p.thumbnail_url, alt: `${prefix}写真 ${i + 1} / Photo ${i + 1}` }))
+        : el("span", { class: "badge" }, `写真 ${i + 1}: 取得中 / fetching (${p.state})`),
+    );
+  }
+
+  // the combined view: each merged report with its time, source, note and photos
+  function showDuplicates(r) {
+    const box = document.getElementById("detail-duplicates-box");
+    box.hidden = r.duplicates.length === 0;
+    document.getElementById("duplicate-count").textContent = `${r.duplicate_count} 件 / reports`;
+    document.getElementById("unmerge-message").textContent = "";
+    document.getElementById("detail-duplicates").replaceChildren(
+      ...r.duplicates.map((d) => {
+        const undo = mergeForm
+          ? el("button", { type: "button", onclick: () => unmerge(r.id, d.id) }, `統合を解除 / Unmerge ${number(d.id)}`)
+          : null;
+        return el(
+          "li", { class: "report-duplicate", "data-id": String(d.id) },
+          el("button", { type: "button", class: "link", onclick: () => show(d.id) }, number(d.id)), " ",
+          `${d.created_at.slice(0, 16).replace("T", " ")} UTC · ${d.source}${d.author ? " (" + d.author + ")" : ""} · ${d.category_label}`,
+          el("br"), d.note || "—", " ", ...photos(d.photos, number(d.id) + " "), " ", undo,
+        );
+      }),
+    );
+  }
+
+  async function unmerge(mainId, id) {
+    const answer = await api("POST", `/api/v1/reports/${mainId}/unmerge`, { duplicates: [id] });
+    const message = document.getElementById("unmerge-message");
+    if (!answer.ok) {
+      message.textContent = String(answer.detail);
+      return;
+    }
+    await load();
+    await show(mainId);
+    document.getElementById("unmerge-message").textContent = `${number(id)} の統合を解除しました / Unmerged`;
+  }
+
+  async function review(action) {
+    if (!current) return;
+    const answer = await api("POST", `/api/v1/reports/${current.id}/${action}`, {});
+    const message = document.getElementById("review-message");
+    if (!answer.ok) {
+      message.textContent = String(answer.detail);
+      return;
+    }
+    await load();
+    await show(current.id);
+  }
+
+  const confirmButton = document.getElementById("confirm-report");
+  if (confirmButton) {
+    confirmButton.addEventListener("click", () => review("confirm"));
+    document.getElementById("dismiss-report").addEventListener("click", () => review("dismiss"));
+  }
+
+  // "R-000012, 15 16" → [12, 15, 16]; null when something else was typed
+  function reportIds(text) {
+    const parts = text.split(/[\s,、]+/).filter((p) => p);
+    const ids = parts.map((p) => (/^(R-?)?\d{1,9}$/i.test(p) ? Number(p.replace(/^R-?/i, "")) : NaN));
+    return ids.length && ids.every((n) => Number.isInteger(n) && n > 0) ? ids : null;
+  }
+
+  const mergeForm = document.getElementById("merge-form");
+  if (mergeForm) {
+    mergeForm.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      if (!current) return;
+      const message = document.getElementById("merge-message");
+      const ids = reportIds(mergeForm.elements.duplicates.value);
+      if (!ids) {
+        message.textContent = "報告番号を R-000012 や 12 の形で入力してください / Give report numbers such as R-000012 or 12";
+        return;
+      }
+      const body = { duplicates: ids, note: mergeForm.elements.note.value || null };
+      const answer = await api("POST", `/api/v1/reports/${current.id}/merge`, body);
+      if (!answer.ok) {
+        message.textContent = String(answer.detail);
+        return;
+      }
+      mergeForm.reset();
+      await load();
+      await show(current.id);
+      document.getElementById("merge-message").textContent = `${ids.length} 件を統合しました / Merged`;
+    });
   }
 
   // only what the editor changed is sent: the server records old → new in the history

@@ -27,7 +27,7 @@ def test_menu_json_is_what_line_accepts() -> None:
     menu = rich_menu.menu_json()
     assert rich_menu_errors(menu) == []
     areas = menu["areas"]
-    assert len(areas) == 6
+    assert len(areas) == 7  # "report damage" (two cells wide) and six others on a 4×2 grid
     assert (
         sum(a["bounds"]["width"] * a["bounds"]["height"] for a in areas) == rich_menu.WIDTH * rich_menu.HEIGHT
     )
@@ -61,8 +61,21 @@ def test_image_has_the_menu_size_and_fits_line_limit() -> None:
     image = Image.open(io.BytesIO(data))  # in memory: nothing to close
     assert image.size == (rich_menu.WIDTH, rich_menu.HEIGHT)
     assert len(data) <= rich_menu.MAX_IMAGE_BYTES
-    colours = {image.getpixel((b["x"] + 30, b["y"] + 30)) for b in map(rich_menu.bounds, range(6))}
-    assert len(colours) == 3  # the tiles are painted, alternating colours
+    colours = [image.getpixel((b["x"] + 30, b["y"] + 30)) for b in map(rich_menu.bounds, range(7))]
+    assert len(set(colours)) == 4 and colours[0] == (0xB3, 0x26, 0x1E)  # painted; "report damage" red
+    for i in range(6):  # neighbours on a row differ
+        assert colours[i] != colours[i + 1] or rich_menu.bounds(i)["y"] != rich_menu.bounds(i + 1)["y"]
+
+
+@pytest.mark.usefixtures("cjk_font")
+def test_disaster_image_keeps_its_six_tiles() -> None:
+    image = Image.open(io.BytesIO(rich_menu.draw(kind="disaster")))
+    assert image.size == (rich_menu.WIDTH, rich_menu.HEIGHT)
+    colours = {
+        image.getpixel((b["x"] + 30, b["y"] + 30))
+        for b in (rich_menu.bounds(i, "disaster") for i in range(6))
+    }
+    assert len(colours) == 3
 
 
 @pytest.mark.usefixtures("cjk_font")
@@ -73,7 +86,7 @@ def test_image_text_is_drawn_with_the_cjk_font() -> None:
     image = Image.open(io.BytesIO(rich_menu.draw(font)))
     b = rich_menu.bounds(0)
     title = image.crop((b["x"] + 100, b["y"] + 200, b["x"] + b["width"] - 100, b["y"] + 420)).convert("L")
-    assert sum(title.histogram()[201:]) > 2000  # white strokes of 使い方
+    assert sum(title.histogram()[201:]) > 2000  # white strokes of 被害を報告
 
 
 def test_no_font_is_a_clear_error_naming_the_package(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -106,6 +106,8 @@ def test_the_api_lists_templates_with_slots_languages_and_reviews(staff_client: 
     by_id = {t["id"]: t for t in listed}
     assert set(by_id) == REQUIRED
     order = by_id["evacuation-level4-instruction"]
+    added = {"reviewed_by": dict.fromkeys(LANGUAGES), "awaiting_approval": []}  # detail added by issue 15
+    assert {k: order.pop(k) for k in added} == added
     assert order == {
         "id": "evacuation-level4-instruction",
         "title": "【警戒レベル4】避難指示",

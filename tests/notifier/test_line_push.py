@@ -56,6 +56,46 @@ def test_broadcast_carries_both_languages(
     assert sent.retry_key is not None
 
 
+@pytest.mark.parametrize(
+    ("language", "starts"),
+    [
+        ("ja", "ごみ収集日の変更"),
+        (None, "ごみ収集日の変更"),  # never chose: Japanese (profile ja)
+        ("en", "Garbage days change"),
+        ("vi", "Thay đổi ngày thu gom rác"),
+        ("ko", "Garbage days change"),  # no Korean text: English
+        ("ja-easy", "ごみ収集日の変更"),  # no easy-Japanese text: Japanese
+    ],
+)
+def test_a_post_without_topic_reaches_every_known_follower_in_their_language(
+    sns_settings: Settings, sessions: sessionmaker[Session], fakes: Fakes, language: str | None, starts: str
+) -> None:
+    with sessions.begin() as s:
+        s.add(LineUser(user_id="U" + "a" * 32, language=language, profile_language="ja"))
+        s.add(LineUser(user_id="U" + "b" * 32, language="en", profile_language="en"))
+    settings = sns_settings.model_copy(update={"line_everyone": "by_language"})
+    vi = {"vi": {"title": "Thay đổi ngày thu gom rác", "body": "Ngày thu gom thay đổi vào dịp nghỉ lễ."}}
+    post_id = schedule(settings, sessions, channels=["line"], variants=EN | vi)
+    run_worker(settings, channels=line_only(settings))
+    assert shown(sessions, post_id)["deliveries"][0]["state"] == "sent"
+    assert fakes.line.platform.broadcasts() == []  # type: ignore[attr-defined]
+    got = {uid: call.messages[0]["text"] for call in multicasts(fakes) for uid in call.to}
+    assert set(got) == {"U" + "a" * 32, "U" + "b" * 32}
+    assert got["U" + "a" * 32].startswith(starts), got
+    assert got["U" + "b" * 32].startswith("Garbage days change")
+
+
+def test_by_language_with_no_known_follower_says_nobody_was_reached(
+    sns_settings: Settings, sessions: sessionmaker[Session], fakes: Fakes
+) -> None:
+    settings = sns_settings.model_copy(update={"line_everyone": "by_language"})
+    post_id = schedule(settings, sessions, channels=["line"])
+    run_worker(settings, channels=line_only(settings))
+    (delivery,) = shown(sessions, post_id)["deliveries"]
+    assert delivery["state"] == "sent" and "the bot knows no followers" in delivery["error"]
+    assert multicasts(fakes) == [] and fakes.line.platform.broadcasts() == []  # type: ignore[attr-defined]
+
+
 def test_topic_push_in_chunks_and_languages(
     sns_settings: Settings, sessions: sessionmaker[Session], fakes: Fakes
 ) -> None:

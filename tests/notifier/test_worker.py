@@ -82,8 +82,8 @@ def test_reconciliation_job_finds_a_late_post(
         f"{fakes.x.url}/2/tweets", json={"text": text}, headers={"Authorization": "OAuth x"}, timeout=10
     )
     assert posted.status_code == 201, posted.text
-    # The worker's 1 s timeout made the first call ambiguous; the look-up itself gets room on a
-    # loaded machine.
+    # The worker's 1 s timeout made the first call ambiguous; the look-up itself gets room on a loaded
+    # machine.
     patient = sns_settings.model_copy(update={"notifier_request_timeout": 10.0})
     ctx = periodic_jobs.JobContext(patient, sessions, "test", utcnow())
     assert run_async(reconcile_once(ctx)) == 1

@@ -83,6 +83,7 @@ def test_a_resident_files_a_report_and_hears_when_it_is_handled(
     assert staff.post(f"/api/v1/reports/{report.id}/status", json={"status": "checking"}).status_code == 200
     assert staff.post(f"/api/v1/reports/{report.id}/status", json={"status": "handled"}).status_code == 200
     wait_for(lambda: len(fake_line.deliveries("push")) >= pushes + 2, what="two status pushes")
+    # one report's pushes go one at a time, in order (reports.report_jobs.claim)
     texts = [m["text"] for d in fake_line.deliveries("push")[pushes:] for m in d.messages]
     assert "確認しています" in texts[0] and "R-000001" in texts[0]
     assert "対応が済みました" in texts[1]

@@ -125,7 +125,7 @@ def test_status_workflow_keeps_history_and_merges_duplicates(
     assert move(999, status="handled").status_code == 404
     assert move(first, status="lost").status_code == 422
     detail = staff_client.get(f"/api/v1/reports/{second}").json()
-    assert detail["history"][-1]["note"] == "同じ場所"
+    assert detail["history"][-1]["note"] == f"R-{first:06d} に統合 / merged into — 同じ場所"
     with sessions() as s:  # no LINE reporter: nobody to push to
         assert s.query(ReportNotice).count() == 0
 

@@ -79,7 +79,9 @@ def test_staff_triage_a_report_on_the_list_and_the_map(page: Any, reports_page: 
     page.get_by_label("状態 / Status", exact=True).select_option("handled")
     page.get_by_role("button", name="表示 / Show").click()
     wait_until(page, "() => document.querySelectorAll('#report-list li').length === 1")
-    assert page.get_by_role("link", name="CSV").get_attribute("href") == "/api/v1/reports.csv?status=handled"
+    assert page.get_by_role("link", name="CSV").get_attribute("href") == (
+        "/api/v1/reports.csv?status=handled&duplicates=false"  # what the list shows
+    )
 
 
 def test_an_editor_corrects_category_and_place_of_a_collected_post(
@@ -109,5 +111,50 @@ def test_an_editor_corrects_category_and_place_of_a_collected_post(
             34.7702,
             135.5101,
         )
+    assert seen.errors == [] and seen.csp_violations() == []
+    assert axe_violations(page) == []
+
+
+def test_an_editor_merges_duplicates_sees_them_combined_and_undoes_it(page: Any, reports_page: Any) -> None:
+    seen = reports_page
+    page.locator("#report-list li").nth(2).wait_for()
+    # a person confirms the collected post first
+    page.get_by_role("button", name="R-000003").click()
+    page.locator("#detail-fields", has_text="R-000003").wait_for()
+    page.get_by_role("button", name="確認 / Confirm").click()
+    page.locator("#detail-history li", has_text="確認 / confirmed").wait_for()
+    assert page.locator("#detail-review").is_hidden()
+    assert "要確認" not in page.locator("#report-list").inner_text()
+
+    page.get_by_role("button", name="R-000001").click()
+    page.locator("#detail-fields", has_text="R-000001").wait_for()
+    page.get_by_label("この報告に統合する番号(複数可)/ Merge these reports into this one").fill("R-000002, 3")
+    page.get_by_label("統合のメモ / Merge note").fill("同じ冠水")
+    page.get_by_role("button", name="統合 / Merge").click()
+    page.locator("#merge-message", has_text="2 件を統合しました").wait_for()
+    merged = page.locator("#detail-duplicates li")
+    assert merged.count() == 2
+    assert (
+        "R-000003" in merged.nth(1).inner_text()
+        and "mastodon (@taro@example.social)" in merged.nth(1).inner_text()
+    )
+    assert "#吹田市災害 倒木" in merged.nth(1).inner_text()
+    assert "2 件" in page.locator("#duplicate-count").inner_text()
+    assert "同じ冠水" in page.locator("#detail-history").inner_text()
+    # duplicates are hidden from the list and the map unless asked for
+    wait_until(page, "() => document.querySelectorAll('#report-list li').length === 1")
+    assert "重複 2 件" in page.locator("#report-list li").first.inner_text()
+    wait_until(page, "() => document.querySelectorAll('#report-map path.leaflet-interactive').length === 1")
+    page.get_by_label("重複も表示 / Show duplicates").check()
+    page.get_by_role("button", name="表示 / Show").click()
+    wait_until(page, "() => document.querySelectorAll('#report-list li').length === 3")
+
+    page.get_by_role("button", name="統合を解除 / Unmerge R-000003").click()
+    page.locator("#unmerge-message", has_text="R-000003 の統合を解除しました").wait_for()
+    assert page.locator("#detail-duplicates li").count() == 1
+    # a duplicate cannot be the main report of a merge
+    page.get_by_role("button", name="R-000002").first.click()
+    page.locator("#detail-fields", has_text="R-000002").wait_for()
+    assert page.locator("#merge-form").is_hidden()
     assert seen.errors == [] and seen.csp_violations() == []
     assert axe_violations(page) == []
