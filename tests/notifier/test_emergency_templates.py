@@ -203,4 +203,5 @@ def test_facebook_carries_an_emergencys_english_below_the_japanese(sns_settings:
     (facebook,) = texts["facebook"]["ja"]
     assert facebook.startswith("【緊急】【警戒レベル4】避難指示 千里山西")
     assert "\n\n[EMERGENCY] [Alert Level 4] Evacuation Instruction: 千里山西 (Senriyamanishi)" in facebook
-    assert "Evacuation Instruction" not in texts["x"]["ja"][0]  # X: Japanese only (280 characters)
+    # X: the Japanese post itself stays Japanese (280 characters); English goes in a reply
+    assert "Evacuation Instruction" not in texts["x"]["ja"][0]
