@@ -49,7 +49,10 @@ def test_an_admin_creates_demotes_and_disables_an_account(
 
     # demote to viewer
     row.get_by_role("combobox").select_option("viewer")
-    row.get_by_role("button", name="役割を変更 / Change role").click()
+    # wait for the server's answer (the select shows "viewer" before the request is even sent)
+    with page.expect_response(lambda r: r.url.endswith("/role") and r.request.method == "POST") as answer:
+        row.get_by_role("button", name="役割を変更 / Change role").click()
+    assert answer.value.ok
     page.wait_for_function(
         "() => document.querySelector('tr[data-username=\"shounin\"] select').value === 'viewer'"
         " && !document.querySelector('#staff-error').textContent"
