@@ -25,7 +25,7 @@ import hmac
 import logging
 import secrets
 import unicodedata
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -55,6 +55,7 @@ log = logging.getLogger(__name__)
 EDITOR_ROLES = ("admin", "approver", "editor")  # may change what the public sees (posts, FAQ entries)
 APPROVER_ROLES = ("admin", "approver")  # may approve others' posts and publish emergencies
 ADMIN_ROLES = ("admin",)  # staff accounts and settings
+SIGN_IN_REQUIRED = "職員のログインが必要です / staff sign-in required"
 _N, _R, _P = 2**14, 8, 1
 # A hash of a random password nobody knows: an unknown username is checked against it, so it costs
 # exactly what a known one does (one scrypt).
@@ -166,32 +167,32 @@ async def current_staff(request: Request) -> StaffUser | None:
 def require_staff(user: Annotated[StaffUser | None, Depends(current_staff)]) -> StaffUser:
     """Dependency for staff-only JSON routes: 401 without a session."""
     if user is None:
-        raise HTTPException(401, "staff sign-in required / 職員のログインが必要です")
+        raise HTTPException(401, SIGN_IN_REQUIRED)
     return user
 
 
-def require_editor(user: Annotated[StaffUser, Depends(require_staff)]) -> StaffUser:
-    if user.role not in EDITOR_ROLES:
-        raise HTTPException(403, "editor role required / 編集権限が必要です")
-    return user
+def require_role(roles: tuple[str, ...], refusal: str) -> Callable[[StaffUser], StaffUser]:
+    """Dependency for routes that need one of `roles`: 401 without a session, 403 (`refusal`) without
+    the role."""
 
+    def check(user: Annotated[StaffUser, Depends(require_staff)]) -> StaffUser:
+        if user.role not in roles:
+            raise HTTPException(403, refusal)
+        return user
 
-def require_approver(user: Annotated[StaffUser, Depends(require_staff)]) -> StaffUser:
-    if user.role not in APPROVER_ROLES:
-        raise HTTPException(403, "承認権限が必要です / approver role required")
-    return user
-
-
-def require_admin(user: Annotated[StaffUser, Depends(require_staff)]) -> StaffUser:
-    if user.role not in ADMIN_ROLES:
-        raise HTTPException(403, "管理者権限が必要です / admin role required")
-    return user
+    return check
 
 
 StaffDep = Annotated[StaffUser, Depends(require_staff)]
-EditorDep = Annotated[StaffUser, Depends(require_editor)]
-ApproverDep = Annotated[StaffUser, Depends(require_approver)]
-AdminDep = Annotated[StaffUser, Depends(require_admin)]
+EditorDep = Annotated[
+    StaffUser, Depends(require_role(EDITOR_ROLES, "編集権限が必要です / editor role required"))
+]
+ApproverDep = Annotated[
+    StaffUser, Depends(require_role(APPROVER_ROLES, "承認権限が必要です / approver role required"))
+]
+AdminDep = Annotated[
+    StaffUser, Depends(require_role(ADMIN_ROLES, "管理者権限が必要です / admin role required"))
+]
 OptionalStaffDep = Annotated[StaffUser | None, Depends(current_staff)]
 
 

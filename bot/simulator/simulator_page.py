@@ -20,7 +20,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field, field_validator
 
-from app.auth import OptionalStaffDep
+from app.auth import SIGN_IN_REQUIRED, OptionalStaffDep
 from app.client_limiter import enforce
 from app.languages import LANGUAGES, REGISTRY
 from app.templating import render
@@ -69,7 +69,7 @@ AllowedDep = Annotated[bool, Depends(allowed)]
 
 def _require(ok: bool) -> None:
     if not ok:
-        raise HTTPException(401, "staff sign-in required / 職員のログインが必要です")
+        raise HTTPException(401, SIGN_IN_REQUIRED)
 
 
 async def allowed_and_limited(request: Request, ok: AllowedDep, staff: OptionalStaffDep) -> None:
