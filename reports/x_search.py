@@ -15,7 +15,7 @@ from typing import Any
 import requests
 
 from app.settings import Settings
-from platforms.x_hosts import x_session
+from platforms.x_hosts import x_client, x_session
 
 MAX_RESULTS = 100  # X's upper bound for recent search
 TIER_REASONS = frozenset({"client-not-enrolled"})
@@ -51,19 +51,8 @@ def search(settings: Settings, tag: str) -> Any:
     `XSearchUnavailable` for the tier refusal, `XSearchFailed` for anything else."""
     import tweepy  # ~15 MB, loaded only when X is searched
 
-    def secret(value: Any) -> str:
-        return str(value.get_secret_value()) if value is not None else ""
-
     session = x_session(settings.x_api_base_url, settings.notifier_request_timeout)
-    client = tweepy.Client(
-        consumer_key=secret(settings.x_api_key),
-        consumer_secret=secret(settings.x_api_secret),
-        access_token=secret(settings.x_access_token),
-        access_token_secret=secret(settings.x_access_token_secret),
-        return_type=requests.Response,
-        wait_on_rate_limit=False,
-    )
-    client.session = session
+    client = x_client(settings, session)
     try:
         response: requests.Response = client.search_recent_tweets(
             query_for(tag),

@@ -37,7 +37,7 @@ from platforms.call_errors import Ambiguous, RateInfo, RateLimited, Rejected, Se
 from platforms.counting import x_weighted_length
 from platforms.followers import FollowerCount
 from platforms.http_calls import from_requests, in_thread, rate_info, short
-from platforms.x_hosts import x_session
+from platforms.x_hosts import x_client, x_session
 
 if TYPE_CHECKING:
     import tweepy  # imported on first use (~15 MB): a process that never posts to X never loads it
@@ -102,10 +102,6 @@ class XChannel(Channel):
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
-        self._keys = tuple(
-            s.get_secret_value() if s is not None else ""
-            for s in (settings.x_api_key, settings.x_api_secret, settings.x_access_token)
-        ) + (settings.x_access_token_secret.get_secret_value() if settings.x_access_token_secret else "",)
         self._session = x_session(settings.x_api_base_url, settings.notifier_request_timeout)
         self._user_id: str | None = None
 
@@ -117,19 +113,7 @@ class XChannel(Channel):
         return prefix if prefix.isdigit() else "default"
 
     def _client(self) -> tweepy.Client:
-        import tweepy
-
-        key, secret, token, token_secret = self._keys
-        client = tweepy.Client(
-            consumer_key=key,
-            consumer_secret=secret,
-            access_token=token,
-            access_token_secret=token_secret,
-            return_type=requests.Response,
-            wait_on_rate_limit=False,
-        )
-        client.session = self._session
-        return client
+        return x_client(self.settings, self._session)
 
     async def send(self, out: Outgoing) -> Published:
         async def post(step: ThreadStep) -> Published:
