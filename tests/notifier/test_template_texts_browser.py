@@ -38,6 +38,8 @@ def test_an_edit_is_approved_and_reviewed_on_the_page(
         create_staff_user(s, username="shounin", password=STAFF_PASSWORD, role="approver")
     browser_sign_in(page, live_server, "/emergency", "hensyu")
     page.get_by_role("link", name="テンプレートの文面・レビュー・編集 / Texts, reviews and edits").click()
+    # the choice navigates from a deferred script: choose once the page has loaded (and the script run)
+    page.wait_for_url(f"{live_server.url}/emergency/templates", wait_until="load")
     page.locator("#template-choice").select_option(ID)
     page.wait_for_url(f"{live_server.url}/emergency/templates?id={ID}")
     vi = page.locator("#lang-vi")
