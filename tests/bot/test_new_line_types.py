@@ -4,7 +4,7 @@ LINE adds without notice, and redelivered events whose reply token is as old as 
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, cast
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -83,7 +83,10 @@ def test_a_fresh_redelivered_token_is_still_used(bot_client: TestClient, fake_li
 
 
 def test_events_remember_a_redelivery_until_the_reply_is_sent(sessions: sessionmaker[Session]) -> None:
+    """The flag outlives the preparing of the reply (which drops the resident's text): a send retried
+    in a later pass still ages the token from the event."""
     from bot.inbox import inbox_store
+    from bot.inbox.reply_preparer import PreparedReply, Preparer
     from bot.intake.webhook_events import parse_event
 
     item: Any = parse_event(ev.text_event(U, "hi", redelivery=True))
@@ -93,3 +96,9 @@ def test_events_remember_a_redelivery_until_the_reply_is_sent(sessions: sessionm
     with sessions() as s:
         (work,) = inbox_store.work_for(s, U)
     assert work.redelivered is True and inbox_store.kept_payload(work) == '{"r": 1}'
+    preparer = Preparer(cast(Any, None), [], lambda: None)  # `store` needs neither the db nor the FAQ
+    with sessions.begin() as s:
+        assert preparer.store(s, work, PreparedReply([{"type": "text", "text": "x"}], []))
+    with sessions() as s:
+        (prepared,) = inbox_store.work_for(s, U)
+    assert (prepared.status, prepared.redelivered, prepared.data) == ("prepared", True, "")

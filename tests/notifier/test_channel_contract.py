@@ -380,3 +380,20 @@ def test_bluesky_record_keys_are_tids(fakes: Fakes) -> None:
     from notifier.channels.bluesky_channel import BlueskyChannel
 
     assert all(TID.fullmatch(BlueskyChannel.new_key()) for _ in range(100))
+
+
+def test_bluesky_limits_count_the_record_s_bytes(settings: Settings, fakes: Fakes) -> None:
+    """A post record holds at most 300 graphemes and 3,000 UTF-8 bytes: 121 family emoji are few
+    graphemes but 3,025 bytes, so the channel's limits refuse what the PDS would refuse."""
+    from notifier.channels.bluesky_channel import BlueskyChannel
+
+    family = "👨‍👩‍👧‍👦"  # one grapheme, 25 bytes
+    limits = BlueskyChannel.limits(settings)
+    assert limits.problems(family * 120, "Bluesky") == []
+    assert any("the limit is 3000" in en for _, en in limits.problems(family * 121, "Bluesky"))
+    channel = make_channel("bluesky", settings)
+    assert not isinstance(send_outcome(channel, outgoing(channel, texts={"ja": [family * 120]})), Exception)
+    over = make_channel("bluesky", settings)
+    refused = send_outcome(over, outgoing(over, texts={"ja": [family * 121]}))
+    assert isinstance(refused, Rejected) and refused.http_status == 400, refused
+    assert len(fakes.published("bluesky")) == 1
