@@ -41,7 +41,9 @@ class InboxEvent(Base):
     redeliveries across processes. `payload` (the message text or postback data) is dropped once the
     reply is prepared; `outbox` holds the prepared reply until LINE accepted it.
 
-    status: pending → prepared → done, or failed (`error` says why)."""
+    status: pending → prepared → done, or failed (`error` says why); `skipped` (kind too) for an event
+    of a type line-bot-sdk does not know: stored finished, without chat or payload, so a redelivery is
+    recognised and staff can count them."""
 
     __tablename__ = "line_inbox"
     __table_args__ = (Index("ix_line_inbox_chat_status", "chat_id", "status", "event_ts"),)

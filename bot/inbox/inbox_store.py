@@ -20,12 +20,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.bot_tables import DEAD_LETTERS, EVENTS, LOCKS
-from bot.intake.webhook_events import InboxItem, ParsedBody
+from bot.intake.webhook_events import InboxItem, ParsedBody, UnknownEvent
 from storage.aio import Batched
 from storage.base import utcnow
 from storage.leases import Lease, acquire
 
 UNFINISHED = ("pending", "prepared")
+SKIPPED = "skipped"  # kind and status of an event of a type line-bot-sdk does not know
 
 
 @dataclass(frozen=True)
@@ -50,8 +51,14 @@ class Work:
     redelivered: bool = False  # LINE redelivered it: the reply token dates from `event_ts`
 
 
-def store(session: Session, items: Sequence[InboxItem], dead: Sequence[tuple[str, str]]) -> None:
-    """Insert new events (duplicates are ignored) and dead letters; the caller commits."""
+def store(
+    session: Session,
+    items: Sequence[InboxItem],
+    dead: Sequence[tuple[str, str]],
+    unknown: Sequence[UnknownEvent] = (),
+) -> None:
+    """Insert new events (duplicates are ignored), dead letters and events of unknown types (finished
+    at once, status `skipped`); the caller commits."""
     if items:
         events = _events_insert(session.get_bind().dialect)
         now = events.received_at(utcnow())
@@ -75,6 +82,31 @@ def store(session: Session, items: Sequence[InboxItem], dead: Sequence[tuple[str
         now = utcnow()
         letters = [{"reason": reason[:500], "body": body, "received_at": now} for reason, body in dead]
         session.execute(insert(DEAD_LETTERS), letters)
+    if unknown:
+        _store_unknown(session, unknown)
+
+
+def _store_unknown(session: Session, unknown: Sequence[UnknownEvent]) -> None:
+    """Events of types the SDK does not know: their ID (a redelivery is stored once), time and type."""
+    dialect = session.get_bind().dialect
+    table = postgresql.insert(EVENTS) if dialect.name == "postgresql" else sqlite.insert(EVENTS)
+    now = utcnow()
+    rows = [
+        {
+            "event_id": u.event_id,
+            "chat_id": None,
+            "channel": u.channel,
+            "kind": SKIPPED,
+            "event_ts": u.timestamp,
+            "status": SKIPPED,
+            "attempts": 0,
+            "error": f"event type {u.event_type!r} is unknown to line-bot-sdk: skipped",
+            "received_at": now,
+            "done_at": now,
+        }
+        for u in unknown
+    ]
+    session.execute(table.on_conflict_do_nothing(index_elements=["event_id"]), rows)
 
 
 # the columns of the rows `store` inserts, in their order
@@ -140,7 +172,12 @@ def kept_payload(work: Work) -> str | None:
 
 
 def _store_bodies(session: Session, bodies: list[ParsedBody]) -> None:
-    store(session, [i for b in bodies for i in b.items], [d for b in bodies for d in b.dead])
+    store(
+        session,
+        [i for b in bodies for i in b.items],
+        [d for b in bodies for d in b.dead],
+        [u for b in bodies for u in b.unknown],
+    )
 
 
 # `await db.write(STORE_BODIES, parsed)`: the webhooks of one group commit share one INSERT
@@ -269,7 +306,7 @@ def purge(session: Session, *, keep_events: dt.timedelta, keep_dead: dt.timedelt
     now = utcnow()
     done = session.execute(
         delete(EVENTS).where(
-            EVENTS.c.status.in_(("done", "failed")), EVENTS.c.received_at < now - keep_events
+            EVENTS.c.status.in_(("done", "failed", SKIPPED)), EVENTS.c.received_at < now - keep_events
         )
     )
     session.execute(delete(DEAD_LETTERS).where(DEAD_LETTERS.c.received_at < now - keep_dead))

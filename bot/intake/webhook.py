@@ -106,7 +106,7 @@ async def _receive(runtime: BotRuntime, scope: Scope, receive: Receive) -> Answe
     except MalformedBody:
         return _error(400, "the body is not valid JSON")
     try:
-        if parsed.items or parsed.dead:
+        if parsed.items or parsed.dead or parsed.unknown:
             await runtime.intake_db.write(inbox_store.STORE_BODIES, parsed)
     except SQLAlchemyError as exc:
         log.error("webhook: events not stored (%s); LINE may redeliver", type(exc).__name__)

@@ -8,8 +8,9 @@ on (join, unsend, read receipts, ...) are skipped; `standby` events are skipped 
 which still deletes the resident's data.
 
 LINE adds event and message types without notice, and the SDK refuses what it does not know yet. An
-event of an unknown type is skipped (logged with its type), not a dead letter; a message of an unknown
-type is handled like a sticker or an image: the resident gets the usual "what I can do" hint.
+event of an unknown type is stored as skipped (its ID, time and type only: `UnknownEvent`), not as a
+dead letter; a message of an unknown type is handled like a sticker or an image: the resident gets the
+usual "what I can do" hint.
 """
 
 from __future__ import annotations
@@ -107,10 +108,22 @@ class InboxItem:
 DeadLetter = tuple[str, str]  # (reason, masked JSON)
 
 
+@dataclass(frozen=True)
+class UnknownEvent:
+    """An event of a type line-bot-sdk does not know yet, as the inbox keeps it (status `skipped`):
+    its ID (so a redelivery is recognised), its time and its type; nothing of the resident."""
+
+    event_id: str
+    timestamp: int
+    event_type: str
+    channel: str = "line"
+
+
 @dataclass
 class ParsedBody:
     items: list[InboxItem] = field(default_factory=list)
     dead: list[DeadLetter] = field(default_factory=list)
+    unknown: list[UnknownEvent] = field(default_factory=list)
     skipped: int = 0
 
     def add(self, outcome: InboxItem | DeadLetter | None) -> None:
@@ -182,6 +195,10 @@ def parse_body(body: bytes, early: Callable[[Any, str], InboxItem | None] | None
         return parsed
     texts_to_check = _SURROGATE_ESCAPE.search(body) is not None
     for raw in events:
+        unknown = unknown_event(raw, channel)
+        if unknown is not None:
+            parsed.unknown.append(unknown)
+            continue
         item = early(raw, channel) if early is not None else None
         outcome = item if item is not None else parse_event(raw, channel)
         if isinstance(outcome, InboxItem):
@@ -212,6 +229,21 @@ def out_of_range(item: InboxItem, *, texts: bool = False) -> str | None:
     return None
 
 
+def unknown_event(raw: Any, channel: str = "line") -> UnknownEvent | None:
+    """The record of an event whose type line-bot-sdk does not know (logged with its type), or None
+    for any other event. One without a usable ID or time is only logged (`parse_event` skips it)."""
+    kind = raw.get("type") if isinstance(raw, dict) else None
+    if not isinstance(kind, str) or wh.Event.get_discriminator_value({"type": kind}) is not None:
+        return None
+    log.info("webhook: skipped an event of a type line-bot-sdk does not know", extra={"type": kind[:40]})
+    event_id, timestamp = raw.get("webhookEventId"), raw.get("timestamp")
+    if not (isinstance(event_id, str) and 0 < len(event_id) <= MAX_ID and storable_text(event_id)):
+        return None
+    if not (type(timestamp) is int and 0 <= timestamp <= MAX_TIMESTAMP):
+        return None
+    return UnknownEvent(event_id, timestamp, kind[:40] if storable_text(kind[:40]) else "?", channel)
+
+
 def parse_event(raw: Any, channel: str = "line") -> InboxItem | DeadLetter | None:
     """One event through the SDK: its inbox item, its dead letter (what the SDK refused, and why), or
     None for an event the bot does not act on (an event type the SDK does not know yet included)."""
@@ -221,8 +253,7 @@ def parse_event(raw: Any, channel: str = "line") -> InboxItem | DeadLetter | Non
     if not isinstance(kind, str):
         return ("an event has no `type`", masked(raw))
     if wh.Event.get_discriminator_value({"type": kind}) is None:
-        log.info("webhook: skipped an event of a type line-bot-sdk does not know", extra={"type": kind[:40]})
-        return None
+        return None  # recorded by `unknown_event` when it can be
     message = _new_message_type(raw)
     try:
         if message is not None:

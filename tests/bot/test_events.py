@@ -10,6 +10,7 @@ import pytest
 from bot.intake.webhook_events import (
     SIMULATOR_DESTINATION,
     MalformedBody,
+    UnknownEvent,
     media_parts,
     parse_body,
     sign,
@@ -95,13 +96,27 @@ def _join(user: str) -> ev.Event:
         ev.text_event(U1, "hi", mode="standby"),
         ev.postback_event(U1, "a=menu", mode="standby"),
         _join(U1),
-        {**ev.text_event(U1, "x"), "type": "brandNewEvent"},  # LINE adds event types without notice
+        {**ev.text_event(U1, "x"), "type": "brandNewEvent", "webhookEventId": 7},  # no usable ID
+        {**ev.text_event(U1, "x"), "type": "brandNewEvent", "timestamp": "now"},  # no usable time
     ],
-    ids=["standby text", "standby postback", "join", "a new event type"],
+    ids=["standby text", "standby postback", "join", "a new type without an ID", "a new type without a time"],
 )
 def test_skipped_events(event: ev.Event) -> None:
     parsed = parse_body(ev.body([event]))
-    assert (parsed.items, parsed.dead, parsed.skipped) == ([], [], 1)
+    assert (parsed.items, parsed.dead, parsed.unknown, parsed.skipped) == ([], [], [], 1)
+
+
+@pytest.mark.parametrize(
+    ("event_type", "kept"),
+    [("brandNewEvent", "brandNewEvent"), ("x" * 60, "x" * 40), ("bad\x00type", "?")],
+    ids=["a new type", "a long type", "a type with NUL"],
+)
+def test_events_of_new_types_are_recorded_without_the_resident(event_type: str, kept: str) -> None:
+    """LINE adds event types without notice: the inbox records one's ID, time and type, nothing else."""
+    event = {**ev.text_event(U1, "秘密の話"), "type": event_type}
+    parsed = parse_body(ev.body([event]))
+    assert (parsed.items, parsed.dead, parsed.skipped) == ([], [], 0)
+    assert parsed.unknown == [UnknownEvent(event["webhookEventId"], event["timestamp"], kept)]
 
 
 def _without(event: ev.Event, *path: str) -> ev.Event:

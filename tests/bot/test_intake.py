@@ -81,7 +81,7 @@ CASES: list[tuple[str, Callable[[], Any], bool]] = [
 
 def resolved(parsed: ParsedBody) -> ParsedBody:
     """The body as it ends up once the worker parsed its deferred events."""
-    out = ParsedBody(dead=list(parsed.dead), skipped=parsed.skipped)
+    out = ParsedBody(dead=list(parsed.dead), unknown=list(parsed.unknown), skipped=parsed.skipped)
     for item in parsed.items:
         out.add(parse_event(item.raw, item.channel) if item.kind == DEFERRED else item)
     return out

@@ -38,10 +38,21 @@ def test_an_event_of_a_new_type_is_skipped_not_dead_lettered(
         == 200
     )
     wait_for(lambda: fake_line.messages_for(U), what="the reply to the text")
+    assert post(bot_client, [{**event, "deliveryContext": {"isRedelivery": True}}]).status_code == 200
     idle(bot_client)
     with sessions() as s:
         assert s.scalars(select(DeadLetter)).all() == []
-        assert [e.kind for e in s.scalars(select(InboxEvent))] == ["text"]
+        rows = {e.kind: e for e in s.scalars(select(InboxEvent))}
+        assert sorted(rows) == ["skipped", "text"]  # the redelivery is recognised: stored once
+        skipped = rows["skipped"]
+        assert (skipped.status, skipped.event_id, skipped.event_ts) == (
+            "skipped",
+            event["webhookEventId"],
+            event["timestamp"],
+        )
+        assert skipped.chat_id is None and skipped.payload is None and skipped.reply_token is None
+        assert skipped.error is not None and "'telepathy'" in skipped.error and skipped.done_at is not None
+    assert len(fake_line.messages_for(U)) == 1  # nothing is sent for the skipped event
 
 
 def test_a_dead_letter_names_the_message_type(
