@@ -275,7 +275,9 @@ def record_problem(record: dict[str, Any]) -> str | None:
     if not isinstance(text, str):
         return "Record/text must be a string"
     data = text.encode("utf-8")
-    if len(regex.findall(r"\X", text)) > 300 or len(data) > 3000:
+    if len(data) > 3000:  # the lexicon's maxLength (UTF-8 bytes), checked before maxGraphemes
+        return "Record/text must not be longer than 3000 characters"
+    if len(regex.findall(r"\X", text)) > 300:
         return "Record/text must not be longer than 300 graphemes"
     if "reply" in record and (problem := _reply_problem(record["reply"])):
         return problem

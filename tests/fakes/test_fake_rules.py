@@ -198,7 +198,7 @@ def test_bluesky_tokens_are_checked_as_a_pds_does(pds: FakeServer) -> None:
         ("3kabcdefghijk", {"text": "x"}, None),
         ("zzzzzzzzzzzzz", {"text": "x"}, "Invalid record key"),  # the first character's top bit is set
         (None, {"text": "あ" * 301}, "300 graphemes"),
-        (None, {"text": "👨‍👩‍👧‍👦" * 121}, "300 graphemes"),  # 121 graphemes, 3,025 bytes
+        (None, {"text": "👨‍👩‍👧‍👦" * 121}, "3000 characters"),  # 121 graphemes, 3,025 bytes
         (None, {"text": "吹田 https://a.jp/", "facets": [link(7, 20, "https://a.jp/")]}, None),
         (None, {"text": "吹田 https://a.jp/", "facets": [link(1, 20, "https://a.jp/")]}, "boundaries"),
         (None, {"text": "吹田 https://a.jp/", "facets": [link(7, 21, "https://a.jp/")]}, "inside the text"),

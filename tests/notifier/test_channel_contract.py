@@ -396,4 +396,5 @@ def test_bluesky_limits_count_the_record_s_bytes(settings: Settings, fakes: Fake
     over = make_channel("bluesky", settings)
     refused = send_outcome(over, outgoing(over, texts={"ja": [family * 121]}))
     assert isinstance(refused, Rejected) and refused.http_status == 400, refused
+    assert "3000 characters" in str(refused), refused
     assert len(fakes.published("bluesky")) == 1
