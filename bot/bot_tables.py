@@ -43,7 +43,7 @@ class InboxEvent(Base):
 
     status: pending → prepared → done, or failed (`error` says why); `skipped` (kind too) for an event
     of a type line-bot-sdk does not know: stored finished, without chat or payload, so a redelivery is
-    recognised and staff can count them."""
+    recognised and operators can count them by type (in `error`)."""
 
     __tablename__ = "line_inbox"
     __table_args__ = (Index("ix_line_inbox_chat_status", "chat_id", "status", "event_ts"),)
