@@ -25,7 +25,7 @@ from bot.conversation.flow_hooks import Finish, FlowHook, HookEvent, HookTurn
 from bot.inbox import inbox_store
 from bot.inbox.inbox_store import Work
 from bot.intake.deferred_events import DEFERRED
-from bot.intake.webhook_events import InboxItem, masked, parse_event
+from bot.intake.webhook_events import InboxItem, UnknownEvent, masked, parse_event
 from bot.residents import apply_effects, load_state
 from faq.answer_types import FaqService
 from faq.unanswered_log import Retention
@@ -79,7 +79,7 @@ class Preparer:
         if isinstance(outcome, InboxItem):
             parts = ("kind", "data", "user_id", "reply_token", "redelivered")
             return replace(work, raw=None, **{k: getattr(outcome, k) for k in parts})
-        if outcome is None:
+        if outcome is None or isinstance(outcome, UnknownEvent):  # nothing to answer
             await self.db.write(inbox_store.finish, work.id)
         else:
             log.warning("webhook: an event was dead-lettered after the 200", extra={"dead": 1})

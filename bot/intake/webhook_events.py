@@ -126,10 +126,12 @@ class ParsedBody:
     unknown: list[UnknownEvent] = field(default_factory=list)
     skipped: int = 0
 
-    def add(self, outcome: InboxItem | DeadLetter | None) -> None:
+    def add(self, outcome: InboxItem | DeadLetter | UnknownEvent | None) -> None:
         """Keep one event's outcome (None: an event the bot does not act on)."""
         if isinstance(outcome, InboxItem):
             self.items.append(outcome)
+        elif isinstance(outcome, UnknownEvent):
+            self.unknown.append(outcome)
         elif outcome is None:
             self.skipped += 1
         else:
@@ -195,10 +197,6 @@ def parse_body(body: bytes, early: Callable[[Any, str], InboxItem | None] | None
         return parsed
     texts_to_check = _SURROGATE_ESCAPE.search(body) is not None
     for raw in events:
-        unknown = unknown_event(raw, channel)
-        if unknown is not None:
-            parsed.unknown.append(unknown)
-            continue
         item = early(raw, channel) if early is not None else None
         outcome = item if item is not None else parse_event(raw, channel)
         if isinstance(outcome, InboxItem):
@@ -229,12 +227,9 @@ def out_of_range(item: InboxItem, *, texts: bool = False) -> str | None:
     return None
 
 
-def unknown_event(raw: Any, channel: str = "line") -> UnknownEvent | None:
-    """The record of an event whose type line-bot-sdk does not know (logged with its type), or None
-    for any other event. One without a usable ID or time is only logged (`parse_event` skips it)."""
-    kind = raw.get("type") if isinstance(raw, dict) else None
-    if not isinstance(kind, str) or wh.Event.get_discriminator_value({"type": kind}) is not None:
-        return None
+def unknown_event(raw: dict[str, Any], kind: str, channel: str) -> UnknownEvent | None:
+    """The record of an event of a type line-bot-sdk does not know (logged with its type); None when
+    it has no usable ID or time (then it is only logged)."""
     log.info("webhook: skipped an event of a type line-bot-sdk does not know", extra={"type": kind[:40]})
     event_id, timestamp = raw.get("webhookEventId"), raw.get("timestamp")
     if not (isinstance(event_id, str) and 0 < len(event_id) <= MAX_ID and storable_text(event_id)):
@@ -244,16 +239,16 @@ def unknown_event(raw: Any, channel: str = "line") -> UnknownEvent | None:
     return UnknownEvent(event_id, timestamp, kind[:40] if storable_text(kind[:40]) else "?", channel)
 
 
-def parse_event(raw: Any, channel: str = "line") -> InboxItem | DeadLetter | None:
-    """One event through the SDK: its inbox item, its dead letter (what the SDK refused, and why), or
-    None for an event the bot does not act on (an event type the SDK does not know yet included)."""
+def parse_event(raw: Any, channel: str = "line") -> InboxItem | DeadLetter | UnknownEvent | None:
+    """One event through the SDK: its inbox item, its dead letter (what the SDK refused, and why), the
+    record of an event of a type the SDK does not know yet, or None for an event the bot does not act on."""
     if not isinstance(raw, dict):
         return ("an event is not a JSON object", masked(raw))
     kind = raw.get("type")
     if not isinstance(kind, str):
         return ("an event has no `type`", masked(raw))
     if wh.Event.get_discriminator_value({"type": kind}) is None:
-        return None  # recorded by `unknown_event` when it can be
+        return unknown_event(raw, kind, channel)
     message = _new_message_type(raw)
     try:
         if message is not None:
