@@ -24,6 +24,7 @@ from bot.intake.webhook_events import InboxItem, ParsedBody, UnknownEvent
 from storage.aio import Batched
 from storage.base import utcnow
 from storage.leases import Lease, acquire
+from storage.upsert import insert_for
 
 UNFINISHED = ("pending", "prepared")
 SKIPPED = "skipped"  # kind and status of an event of a type line-bot-sdk does not know
@@ -88,8 +89,6 @@ def store(
 
 def _store_unknown(session: Session, unknown: Sequence[UnknownEvent]) -> None:
     """Events of types the SDK does not know: their ID (a redelivery is stored once), time and type."""
-    dialect = session.get_bind().dialect
-    table = postgresql.insert(EVENTS) if dialect.name == "postgresql" else sqlite.insert(EVENTS)
     now = utcnow()
     rows = [
         {
@@ -106,7 +105,7 @@ def _store_unknown(session: Session, unknown: Sequence[UnknownEvent]) -> None:
         }
         for u in unknown
     ]
-    session.execute(table.on_conflict_do_nothing(index_elements=["event_id"]), rows)
+    session.execute(insert_for(session, EVENTS).on_conflict_do_nothing(index_elements=["event_id"]), rows)
 
 
 # the columns of the rows `store` inserts, in their order
