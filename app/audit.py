@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit_tables import AuditEvent
@@ -118,9 +118,7 @@ def content_hash(event: AuditEvent) -> str:
 
 def lock_chain(session: Session) -> None:
     """Take the appenders' lock until the transaction ends (`record`; `app.audit_archive` too)."""
-    write_lock(session)
-    if session.connection().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK})
+    write_lock(session, ADVISORY_LOCK)
 
 
 def record(

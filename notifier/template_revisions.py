@@ -22,7 +22,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.languages import BY_ID, LANGUAGES
@@ -52,12 +52,6 @@ def _language(lang: str) -> str:
             f"{lang!r} という言語はありません({', '.join(LANGUAGES)}) / unknown language {lang!r}", status=404
         )
     return lang
-
-
-def _lock(session: Session) -> None:
-    write_lock(session)
-    if session.connection().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK})
 
 
 def _approved(session: Session, template_id: str | None = None) -> list[TemplateRevision]:
@@ -228,7 +222,7 @@ def save_edit(
         raise LedgerError(
             " / ".join(["; ".join(ja for ja, _ in problems), "; ".join(en for _, en in problems)]), status=422
         )
-    _lock(session)
+    write_lock(session, ADVISORY_LOCK)
     replaced = _latest(session, template_id, lang, OPEN_REVISION_STATES)
     if replaced is not None:
         replaced.state = "superseded"
@@ -247,7 +241,7 @@ def _open(
     session: Session, template_id: str, revision_id: int, action_ja: str, action: str
 ) -> TemplateRevision:
     template_of(template_id)
-    _lock(session)
+    write_lock(session, ADVISORY_LOCK)
     rev = session.get(TemplateRevision, revision_id)
     if rev is None or rev.template_id != template_id:
         raise LedgerError(
@@ -297,7 +291,7 @@ def mark_reviewed(
     one); 409 when another text is in force now, 403 when `by` wrote it."""
     template_of(template_id)
     _language(lang)
-    _lock(session)
+    write_lock(session, ADVISORY_LOCK)
     current = _latest(session, template_id, lang, ("approved",))
     if (current.id if current else None) != revision_id:
         shown = f"No. {current.id}" if current else "初期の文面 / the shipped text"

@@ -141,9 +141,12 @@ def describe(url: str) -> str:
         return "<unparsable database URL>"
 
 
-def write_lock(session: Session) -> None:
+def write_lock(session: Session, key: int | None = None) -> None:
     """SQLite: take the write lock now (`BEGIN IMMEDIATE`) unless this transaction already wrote and
-    holds it. PostgreSQL relies on the row locks (or advisory locks) the caller takes next."""
+    holds it. PostgreSQL: the transaction-scoped advisory lock `key` when given (writers of one kind
+    that must not interleave), else the row locks the caller takes next."""
     conn = session.connection()
     if conn.dialect.name == "sqlite" and not conn.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+    elif conn.dialect.name == "postgresql" and key is not None:
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
