@@ -72,29 +72,19 @@ class EmergencyTemplate(BaseModel):
         """Every language's text: the approved edit in `texts` where there is one, else the shipped one."""
         return {lang: (texts or {}).get(lang, text) for lang, text in self.texts.items()}
 
-    def title_in(self, texts: Mapping[str, Text] | None = None) -> str:
+    def title_in(self, texts: Mapping[str, Text]) -> str:
         """The (effective) Japanese title without its slots (the staff list)."""
         return SLOT.sub("", self.effective(texts)["ja"].title).strip()
 
-    @property
-    def title(self) -> str:
-        """The shipped Japanese title without its slots."""
-        return self.title_in()
-
-    def listing(
-        self, texts: Mapping[str, Text] | None = None, reviews: Mapping[str, Review | None] | None = None
-    ) -> dict[str, Any]:
-        """`GET /api/v1/emergency-templates`'s item, from the effective texts and reviews (default: the
-        shipped ones)."""
-        shown = self.reviewed if reviews is None else reviews
+    def listing(self, texts: Mapping[str, Text], reviewed_on: Mapping[str, str | None]) -> dict[str, Any]:
+        """`GET /api/v1/emergency-templates`'s item, from the effective texts (approved edits by
+        language) and the day each language's text in force was reviewed (ISO date; None: never)."""
         return {
             "id": self.id,
             "title": self.title_in(texts),
             "slots": list(self.slots),
             "languages": [lang for lang in LANGUAGES if lang in self.texts],
-            "reviewed": {
-                lang: (r.on.isoformat() if (r := shown.get(lang)) is not None else None) for lang in LANGUAGES
-            },
+            "reviewed": {lang: reviewed_on.get(lang) for lang in LANGUAGES},
         }
 
 

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from app.languages import BY_ID, LANGUAGES
 from app.tokyo_time import JST, to_jst
-from notifier.emergency_templates import EmergencyTemplate, Review, Text, library, text_problems
+from notifier.emergency_templates import EmergencyTemplate, Text, library, text_problems
 from notifier.ledger_tables import OPEN_REVISION_STATES, TemplateReview, TemplateRevision
 from notifier.post_ledger import LedgerError
 from storage.db import write_lock
@@ -119,11 +119,7 @@ def listings(session: Session) -> list[dict[str, Any]]:
             )
             for lang in LANGUAGES
         }
-        marked = {
-            lang: Review(by=r["by"], on=dt.date.fromisoformat(r["on"])) if r else None
-            for lang, r in reviews.items()
-        }
-        item = template.listing(texts, marked)
+        item = template.listing(texts, {lang: r["on"] if r else None for lang, r in reviews.items()})
         item["reviewed_by"] = {lang: r["by"] if r else None for lang, r in reviews.items()}
         item["awaiting_approval"] = [lang for lang in LANGUAGES if (template.id, lang) in waiting]
         items.append(item)
